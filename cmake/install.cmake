@@ -1,0 +1,25 @@
+# Installs headers, the library, a CMake package (config + version) and a pkg-config file.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS taskpipe EXPORT taskpipe-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(TARGET taskpipe_cli)
+  install(TARGETS taskpipe_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
+set(taskpipe_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/taskpipe)
+install(EXPORT taskpipe-targets NAMESPACE taskpipe:: DESTINATION ${taskpipe_cmake_dir})
+configure_package_config_file(cmake/taskpipe-config.cmake.in
+  ${PROJECT_BINARY_DIR}/taskpipe-config.cmake INSTALL_DESTINATION ${taskpipe_cmake_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/taskpipe-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/taskpipe-config.cmake ${PROJECT_BINARY_DIR}/taskpipe-config-version.cmake
+  DESTINATION ${taskpipe_cmake_dir})
+
+configure_file(cmake/taskpipe.pc.in ${PROJECT_BINARY_DIR}/taskpipe.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/taskpipe.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,107 @@
+// taskpipe/runtime/executor.hpp — the work-stealing executor every other part of taskpipe runs on.
+//
+// An executor owns N worker threads, each with a lock-free Chase-Lev deque. A worker runs its own newest task first
+// (LIFO, cache-warm) and, when it has none, steals the oldest task of a randomly chosen victim. Idle workers spin for
+// `executor_options::spin_before_sleep`, then sleep without using CPU, and are woken when work arrives. Spawning
+// from a worker allocates nothing from the heap on the hot path (task blocks come from a per-worker pool).
+//
+// Thread safety: every member may be called from any thread, including from inside tasks.
+// Exceptions: a task's exception reaches whoever waits for it (`task_group::wait`, `future::get`); the executor never
+//   swallows one silently. The constructor throws `taskpipe::invalid_argument` for a bad worker count.
+// Destruction: the destructor waits until every task started with `async` has finished (their futures need not be
+//   alive), then stops and joins the workers. Task groups are joined by their own `wait()` or destructor, which must
+//   run before the executor dies. Destroying an executor from one of its own workers is not allowed.
+//
+// Example:
+//   taskpipe::executor ex{{.workers = 4}};
+//   auto answer = ex.async([] { return 6 * 7; });
+//   int v = answer.get();   // 42
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "taskpipe/runtime/detail/scheduler.hpp"
+#include "taskpipe/runtime/executor_options.hpp"
+#include "taskpipe/runtime/future.hpp"
+
+namespace taskpipe {
+
+class task_group;
+
+class executor {
+ public:
+  /// Starts the workers. Throws taskpipe::invalid_argument if options.workers is out of range.
+  explicit executor(executor_options options = {});
+  ~executor();
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+  executor(executor&&) = delete;
+  executor& operator=(executor&&) = delete;
+
+  /// Number of worker threads.
+  [[nodiscard]] std::size_t num_workers() const noexcept;
+
+  /// The calling thread's worker index in this executor, or nullopt when the caller is not one of its workers.
+  [[nodiscard]] std::optional<std::size_t> this_worker_index() const noexcept;
+
+  /// A snapshot of every worker's counters, indexed by worker.
+  [[nodiscard]] std::vector<worker_stats> stats() const;
+
+  /// Runs `f()` on a worker and returns a future for its result. From a worker the task goes to that worker's own
+  /// deque; from any other thread to a shared submission queue. Exceptions thrown by `f` are rethrown by `get()`.
+  template <class F>
+  auto async(F&& f) -> future<std::invoke_result_t<std::decay_t<F>&>> {
+    using fn = std::decay_t<F>;
+    using result = std::invoke_result_t<fn&>;
+    auto* state = new detail::future_state<result>(*sched_);
+    detail::worker* w = sched_->local_worker();
+    detail::task* t = sched_->allocate_task(w);
+    t->run = &run_async<fn, result>;
+    t->owner = state;
+    try {
+      detail::store_callable<fn>(*t, std::forward<F>(f));
+    } catch (...) {
+      if (w != nullptr) {
+        w->pool.release(t);
+      }  // a non-worker's block stays in the depot until the executor dies
+      delete state;
+      throw;
+    }
+    sched_->detached_begin();
+    sched_->submit(w, t);
+    return future<result>(state);
+  }
+
+ private:
+  friend class task_group;
+
+  template <class F, class R>
+  static void run_async(detail::task& t, detail::worker& /*w*/) noexcept {
+    auto* state = static_cast<detail::future_state<R>*>(t.owner);
+    F& f = detail::stored_callable<F>(t);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f();
+        state->value = true;
+      } else {
+        state->value.emplace(f());
+      }
+    } catch (...) {
+      state->error = std::current_exception();
+    }
+    detail::destroy_callable<F>(t);
+    detail::scheduler* s = state->sched;
+    state->complete();
+    state->release();
+    s->detached_end();
+  }
+
+  std::unique_ptr<detail::scheduler> sched_;
+};
+
+}  // namespace taskpipe
