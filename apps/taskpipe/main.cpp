@@ -1,0 +1,44 @@
+// The `taskpipe` command: subcommands register themselves on the CLI11 app; this file turns every failure into
+// one line on stderr and an exit status (2 for bad input, 1 for anything else).
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <exception>
+#include <string>
+
+#include "bench_command.hpp"
+#include "taskpipe/error.hpp"
+#include "taskpipe/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"taskpipe: task parallelism and pipeline parallelism on one work-stealing runtime, measured.",
+               "taskpipe"};
+  app.set_version_flag("--version", std::string("taskpipe ") + taskpipe::version_string);
+  app.require_subcommand(1);
+  app.footer("Run `taskpipe <command> --help` for a command's options.");
+  taskpipe::cli::add_bench_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {  // --help, --version
+      return app.exit(e);
+    }
+    std::string what = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty()) {
+      // CLI11 checks for the missing subcommand before it reports unknown arguments; name the real problem.
+      const auto extra = app.remaining();
+      what = extra.empty() ? "missing a command; try `taskpipe --help`"
+                           : "unknown command or option '" + extra.front() + "'; try `taskpipe --help`";
+    }
+    fmt::print(stderr, "taskpipe: error: {}\n", what);
+    return 2;
+  } catch (const taskpipe::error& e) {
+    fmt::print(stderr, "taskpipe: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "taskpipe: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,204 @@
+// The fork-join workloads of ../shared/BENCHMARKS.md (fib, skynet, nqueens, matmul), written once against a small
+// "forker" interface so that the serial baseline, taskpipe and oneTBB run exactly the same code:
+//
+//   typename Forker::group g{forker};  g.spawn(callable);  g.wait();
+//
+// The serial forker runs each spawned callable at once, which the compiler inlines into plain recursion.
+// Used by `taskpipe bench` and bench/forkjoin.cpp.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "taskpipe/runtime/task_group.hpp"
+
+namespace taskpipe::workloads {
+
+struct serial_forker {
+  struct group {
+    explicit group(serial_forker& /*f*/) noexcept {}
+    template <class F>
+    void spawn(F&& f) {
+      f();
+    }
+    void wait() noexcept {}
+  };
+};
+
+struct taskpipe_forker {
+  executor* ex;
+  struct group {
+    explicit group(taskpipe_forker& f) noexcept : g(*f.ex) {}
+    template <class F>
+    void spawn(F&& f) {
+      g.spawn(std::forward<F>(f));
+    }
+    void wait() { g.wait(); }
+    task_group g;
+  };
+};
+
+// fib: two forks a level, no cutoff.
+template <class Forker>
+std::int64_t fib(Forker& fk, int n) {
+  if (n < 2) {
+    return n;
+  }
+  std::int64_t a = 0;
+  typename Forker::group g{fk};
+  g.spawn([&fk, &a, n] { a = fib(fk, n - 1); });
+  const std::int64_t b = fib(fk, n - 2);
+  g.wait();
+  return a + b;
+}
+
+/// Tasks spawned by fib(n): one per internal node of its call tree.
+inline std::int64_t fib_spawns(int n) {
+  std::int64_t a = 0;
+  std::int64_t b = 1;  // fib(n + 1) - 1 internal nodes
+  for (int i = 0; i < n + 1; ++i) {
+    const std::int64_t c = a + b;
+    a = b;
+    b = c;
+  }
+  return a - 1;
+}
+
+// skynet: a 10-ary tree of tasks over [first, first + size); each leaf returns its index, every node sums its children.
+template <class Forker>
+std::int64_t skynet(Forker& fk, std::int64_t first, std::int64_t size) {
+  if (size == 1) {
+    return first;
+  }
+  std::array<std::int64_t, 10> parts{};
+  const std::int64_t step = size / 10;
+  typename Forker::group g{fk};
+  for (std::int64_t i = 0; i < 10; ++i) {
+    g.spawn([&fk, &parts, first, step, i] { parts[static_cast<std::size_t>(i)] = skynet(fk, first + i * step, step); });
+  }
+  g.wait();
+  std::int64_t sum = 0;
+  for (auto p : parts) {
+    sum += p;
+  }
+  return sum;
+}
+
+// nqueens: count the placements of n queens; fork per legal column.
+struct queens_board {
+  std::array<std::int8_t, 16> column_of_row{};
+};
+
+inline bool queen_fits(const queens_board& b, int row, int col) {
+  for (int r = 0; r < row; ++r) {
+    const int c = b.column_of_row[static_cast<std::size_t>(r)];
+    if (c == col || c - col == row - r || col - c == row - r) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <class Forker>
+std::int64_t nqueens(Forker& fk, int n, int row, const queens_board& b) {
+  if (row == n) {
+    return 1;
+  }
+  std::array<std::int64_t, 16> counts{};
+  typename Forker::group g{fk};
+  for (int col = 0; col < n; ++col) {
+    if (!queen_fits(b, row, col)) {
+      continue;
+    }
+    queens_board next = b;
+    next.column_of_row[static_cast<std::size_t>(row)] = static_cast<std::int8_t>(col);
+    g.spawn([&fk, &counts, next, n, row, col] { counts[static_cast<std::size_t>(col)] = nqueens(fk, n, row + 1, next); });
+  }
+  g.wait();
+  std::int64_t sum = 0;
+  for (auto c : counts) {
+    sum += c;
+  }
+  return sum;
+}
+
+template <class Forker>
+std::int64_t nqueens(Forker& fk, int n) {
+  return nqueens(fk, n, 0, queens_board{});
+}
+
+/// Known solution counts, the oracle for n <= 14.
+inline std::int64_t nqueens_solutions(int n) {
+  static constexpr std::array<std::int64_t, 15> known{1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200, 73712, 365596};
+  return known.at(static_cast<std::size_t>(n));
+}
+
+// matmul: C += A * B on n x n row-major blocks inside matrices of leading dimension ld; four forks a level (the four
+// quadrants of C are independent), two rounds per level. Base case: a serial i-k-j loop on 64 x 64 blocks.
+inline constexpr std::size_t matmul_leaf = 64;
+
+inline void matmul_leaf_kernel(const float* a, const float* b, float* c, std::size_t n, std::size_t ld) {
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const float aik = a[i * ld + k];
+      for (std::size_t j = 0; j < n; ++j) {
+        c[i * ld + j] += aik * b[k * ld + j];
+      }
+    }
+  }
+}
+
+template <class Forker>
+void matmul(Forker& fk, const float* a, const float* b, float* c, std::size_t n, std::size_t ld) {
+  if (n <= matmul_leaf) {
+    matmul_leaf_kernel(a, b, c, n, ld);
+    return;
+  }
+  const std::size_t h = n / 2;
+  const float* a00 = a;
+  const float* a01 = a + h;
+  const float* a10 = a + h * ld;
+  const float* a11 = a + h * ld + h;
+  const float* b00 = b;
+  const float* b01 = b + h;
+  const float* b10 = b + h * ld;
+  const float* b11 = b + h * ld + h;
+  float* c00 = c;
+  float* c01 = c + h;
+  float* c10 = c + h * ld;
+  float* c11 = c + h * ld + h;
+  {
+    typename Forker::group g{fk};
+    g.spawn([=, &fk] { matmul(fk, a00, b00, c00, h, ld); });
+    g.spawn([=, &fk] { matmul(fk, a00, b01, c01, h, ld); });
+    g.spawn([=, &fk] { matmul(fk, a10, b00, c10, h, ld); });
+    matmul(fk, a10, b01, c11, h, ld);
+    g.wait();
+  }
+  {
+    typename Forker::group g{fk};
+    g.spawn([=, &fk] { matmul(fk, a01, b10, c00, h, ld); });
+    g.spawn([=, &fk] { matmul(fk, a01, b11, c01, h, ld); });
+    g.spawn([=, &fk] { matmul(fk, a11, b10, c10, h, ld); });
+    matmul(fk, a11, b11, c11, h, ld);
+    g.wait();
+  }
+}
+
+/// Inputs for matmul of size n (a power of two >= matmul_leaf), deterministic so results can be compared.
+struct matmul_inputs {
+  explicit matmul_inputs(std::size_t size) : n(size), a(n * n), b(n * n), c(n * n, 0.0F) {
+    for (std::size_t i = 0; i < n * n; ++i) {
+      a[i] = static_cast<float>(i % 7) * 0.25F;
+      b[i] = static_cast<float>(i % 5) * 0.5F;
+    }
+  }
+  std::size_t n;
+  std::vector<float> a;
+  std::vector<float> b;
+  std::vector<float> c;
+};
+
+}  // namespace taskpipe::workloads
