@@ -70,51 +70,83 @@ void run_impl(benchmark::State& state, const std::string& impl, int workers, std
 
 void register_all() {
   for (const std::string impl : {"serial", "taskpipe", "tbb"}) {
-    benchmark::RegisterBenchmark(("fib/" + impl).c_str(), [impl](benchmark::State& s) {
-      const int n = static_cast<int>(s.range(0));
-      wl::serial_forker serial;
-      run_impl(s, impl, parallel_workers, wl::fib(serial, n), [n](auto& fk) { return wl::fib(fk, n); });
-    })->Arg(30)->Arg(34)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("fib/" + impl).c_str(),
+                                 [impl](benchmark::State& s) {
+                                   const int n = static_cast<int>(s.range(0));
+                                   wl::serial_forker serial;
+                                   run_impl(s, impl, parallel_workers, wl::fib(serial, n),
+                                            [n](auto& fk) { return wl::fib(fk, n); });
+                                 })
+        ->Arg(30)
+        ->Arg(34)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 
-    benchmark::RegisterBenchmark(("skynet/" + impl).c_str(), [impl](benchmark::State& s) {
-      const std::int64_t n = s.range(0);
-      run_impl(s, impl, parallel_workers, n * (n - 1) / 2, [n](auto& fk) { return wl::skynet(fk, 0, n); });
-    })->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("skynet/" + impl).c_str(),
+                                 [impl](benchmark::State& s) {
+                                   const std::int64_t n = s.range(0);
+                                   run_impl(s, impl, parallel_workers, n * (n - 1) / 2,
+                                            [n](auto& fk) { return wl::skynet(fk, 0, n); });
+                                 })
+        ->Arg(1'000'000)
+        ->Arg(10'000'000)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 
-    benchmark::RegisterBenchmark(("nqueens/" + impl).c_str(), [impl](benchmark::State& s) {
-      const int n = static_cast<int>(s.range(0));
-      run_impl(s, impl, parallel_workers, wl::nqueens_solutions(n), [n](auto& fk) { return wl::nqueens(fk, n); });
-    })->Arg(10)->Arg(12)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("nqueens/" + impl).c_str(),
+                                 [impl](benchmark::State& s) {
+                                   const int n = static_cast<int>(s.range(0));
+                                   run_impl(s, impl, parallel_workers, wl::nqueens_solutions(n),
+                                            [n](auto& fk) { return wl::nqueens(fk, n); });
+                                 })
+        ->Arg(10)
+        ->Arg(12)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 
-    benchmark::RegisterBenchmark(("matmul/" + impl).c_str(), [impl](benchmark::State& s) {
-      const auto n = static_cast<std::size_t>(s.range(0));
-      wl::matmul_inputs in{n};
-      run_impl(s, impl, parallel_workers, 0, [&in](auto& fk) {
-        wl::matmul(fk, in.a.data(), in.b.data(), in.c.data(), in.n, in.n);
-        return std::int64_t{0};
-      });
-    })->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("matmul/" + impl).c_str(),
+                                 [impl](benchmark::State& s) {
+                                   const auto n = static_cast<std::size_t>(s.range(0));
+                                   wl::matmul_inputs in{n};
+                                   run_impl(s, impl, parallel_workers, 0, [&in](auto& fk) {
+                                     wl::matmul(fk, in.a.data(), in.b.data(), in.c.data(), in.n, in.n);
+                                     return std::int64_t{0};
+                                   });
+                                 })
+        ->Arg(1024)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 
     if (impl != "serial") {
       // Cost per spawned task on one worker: (fib(30) on 1 worker - serial fib(30)) / spawns. The counter reports the
       // 1-worker time per task; subtract serial fib/30's time per task (a few ns) for the pure overhead.
-      benchmark::RegisterBenchmark(("spawn_overhead/" + impl).c_str(), [impl](benchmark::State& s) {
-        constexpr int n = 30;
-        wl::serial_forker serial;
-        run_impl(s, impl, 1, wl::fib(serial, n), [](auto& fk) { return wl::fib(fk, n); });
-        s.counters["ns_per_task"] = benchmark::Counter(static_cast<double>(wl::fib_spawns(n)) * static_cast<double>(s.iterations()),
-                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-      })->Arg(30)->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("spawn_overhead/" + impl).c_str(),
+                                   [impl](benchmark::State& s) {
+                                     constexpr int n = 30;
+                                     wl::serial_forker serial;
+                                     run_impl(s, impl, 1, wl::fib(serial, n), [](auto& fk) { return wl::fib(fk, n); });
+                                     s.counters["ns_per_task"] = benchmark::Counter(
+                                         static_cast<double>(wl::fib_spawns(n)) * static_cast<double>(s.iterations()),
+                                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+                                   })
+          ->Arg(30)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     }
   }
-  benchmark::RegisterBenchmark("spawn_overhead/serial", [](benchmark::State& s) {
-    wl::serial_forker fk;
-    for (auto _ : s) {
-      benchmark::DoNotOptimize(wl::fib(fk, 30));
-    }
-    s.counters["ns_per_task"] = benchmark::Counter(static_cast<double>(wl::fib_spawns(30)) * static_cast<double>(s.iterations()),
-                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  })->Arg(30)->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark("spawn_overhead/serial",
+                               [](benchmark::State& s) {
+                                 wl::serial_forker fk;
+                                 for (auto _ : s) {
+                                   benchmark::DoNotOptimize(wl::fib(fk, 30));
+                                 }
+                                 s.counters["ns_per_task"] = benchmark::Counter(
+                                     static_cast<double>(wl::fib_spawns(30)) * static_cast<double>(s.iterations()),
+                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+                               })
+      ->Arg(30)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
 }
 
 }  // namespace

@@ -102,7 +102,8 @@ void run_bench(const bench_options& o) {
     executor one{{.workers = 1}};
     workloads::taskpipe_forker fk1{&one};
     const std::int64_t expect = workloads::fib(serial, ovh_n);
-    ovh_serial = median_ms(o.repetitions, expect, "spawn_overhead (serial)", [&] { return workloads::fib(serial, ovh_n); });
+    ovh_serial =
+        median_ms(o.repetitions, expect, "spawn_overhead (serial)", [&] { return workloads::fib(serial, ovh_n); });
     ovh_one = median_ms(o.repetitions, expect, "spawn_overhead (1 worker)", [&] { return workloads::fib(fk1, ovh_n); });
   }
   const double ns_per_task = (ovh_one - ovh_serial) * 1e6 / static_cast<double>(workloads::fib_spawns(ovh_n));
@@ -112,8 +113,11 @@ void run_bench(const bench_options& o) {
     j["workers"] = o.workers;
     j["repetitions"] = o.repetitions;
     for (const auto& r : rows) {
-      j["workloads"].push_back({{"workload", r.workload}, {"size", r.size}, {"serial_ms", r.serial_ms},
-                                {"taskpipe_ms", r.taskpipe_ms}, {"speedup", r.serial_ms / r.taskpipe_ms}});
+      j["workloads"].push_back({{"workload", r.workload},
+                                {"size", r.size},
+                                {"serial_ms", r.serial_ms},
+                                {"taskpipe_ms", r.taskpipe_ms},
+                                {"speedup", r.serial_ms / r.taskpipe_ms}});
     }
     j["spawn_overhead_ns_per_task"] = ns_per_task;
     fmt::print("{}\n", j.dump(2));
@@ -134,8 +138,11 @@ void run_bench(const bench_options& o) {
 
 void add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<bench_options>();
-  CLI::App* cmd = app.add_subcommand("bench", "Run the fork-join micro-benchmarks serial and on taskpipe, print the speed-ups");
-  cmd->add_option("-w,--workers", opts->workers, "Worker threads for the parallel runs")->capture_default_str()->check(CLI::Range(1, 4096));
+  CLI::App* cmd =
+      app.add_subcommand("bench", "Run the fork-join micro-benchmarks serial and on taskpipe, print the speed-ups");
+  cmd->add_option("-w,--workers", opts->workers, "Worker threads for the parallel runs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("-r,--repetitions", opts->repetitions, "Runs per measurement; the median is reported")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));

@@ -1,7 +1,7 @@
 // The `taskpipe` command: subcommands register themselves on the CLI11 app; this file turns every failure into
 // one line on stderr and an exit status (2 for bad input, 1 for anything else).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <exception>
 #include <string>

@@ -50,7 +50,8 @@ class ratio_collector : public benchmark::ConsoleReporter {
       }
       const auto second = name.find('/', first + 1);
       const std::string workload = name.substr(0, first);
-      const std::string impl = name.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+      const std::string impl =
+          name.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
       const std::string arg = second == std::string::npos ? "" : name.substr(second);
       table[workload + arg][impl] = median;
     }

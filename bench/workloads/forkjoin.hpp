@@ -88,7 +88,7 @@ std::int64_t skynet(Forker& fk, std::int64_t first, std::int64_t size) {
 
 // nqueens: count the placements of n queens; fork per legal column.
 struct queens_board {
-  std::array<std::int8_t, 16> column_of_row{};
+  std::array<std::uint8_t, 16> column_of_row{};
 };
 
 inline bool queen_fits(const queens_board& b, int row, int col) {
@@ -113,8 +113,9 @@ std::int64_t nqueens(Forker& fk, int n, int row, const queens_board& b) {
       continue;
     }
     queens_board next = b;
-    next.column_of_row[static_cast<std::size_t>(row)] = static_cast<std::int8_t>(col);
-    g.spawn([&fk, &counts, next, n, row, col] { counts[static_cast<std::size_t>(col)] = nqueens(fk, n, row + 1, next); });
+    next.column_of_row[static_cast<std::size_t>(row)] = static_cast<std::uint8_t>(col);
+    g.spawn(
+        [&fk, &counts, next, n, row, col] { counts[static_cast<std::size_t>(col)] = nqueens(fk, n, row + 1, next); });
   }
   g.wait();
   std::int64_t sum = 0;
@@ -131,7 +132,8 @@ std::int64_t nqueens(Forker& fk, int n) {
 
 /// Known solution counts, the oracle for n <= 14.
 inline std::int64_t nqueens_solutions(int n) {
-  static constexpr std::array<std::int64_t, 15> known{1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200, 73712, 365596};
+  static constexpr std::array<std::int64_t, 15> known{1,  1,   0,   0,    2,     10,    4,     40,
+                                                      92, 352, 724, 2680, 14200, 73712, 365596};
   return known.at(static_cast<std::size_t>(n));
 }
 

@@ -31,8 +31,8 @@ std::size_t resolve_worker_count(std::size_t requested) {
     requested = std::max(1U, std::thread::hardware_concurrency());
   }
   if (requested > max_workers) {
-    throw invalid_argument("executor_options.workers = " + std::to_string(requested) + " is out of range; accepted: 0 (one per hardware thread) to " +
-                           std::to_string(max_workers));
+    throw invalid_argument("executor_options.workers = " + std::to_string(requested) +
+                           " is out of range; accepted: 0 (one per hardware thread) to " + std::to_string(max_workers));
   }
   return requested;
 }
@@ -95,8 +95,9 @@ void scheduler::submit(worker* w, task* t) {
     submitted_.push_back(t);
     submitted_count_.fetch_add(1, std::memory_order_relaxed);
   }
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_relaxed) != 0) {
+  // Pairs with sleep(): either a sleeper sees the new epoch and stays awake, or this load sees the sleeper.
+  publish_epoch_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) {
     wake_one();
   }
 }
@@ -197,6 +198,7 @@ task* scheduler::find_work(worker& w, const wait_target* target) noexcept {
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + options_.spin_before_sleep;
   for (unsigned round = 0;; ++round) {
+    const std::uint64_t epoch = publish_epoch_.load(std::memory_order_acquire);
     if (target != nullptr && target->done(target->self)) {
       return nullptr;
     }
@@ -219,20 +221,22 @@ task* scheduler::find_work(worker& w, const wait_target* target) noexcept {
       }
       continue;
     }
-    sleep(w, target);
+    sleep(w, target, epoch);
     deadline = clock::now() + options_.spin_before_sleep;
   }
 }
 
-void scheduler::sleep(worker& w, const wait_target* target) noexcept {
+void scheduler::sleep(worker& w, const wait_target* target, std::uint64_t searched_epoch) noexcept {
   {
     const std::lock_guard lock{sleepers_mutex_};
     sleeping_.push_back(&w);  // capacity reserved for every worker: cannot throw
-    sleepers_.fetch_add(1, std::memory_order_relaxed);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
   }
   const bool armed = target == nullptr || target->arm(target->self, w.park);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  const bool nothing_to_do = armed && !work_visible() && (target != nullptr || !stopping_.load(std::memory_order_seq_cst));
+  // Work submitted after the last search bumped the epoch; work submitted later sees this worker in the sleeper
+  // count and wakes it (see submit()). Spawns into a worker's own deque are only checked, not guaranteed.
+  const bool nothing_to_do = armed && publish_epoch_.load(std::memory_order_seq_cst) == searched_epoch &&
+                             !work_visible() && (target != nullptr || !stopping_.load(std::memory_order_seq_cst));
   if (nothing_to_do) {
     worker_counters::bump(w.counters.sleeps);
     w.park.park();

@@ -16,13 +16,13 @@ TEST(cancellation, children_not_yet_started_are_skipped) {
   taskpipe::executor ex{{.workers = 1}};
   std::atomic<int> ran{0};
   auto status = ex.async([&] {
-                  taskpipe::task_group g{ex};
-                  for (int i = 0; i < 100; ++i) {
-                    g.spawn([&] { ran.fetch_add(1); });
-                  }
-                  g.cancel();  // nothing has run yet: the only worker is running this task
-                  return g.wait();
-                }).get();
+                    taskpipe::task_group g{ex};
+                    for (int i = 0; i < 100; ++i) {
+                      g.spawn([&] { ran.fetch_add(1); });
+                    }
+                    g.cancel();  // nothing has run yet: the only worker is running this task
+                    return g.wait();
+                  }).get();
   EXPECT_EQ(status, taskpipe::task_group_status::cancelled);
   EXPECT_EQ(ran.load(), 0);
 }

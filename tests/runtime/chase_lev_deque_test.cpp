@@ -52,9 +52,12 @@ TEST(chase_lev_deque, concurrent_steals_take_every_item_exactly_once) {
   std::vector<std::atomic<int>> taken(n);
   chase_lev_deque<int*> dq{8};
   std::atomic<bool> owner_done{false};
-  auto take = [&](int* p) { taken[static_cast<std::size_t>(p - items.data())].fetch_add(1, std::memory_order_relaxed); };
+  auto take = [&](int* p) {
+    taken[static_cast<std::size_t>(p - items.data())].fetch_add(1, std::memory_order_relaxed);
+  };
 
   std::vector<std::thread> ts;
+  ts.reserve(thieves);
   for (int t = 0; t < thieves; ++t) {
     ts.emplace_back([&] {
       for (;;) {

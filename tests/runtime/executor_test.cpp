@@ -106,9 +106,11 @@ TEST(executor, submission_from_many_threads_at_once) {
   taskpipe::executor ex{{.workers = 2}};
   std::atomic<long> sum{0};
   std::vector<std::thread> submitters;
+  submitters.reserve(4);
   for (int t = 0; t < 4; ++t) {
     submitters.emplace_back([&] {
       std::vector<taskpipe::future<void>> fs;
+      fs.reserve(1000);
       for (int i = 1; i <= 1000; ++i) {
         fs.push_back(ex.async([&sum, i] { sum.fetch_add(i); }));
       }
@@ -150,6 +152,7 @@ TEST(executor, idle_workers_sleep_without_burning_cpu_and_wake_for_new_work) {
 TEST(executor, counters_account_for_every_task) {
   taskpipe::executor ex{{.workers = 2}};
   std::vector<taskpipe::future<void>> fs;
+  fs.reserve(500);
   for (int i = 0; i < 500; ++i) {
     fs.push_back(ex.async([] {}));
   }

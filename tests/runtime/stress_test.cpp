@@ -92,13 +92,16 @@ TEST_P(random_fork_trees, parallel_sum_equals_the_sequential_oracle) {
     const tree_node tree = random_tree(rng, depth, fanout);
     const std::int64_t expected = serial_sum(tree);
     // Alternate between waiting from outside and from inside a worker.
-    const std::int64_t got = round % 2 == 0 ? parallel_sum(ex, tree) : ex.async([&] { return parallel_sum(ex, tree); }).get();
+    const std::int64_t got =
+        round % 2 == 0 ? parallel_sum(ex, tree) : ex.async([&] { return parallel_sum(ex, tree); }).get();
     ASSERT_EQ(got, expected) << "round " << round << ", depth " << depth << ", fan-out " << fanout;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(workers, random_fork_trees, testing::Values(1U, 2U, 8U),
-                         [](const testing::TestParamInfo<std::size_t>& p) { return std::to_string(p.param) + "_workers"; });
+                         [](const testing::TestParamInfo<std::size_t>& p) {
+                           return std::to_string(p.param) + "_workers";
+                         });
 
 // Many children throw at once, at every depth: wait() always rethrows exactly one of them, never hangs, and the
 // executor stays usable.

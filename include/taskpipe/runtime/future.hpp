@@ -49,8 +49,7 @@ struct future_state {
   [[nodiscard]] bool is_ready() const noexcept { return word.load(std::memory_order_acquire) == ready; }
 
   wait_target target() noexcept {
-    return {this,
-            [](void* s) noexcept { return static_cast<future_state*>(s)->is_ready(); },
+    return {this, [](void* s) noexcept { return static_cast<future_state*>(s)->is_ready(); },
             [](void* s, parker& p) noexcept {
               auto* self = static_cast<future_state*>(s);
               self->waiter.store(&p, std::memory_order_relaxed);

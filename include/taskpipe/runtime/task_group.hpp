@@ -49,7 +49,9 @@ class task_group {
 
   /// A group that also stops when `parent` does: cancel an outer group and every chained inner group stops too.
   task_group(executor& ex, stop_token parent) noexcept
-      : sched_(ex.sched_.get()), owner_(sched_->local_worker()), waker_(owner_ != nullptr ? &owner_->park : &detail::this_thread_parker()) {
+      : sched_(ex.sched_.get()),
+        owner_(sched_->local_worker()),
+        waker_(owner_ != nullptr ? &owner_->park : &detail::this_thread_parker()) {
     node_.parent = parent.node_;
   }
 
@@ -168,7 +170,9 @@ class task_group {
   detail::wait_target target() noexcept {
     return {this, [](void* s) noexcept { return static_cast<task_group*>(s)->done(); },
             [](void* s, detail::parker& /*waiter is waker_*/) noexcept { return static_cast<task_group*>(s)->arm(); },
-            [](void* s) noexcept { static_cast<task_group*>(s)->remote_.fetch_and(~std::int64_t{1}, std::memory_order_acq_rel); }};
+            [](void* s) noexcept {
+              static_cast<task_group*>(s)->remote_.fetch_and(~std::int64_t{1}, std::memory_order_acq_rel);
+            }};
   }
 
   bool arm() noexcept {
@@ -194,8 +198,8 @@ class task_group {
   }
 
   detail::scheduler* sched_;
-  detail::worker* owner_;   // the creating thread's worker, or nullptr when created off the workers
-  detail::parker* waker_;   // what a completing child unparks when the owner sleeps
+  detail::worker* owner_;  // the creating thread's worker, or nullptr when created off the workers
+  detail::parker* waker_;  // what a completing child unparks when the owner sleeps
   std::int64_t local_spawned_ = 0;
   std::int64_t local_done_ = 0;
   std::atomic<std::int64_t> remote_{0};

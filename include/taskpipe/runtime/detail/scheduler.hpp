@@ -3,12 +3,13 @@
 // The hot paths (a worker pushing to and popping from its own deque, allocating a task block) are inline here; the
 // idle path (stealing rounds, spinning, sleeping, waking) lives in scheduler.cpp.
 //
-// Sleeping and waking. An idle worker registers itself in the sleeper list, issues a full fence, looks once more
-// for work, and only then parks. Code that makes work visible from outside the workers (submission, async) issues
-// the matching fence before reading the sleeper count, so such work always wakes a sleeper. A worker spawning into
-// its *own* deque reads the sleeper count without a fence: on the rare interleaving where that read misses a worker
-// that is just going to sleep, the task is not lost — the spawner itself pops it at its next wait — only the chance
-// to run it in parallel is. Paying a full fence on every spawn to close that window would cost more than it gains.
+// Sleeping and waking. An idle worker registers itself in the sleeper list and parks only if no submission happened
+// since its last search (a seq_cst epoch counter). Code that makes work visible from outside a worker's own deque
+// (submission, async) bumps the epoch and then reads the sleeper count, so such work always wakes a sleeper. A worker
+// spawning into its *own* deque reads the sleeper count without a fence: on the rare interleaving where that read
+// misses a worker that is just going to sleep, the task is not lost — the spawner itself pops it at its next wait —
+// only the chance to run it in parallel is. Paying a full fence on every spawn to close that window would cost more
+// than it gains.
 #pragma once
 
 #include <atomic>
@@ -44,7 +45,8 @@ struct worker_counters {
 };
 
 struct alignas(64) worker {
-  worker(scheduler& s, std::size_t i, task_depot& depot) : sched(&s), index(i), pool(depot), rng(0x9e3779b97f4a7c15ULL * (i + 1)) {}
+  worker(scheduler& s, std::size_t i, task_depot& depot)
+      : sched(&s), index(i), pool(depot), rng(0x9e3779b97f4a7c15ULL * (i + 1)) {}
 
   scheduler* sched;
   std::size_t index;
@@ -119,7 +121,7 @@ class scheduler {
   [[nodiscard]] bool work_visible() const noexcept;
   void wake_one() noexcept;
   void wake_all() noexcept;
-  void sleep(worker& w, const wait_target* target) noexcept;
+  void sleep(worker& w, const wait_target* target, std::uint64_t searched_epoch) noexcept;
 
   executor_options options_;
   task_depot depot_;
@@ -127,6 +129,7 @@ class scheduler {
   std::vector<std::thread> threads_;
 
   alignas(64) std::atomic<std::size_t> sleepers_{0};
+  std::atomic<std::uint64_t> publish_epoch_{0};  // bumped by every submit(); see sleep()
   std::mutex sleepers_mutex_;
   std::vector<worker*> sleeping_;
 

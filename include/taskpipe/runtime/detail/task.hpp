@@ -29,9 +29,16 @@ struct alignas(64) task {
 };
 static_assert(sizeof(task) == 64);
 
+/// Whether a callable of type F is stored in the block itself (else boxed on the heap).
 template <class F>
-inline constexpr bool stored_inline =
-    sizeof(F) <= task::inline_capacity && alignof(F) <= 16 && std::is_nothrow_move_constructible_v<F>;
+consteval bool fits_inline() {
+  if (sizeof(F) > task::inline_capacity) {
+    return false;
+  }
+  return alignof(F) <= 16;
+}
+template <class F>
+inline constexpr bool stored_inline = fits_inline<F>();
 
 /// Constructs the callable in the task's storage (or a heap box for a large one).
 template <class F, class Arg>
