@@ -2,7 +2,6 @@
 #include "taskpipe/runtime/executor.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpu_time.hpp"
 #include "taskpipe/error.hpp"
 
 namespace {
@@ -125,21 +125,14 @@ TEST(executor, submission_from_many_threads_at_once) {
   EXPECT_EQ(sum.load(), 4L * 1000 * 1001 / 2);
 }
 
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
 // Idle workers must sleep, not spin: four idle workers over 300 ms may use a small fraction of one core.
 TEST(executor, idle_workers_sleep_without_burning_cpu_and_wake_for_new_work) {
   taskpipe::executor ex{{.workers = 4, .spin_before_sleep = 100us}};
   ex.async([] {}).get();
   std::this_thread::sleep_for(50ms);  // let every worker finish spinning
-  const double before = process_cpu_seconds();
+  const double before = taskpipe::test::process_cpu_seconds();
   std::this_thread::sleep_for(300ms);
-  const double used = process_cpu_seconds() - before;
+  const double used = taskpipe::test::process_cpu_seconds() - before;
   EXPECT_LT(used, 0.1) << "idle workers used " << used << " s of CPU in 0.3 s";
   std::uint64_t sleeps = 0;
   for (const auto& s : ex.stats()) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/cpu_time.hpp"
 #include "common/fork_join.hpp"
 
 namespace {
@@ -115,6 +116,17 @@ TEST(task_group, off_worker_wait_sleeps_until_a_long_child_finishes) {
   });
   g.wait();
   EXPECT_TRUE(finished.load());
+}
+
+TEST(task_group, off_worker_wait_does_not_spin_while_a_child_sleeps) {
+  taskpipe::executor ex{{.workers = 2, .spin_before_sleep = 50us}};
+  taskpipe::task_group g{ex};
+  g.spawn([] { std::this_thread::sleep_for(300ms); });
+  std::this_thread::sleep_for(20ms);  // the idle worker goes to sleep; the waiting thread starts below
+  const double before = taskpipe::test::process_cpu_seconds();
+  g.wait();
+  const double used = taskpipe::test::process_cpu_seconds() - before;
+  EXPECT_LT(used, 0.1) << "waiting for a sleeping child used " << used << " s of CPU";
 }
 
 TEST(task_group, a_worker_waiting_on_a_stolen_child_is_woken_when_it_finishes) {

@@ -190,8 +190,12 @@ class task_group {
 
   task_group_status finish_wait() {
     const bool cancelled = node_.stop_requested();
-    node_.stopped.store(false, std::memory_order_relaxed);
-    if (has_error_.exchange(false, std::memory_order_acquire)) {
+    if (cancelled) {
+      node_.stopped.store(false, std::memory_order_relaxed);
+    }
+    // Every child has finished, so nothing races with these: a plain load avoids a locked instruction per wait().
+    if (has_error_.load(std::memory_order_acquire)) [[unlikely]] {
+      has_error_.store(false, std::memory_order_relaxed);
       std::rethrow_exception(std::exchange(error_, nullptr));
     }
     return cancelled ? task_group_status::cancelled : task_group_status::complete;
