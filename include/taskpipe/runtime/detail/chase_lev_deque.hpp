@@ -42,10 +42,14 @@ class chase_lev_deque {
   /// Owner only. Never fails: the ring doubles when full.
   void push(T item) {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    const std::int64_t t = top_.load(std::memory_order_acquire);
     ring* r = ring_.load(std::memory_order_relaxed);
-    if (b - t > r->capacity - 1) {
-      r = grow(r, t, b);
+    // top only grows, so a stale copy over-estimates the size: re-read the line thieves write only when the ring
+    // looks full.
+    if (b - top_cache_ > r->capacity - 1) {
+      top_cache_ = top_.load(std::memory_order_acquire);
+      if (b - top_cache_ > r->capacity - 1) {
+        r = grow(r, top_cache_, b);
+      }
     }
     r->put(b, item);
     bottom_.store(b + 1, std::memory_order_release);
@@ -124,6 +128,7 @@ class chase_lev_deque {
   alignas(64) std::atomic<std::int64_t> top_{0};
   alignas(64) std::atomic<std::int64_t> bottom_{0};
   alignas(64) std::atomic<ring*> ring_{nullptr};
+  std::int64_t top_cache_ = 0;                // owner only; a lower bound of top_
   std::vector<std::unique_ptr<ring>> rings_;  // owner only; every ring ever used, freed with the deque
 };
 
