@@ -127,7 +127,7 @@ class executor_run {
         }
       }
       if (farm_) {
-        group_->spawn([this, t] { carry(t, 1); });
+        group_->spawn([this, t] { enter_and_carry(t, 1); });
         if (!more) {
           return;
         }
@@ -136,10 +136,18 @@ class executor_run {
       if (more) {
         group_->spawn([this] { source_step(); });
       }
-      carry(t, 1);
+      enter_and_carry(t, 1);
       return;
     }
   }
+
+  void enter_and_carry(token* t, std::size_t i) {
+    if (!gates_[i] || try_enter(i, t)) {
+      carry(t, i);
+    }
+  }
+
+  // Runs stages i, i+1, ... on t; the caller holds stage i's gate when it is serial.
 
   void carry(token* t, std::size_t i) {
     const std::size_t th = me();
