@@ -216,9 +216,9 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
                                                                                    }
                                                                                    return corpus.line(i++);
                                                                                  }) &
-                                           tbb::make_filter<std::string_view, wl::parsed_line>(tbb::filter_mode::parallel, wl::parse) &
-                                           tbb::make_filter<wl::parsed_line, wl::transformed_line>(tbb::filter_mode::parallel, wl::transform) &
-                                           tbb::make_filter<wl::transformed_line, std::uint64_t>(tbb::filter_mode::parallel, wl::hash) &
+                                           tbb::make_filter<std::string_view, wl::parsed_line>(tbb::filter_mode::parallel, [](std::string_view l) { return wl::parse(l); }) &
+                                           tbb::make_filter<wl::parsed_line, wl::transformed_line>(tbb::filter_mode::parallel, [](const wl::parsed_line& p) { return wl::transform(p); }) &
+                                           tbb::make_filter<wl::transformed_line, std::uint64_t>(tbb::filter_mode::parallel, [](const wl::transformed_line& t) { return wl::hash(t); }) &
                                            tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order, [&](std::uint64_t h) { out.write(h); }));
       });
     } else {

@@ -31,7 +31,7 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads) {
+void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick) {
   std::ofstream f{path, std::ios::binary | std::ios::trunc};
   if (!f) {
     throw error("pipeline trace_path = \"" + path + "\" cannot be opened for writing; accepted: a writable file path");
@@ -44,10 +44,10 @@ void write_chrome_trace(const std::string& path, const chain& c, const std::vect
       << json_escape(threads[t].track_name) << "\"}}";
     for (const auto& s : threads[t].slices) {
       // Chrome-trace times are microseconds; keep nanosecond resolution as decimals.
-      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.begin_ns) / 1e3);
+      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.begin_ticks) * ns_per_tick / 1e3);
       f << ",\n{\"name\":\"" << json_escape(c.stages[s.stage]->name()) << "\",\"cat\":\"pipeline\",\"ph\":\"X\",\"pid\":1,\"tid\":" << t
         << ",\"ts\":" << num;
-      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.end_ns - s.begin_ns) / 1e3);
+      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.end_ticks - s.begin_ticks) * ns_per_tick / 1e3);
       f << ",\"dur\":" << num << ",\"args\":{\"item\":" << s.seq << "}}";
     }
   }

@@ -94,7 +94,7 @@ class pinned_run {
         break;
       }
     }
-    waited += to_ns(pipeline_clock::now() - b);
+    waited += elapsed_ticks(pipeline_clock::now() - b);
     return t;
   }
 
@@ -105,7 +105,7 @@ class pinned_run {
         stopped_ = !failed_.load(std::memory_order_relaxed);
         break;
       }
-      token* t = pop(free_, counters.wait_output_ns, true);
+      token* t = pop(free_, counters.wait_output_ticks, true);
       if (t == nullptr) {
         break;
       }
@@ -138,7 +138,7 @@ class pinned_run {
     std::vector<token*> ring(in_order ? o_.max_in_flight : 0, nullptr);
     std::size_t parked = 0;
     std::uint64_t next = 0;
-    while (token* t = pop(*queues_[i], counters.wait_input_ns, false)) {
+    while (token* t = pop(*queues_[i], counters.wait_input_ticks, false)) {
       if (!in_order) {
         process(i, th, t);
         continue;
@@ -196,7 +196,7 @@ class pinned_run {
     rec_.executed(th, i, t->seq, b, e);
     if (i + 1 == c_.stages.size()) {
       t->live = -1;
-      rec_.thread(th).latencies_ns.push_back(to_ns(e - t->born));
+      rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
       free_.push(t);
     } else {
       t->live = static_cast<std::int32_t>(i);

@@ -167,7 +167,7 @@ class executor_run {
           const auto e = pipeline_clock::now();
           rec_.executed(th, i, t->seq, b, e);
           if (i == last) {
-            rec_.thread(th).latencies_ns.push_back(to_ns(e - t->born));
+            rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
           }
         }
       } else if (t->live >= 0) {  // after a failure, items in flight are dropped at their next stage
@@ -240,7 +240,7 @@ class executor_run {
       }
     }
     if (nx != nullptr) {
-      rec_.thread(th).stages[i].wait_input_ns += to_ns(pipeline_clock::now() - nx->parked);
+      rec_.thread(th).stages[i].wait_input_ticks += elapsed_ticks(pipeline_clock::now() - nx->parked);
     }
     return nx;
   }
@@ -259,7 +259,7 @@ class executor_run {
       }
     }
     if (restart) {
-      rec_.thread(me()).stages[0].wait_output_ns += to_ns(pipeline_clock::now() - released);
+      rec_.thread(me()).stages[0].wait_output_ticks += elapsed_ticks(pipeline_clock::now() - released);
       group_->spawn([this] { source_step(); });
     }
   }

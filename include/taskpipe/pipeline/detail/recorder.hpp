@@ -18,21 +18,21 @@ namespace taskpipe::detail {
 
 struct stage_counters {
   std::uint64_t items = 0;
-  std::int64_t busy_ns = 0;
-  std::int64_t wait_input_ns = 0;
-  std::int64_t wait_output_ns = 0;
+  std::int64_t busy_ticks = 0;
+  std::int64_t wait_input_ticks = 0;
+  std::int64_t wait_output_ticks = 0;
 };
 
 struct trace_slice {
   std::uint32_t stage;
   std::uint64_t seq;
-  std::int64_t begin_ns;  // since the run started
-  std::int64_t end_ns;
+  std::int64_t begin_ticks;  // since the run started
+  std::int64_t end_ticks;
 };
 
 struct alignas(64) thread_record {
   std::vector<stage_counters> stages;
-  std::vector<std::int64_t> latencies_ns;
+  std::vector<std::int64_t> latencies_ticks;
   std::vector<trace_slice> slices;
   std::string track_name;
 };
@@ -52,9 +52,9 @@ class recorder {
     auto& r = threads_[th];
     auto& c = r.stages[stage];
     ++c.items;
-    c.busy_ns += to_ns(end - begin);
+    c.busy_ticks += elapsed_ticks(end - begin);
     if (trace_) {
-      r.slices.push_back({static_cast<std::uint32_t>(stage), seq, to_ns(begin - origin_), to_ns(end - origin_)});
+      r.slices.push_back({static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
     }
   }
 
@@ -64,11 +64,12 @@ class recorder {
 
  private:
   bool trace_;
+  std::chrono::steady_clock::time_point start_;
   pipeline_clock::time_point origin_;
   std::vector<thread_record> threads_;
 };
 
 /// Writes the slices as Chrome-trace JSON (one track per thread record). Throws taskpipe::error on I/O failure.
-void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads);
+void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick);
 
 }  // namespace taskpipe::detail

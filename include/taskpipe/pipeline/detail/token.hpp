@@ -15,11 +15,23 @@
 
 namespace taskpipe::detail {
 
-using pipeline_clock = std::chrono::steady_clock;
+/// The clock stage executions are timed with: the CPU's time-stamp counter where there is an invariant one (a few
+/// nanoseconds to read, where clock_gettime can cost far more on virtual machines), steady_clock elsewhere. Times stay
+/// in ticks on the hot path; `ns_per_tick()` converts when a run's statistics are assembled.
+struct pipeline_clock {
+  using time_point = std::int64_t;
+  static time_point now() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    return static_cast<time_point>(__builtin_ia32_rdtsc());
+#else
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+  }
+  /// Calibrated once per process against steady_clock (about a millisecond, on the first call).
+  static double ns_per_tick() noexcept;
+};
 
-inline std::int64_t to_ns(pipeline_clock::duration d) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-}
+inline std::int64_t elapsed_ticks(std::int64_t d) noexcept { return d; }
 
 struct token {
   std::uint64_t seq = 0;
