@@ -77,7 +77,17 @@ class executor_run {
     g.wait();
   }
 
-  std::size_t me() const noexcept { return *ex_.this_worker_index(); }
+  // The calling worker's index, cached per thread: asking the executor reads the worker's deque cache line, which
+  // thieves keep writing (13% of empty_tokens/token in a profile).
+  std::size_t me() const noexcept {
+    thread_local const executor* cached_for = nullptr;
+    thread_local std::size_t cached = 0;
+    if (cached_for != &ex_) {
+      cached = *ex_.this_worker_index();
+      cached_for = &ex_;
+    }
+    return cached;
+  }
 
   void give_back(token* t) {
     const std::lock_guard lock{src_m_};
