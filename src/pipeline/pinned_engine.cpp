@@ -23,7 +23,7 @@ namespace {
 class pinned_run {
  public:
   pinned_run(chain& c, const pipeline_options& o, std::size_t width)
-      : c_(c), o_(o), width_(width), pool_(c, o.max_in_flight), free_(o.max_in_flight), rec_(thread_total(c, width), c.stages.size(), !o.trace_path.empty()) {
+      : c_(c), o_(o), width_(width), pool_(c, o.max_in_flight), free_(o.max_in_flight), rec_(thread_total(c, width), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
     for (std::size_t i = 0; i < pool_.size(); ++i) {
       free_.push(&pool_[i]);
     }
@@ -83,6 +83,9 @@ class pinned_run {
   // Waits for an item of queue q, adding the time waited to `waited`. nullptr when the queue is closed and drained.
   token* pop(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure) {
     token* t = nullptr;
+    if (q.try_pop(t)) {
+      return t;  // no wait to time
+    }
     const auto b = pipeline_clock::now();
     for (;;) {
       const pop_result r = q.pop(t);
@@ -109,7 +112,8 @@ class pinned_run {
       if (t == nullptr) {
         break;
       }
-      const auto b = pipeline_clock::now();
+      const bool timed = rec_.timed(next_seq_);
+      const auto b = timed ? pipeline_clock::now() : 0;
       bool got = false;
       try {
         got = c_.stages[0]->invoke(t->slot);
@@ -122,11 +126,15 @@ class pinned_run {
         free_.push(t);
         break;
       }
-      const auto e = pipeline_clock::now();
       t->live = 0;
       t->seq = next_seq_++;
+      t->timed = timed;
       t->born = b;
-      rec_.executed(0, 0, t->seq, b, e);
+      if (timed) {
+        rec_.executed(0, 0, t->seq, b, pipeline_clock::now());
+      } else {
+        rec_.counted(0, 0);
+      }
       forward(0, t);
     }
     close_after(0);
@@ -183,7 +191,7 @@ class pinned_run {
       drop(t);
       return;
     }
-    const auto b = pipeline_clock::now();
+    const auto b = t->timed ? pipeline_clock::now() : 0;
     try {
       c_.stages[i]->invoke(t->slot);
     } catch (...) {
@@ -192,11 +200,17 @@ class pinned_run {
       fail();
       return;
     }
-    const auto e = pipeline_clock::now();
-    rec_.executed(th, i, t->seq, b, e);
+    const auto e = t->timed ? pipeline_clock::now() : 0;
+    if (t->timed) {
+      rec_.executed(th, i, t->seq, b, e);
+    } else {
+      rec_.counted(th, i);
+    }
     if (i + 1 == c_.stages.size()) {
       t->live = -1;
-      rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
+      if (t->timed) {
+        rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
+      }
       free_.push(t);
     } else {
       t->live = static_cast<std::int32_t>(i);

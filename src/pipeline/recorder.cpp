@@ -30,8 +30,8 @@ std::chrono::nanoseconds ticks_to_ns(std::int64_t ticks) {
 }
 }  // namespace
 
-recorder::recorder(std::size_t threads, std::size_t stages, bool trace)
-    : trace_(trace), start_(std::chrono::steady_clock::now()), origin_(pipeline_clock::now()), threads_(threads) {
+recorder::recorder(std::size_t threads, std::size_t stages, bool trace, std::size_t sample)
+    : trace_(trace), sample_mask_(trace ? 0 : sample - 1), start_(std::chrono::steady_clock::now()), origin_(pipeline_clock::now()), threads_(threads) {
   (void)pipeline_clock::ns_per_tick();  // calibrate before the run, not in the middle of its statistics
   for (auto& r : threads_) {
     r.stages.resize(stages);
@@ -48,7 +48,11 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
     for (std::size_t i = 0; i < c.stages.size(); ++i) {
       auto& o = out.stages[i];
       o.items += r.stages[i].items;
-      o.busy += ticks_to_ns(r.stages[i].busy_ticks);
+      o.busy += ticks_to_ns(r.stages[i].timed_items == 0
+                                ? 0
+                                : static_cast<std::int64_t>(static_cast<double>(r.stages[i].busy_ticks) *
+                                                            static_cast<double>(r.stages[i].items) /
+                                                            static_cast<double>(r.stages[i].timed_items)));
       o.wait_input += ticks_to_ns(r.stages[i].wait_input_ticks);
       o.wait_output += ticks_to_ns(r.stages[i].wait_output_ticks);
     }

@@ -16,6 +16,10 @@ pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o) {
     throw invalid_argument("pipeline_options.pinned_width = " + std::to_string(o.pinned_width) +
                            " is out of range; accepted: 0 (the executor's worker count) to " + std::to_string(pinned_width_limit));
   }
+  if (o.time_one_in == 0 || o.time_one_in > time_one_in_limit || (o.time_one_in & (o.time_one_in - 1)) != 0) {
+    throw invalid_argument("pipeline_options.time_one_in = " + std::to_string(o.time_one_in) +
+                           " is out of range; accepted: a power of two from 1 to " + std::to_string(time_one_in_limit));
+  }
   if (c.stages.size() < 2) {
     throw invalid_argument("pipeline: a chain needs a source and a sink; it has " + std::to_string(c.stages.size()) + " stage(s)");
   }

@@ -60,7 +60,7 @@ struct alignas(64) serial_gate {
 class executor_run {
  public:
   executor_run(executor& ex, chain& c, const pipeline_options& o, bool farm)
-      : ex_(ex), c_(c), o_(o), farm_(farm), pool_(c, o.max_in_flight), rec_(ex.num_workers(), c.stages.size(), !o.trace_path.empty()) {
+      : ex_(ex), c_(c), o_(o), farm_(farm), pool_(c, o.max_in_flight), rec_(ex.num_workers(), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
     for (std::size_t i = 0; i < pool_.size(); ++i) {
       pool_[i].next = free_;
       free_ = &pool_[i];
@@ -131,7 +131,8 @@ class executor_run {
         give_back(t);
         return;
       }
-      const auto b = pipeline_clock::now();
+      const bool timed = rec_.timed(next_seq_);
+      const auto b = timed ? pipeline_clock::now() : 0;
       bool got = false;
       try {
         got = c_.stages[0]->invoke(t->slot);
@@ -140,15 +141,19 @@ class executor_run {
         fail();
         return;
       }
-      const auto e = pipeline_clock::now();
       if (!got) {
         give_back(t);
         return;
       }
       t->live = 0;
       t->seq = next_seq_++;
+      t->timed = timed;
       t->born = b;
-      rec_.executed(th, 0, t->seq, b, e);
+      if (timed) {
+        rec_.executed(th, 0, t->seq, b, pipeline_clock::now());
+      } else {
+        rec_.counted(th, 0);
+      }
       token* next = nullptr;
       {
         const std::lock_guard lock{src_m_};
@@ -157,7 +162,7 @@ class executor_run {
           free_ = next->next;
         } else {
           src_waiting_ = true;  // the baton goes to whoever frees the next token
-          src_released_ = e;
+          src_released_ = pipeline_clock::now();
         }
       }
       if (farm_) {
@@ -189,7 +194,7 @@ class executor_run {
     const std::size_t last = c_.stages.size() - 1;
     // One clock read per stage: a stage's end doubles as the next stage's start (the gate entry in between is
     // charged to the next stage's busy time).
-    auto b = pipeline_clock::now();
+    auto b = t->timed ? pipeline_clock::now() : 0;
     for (;;) {
       bool ok = false;
       if (!failed_.load(std::memory_order_relaxed)) {
@@ -200,13 +205,15 @@ class executor_run {
           fail();
         }
         t->live = ok && i != last ? static_cast<std::int32_t>(i) : -1;
-        if (ok) {
+        if (ok && t->timed) {
           const auto e = pipeline_clock::now();
           rec_.executed(th, i, t->seq, b, e);
           if (i == last) {
             rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
           }
           b = e;
+        } else if (ok) {
+          rec_.counted(th, i);
         }
       } else if (t->live >= 0) {  // after a failure, items in flight are dropped at their next stage
         c_.stages[static_cast<std::size_t>(t->live)]->destroy_output(t->slot);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -147,6 +148,24 @@ TEST_P(each_strategy, bad_options_throw_invalid_argument_naming_the_value) {
   p.options().max_in_flight = 4;
   p.options().pinned_width = 1000;
   EXPECT_THROW(p.run(), taskpipe::invalid_argument);
+  p.options().pinned_width = 0;
+  p.options().time_one_in = 3;
+  EXPECT_THROW(p.run(), taskpipe::invalid_argument);
+}
+
+TEST_P(each_strategy, timing_every_item_gives_busy_time_for_every_stage) {
+  taskpipe::executor ex{{.workers = 2}};
+  auto stats = taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam(), .time_one_in = 1}}
+                   .source(counter_source(20))
+                   .stage(taskpipe::parallel, [](int i) {
+                     std::this_thread::sleep_for(std::chrono::microseconds(100));
+                     return i;
+                   })
+                   .sink(taskpipe::serial_in_order, [](int) {})
+                   .run();
+  EXPECT_GE(stats.stages[1].busy, std::chrono::microseconds(20 * 100));
+  EXPECT_LT(stats.stages[1].busy, stats.elapsed * 2 + std::chrono::milliseconds(5));
+  EXPECT_GE(stats.latency_p50, std::chrono::microseconds(100));
 }
 
 INSTANTIATE_TEST_SUITE_P(pipeline, each_strategy,

@@ -36,6 +36,7 @@ inline std::int64_t elapsed_ticks(std::int64_t d) noexcept { return d; }
 struct token {
   std::uint64_t seq = 0;
   std::int32_t live = -1;  // index of the stage whose output the slot holds, -1 when empty
+  bool timed = false;      // this item's stage executions are timed (see recorder::timed)
   token* next = nullptr;   // free list, or a serial stage's waiting queue
   pipeline_clock::time_point born{};
   pipeline_clock::time_point parked{};
