@@ -97,11 +97,11 @@ class bounded_queue {
       if (closed_.load(std::memory_order_acquire)) {
         return try_pop(out) ? pop_result::item : pop_result::closed;
       }
-      if (round < 64) {
+      if (round < 8) {
         for (int i = 0; i < 16; ++i) {
           relax();
         }
-      } else if (round < 96) {
+      } else if (round < 40) {
         std::this_thread::yield();
       } else {
         const std::uint32_t e = epoch_.load(std::memory_order_acquire);
