@@ -156,6 +156,7 @@ class list_scheduler {
     const double next = std::min(next_arrival, next_free);
     if (next == unknown) throw error("zero-bubble list scheduler stalled: no rank can make progress");
     free_at_[r] = next;
+    stalled_[r] = false;
   }
 
   const zb_plan& plan_;

@@ -6,6 +6,8 @@
 // `parse_action` throws `taskpipe::invalid_argument` naming the bad text and the accepted form.
 #pragma once
 
+#include "taskpipe/error.hpp"
+
 #include <string>
 #include <string_view>
 

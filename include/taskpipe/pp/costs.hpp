@@ -7,6 +7,8 @@
 // `taskpipe::invalid_argument`.
 #pragma once
 
+#include "taskpipe/error.hpp"
+
 #include "taskpipe/pp/action.hpp"
 
 #include <vector>

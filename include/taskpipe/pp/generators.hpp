@@ -43,7 +43,7 @@ struct schedule_options {
   int chunks = 2;        ///< v: stages per rank, interleaved only (zb-v always uses 2)
   int layers = 0;        ///< when > 0, refused unless a multiple of the stage count
   /// Times the zero-bubble list scheduler plans with; uniform f = b = w = 1 when absent.
-  std::optional<costs> planning_costs;
+  std::optional<costs> planning_costs{};
   /// zb-auto: most activations (micro-batches of one stage) a rank may hold until their W; 2p - 1 when 0.
   int memory_limit = 0;
 };

@@ -5,6 +5,8 @@
 // count below 1. Thread safety: as a value type.
 #pragma once
 
+#include "taskpipe/error.hpp"
+
 #include "taskpipe/pp/action.hpp"
 
 #include <cstddef>

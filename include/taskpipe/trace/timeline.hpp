@@ -4,6 +4,8 @@
 // need wall-clock (Chrome trace). Thread safety: a value type.
 #pragma once
 
+#include "taskpipe/error.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
