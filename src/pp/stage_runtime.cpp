@@ -39,7 +39,9 @@ class rank_worker {
     const int from = s_.rank_of(from_stage);
     if (from != rank_) return link_.recv(rank_, from, tag);
     const auto it = local_.find({tag.stage, tag.microbatch, tag.direction});
-    // Validation proved the producer ran earlier on this rank, so the hand-off is there.
+    // Validation proved the producer ran earlier on this rank, so the hand-off is there unless the IR was changed
+    // under us; fail loudly rather than read past the map.
+    if (it == local_.end()) throw error("stage runtime: rank " + std::to_string(rank_) + " lost a local hand-off");
     payload data = std::move(it->second);
     local_.erase(it);
     return data;
