@@ -1,60 +1,33 @@
-// The pipeline's own Chrome-trace writer: a self-contained stand-in until the shared trace layer
-// (include/taskpipe/trace/) lands; the event layout (complete "X" events, one tid per thread) is the one Perfetto reads.
-#include <cstdio>
-#include <fstream>
-#include <string>
-
-#include "taskpipe/error.hpp"
+// A run's slices as a trace::timeline (one track per thread record, one slice per stage execution), written with the
+// shared Chrome-trace writer.
 #include "taskpipe/pipeline/detail/recorder.hpp"
+#include "taskpipe/trace/chrome_trace.hpp"
+#include "taskpipe/trace/timeline.hpp"
 
 namespace taskpipe::detail {
-namespace {
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick) {
-  std::ofstream f{path, std::ios::binary | std::ios::trunc};
-  if (!f) {
-    throw error("pipeline trace_path = \"" + path + "\" cannot be opened for writing; accepted: a writable file path");
+  trace::timeline t;
+  t.microseconds_per_unit = ns_per_tick / 1e3;  // slices are in clock ticks
+  std::size_t n = 0;
+  for (const auto& r : threads) {
+    n += r.slices.size();
   }
-  f << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  f << R"({"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"taskpipe pipeline"}})";
-  char num[64];
-  for (std::size_t t = 0; t < threads.size(); ++t) {
-    f << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << t << ",\"args\":{\"name\":\""
-      << json_escape(threads[t].track_name) << "\"}}";
-    for (const auto& s : threads[t].slices) {
-      // Chrome-trace times are microseconds; keep nanosecond resolution as decimals.
-      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.begin_ticks) * ns_per_tick / 1e3);
-      f << ",\n{\"name\":\"" << json_escape(c.stages[s.stage]->name()) << "\",\"cat\":\"pipeline\",\"ph\":\"X\",\"pid\":1,\"tid\":" << t
-        << ",\"ts\":" << num;
-      std::snprintf(num, sizeof num, "%.3f", static_cast<double>(s.end_ticks - s.begin_ticks) * ns_per_tick / 1e3);
-      f << ",\"dur\":" << num << ",\"args\":{\"item\":" << s.seq << "}}";
+  t.events.reserve(n);
+  for (std::size_t th = 0; th < threads.size(); ++th) {
+    t.tracks.push_back(threads[th].track_name);
+    for (const auto& s : threads[th].slices) {
+      const std::string& name = c.stages[s.stage]->name();
+      t.events.push_back({.track = static_cast<int>(th),
+                          .name = name,
+                          .label = {},
+                          .category = std::string(to_string(c.stages[s.stage]->mode())),
+                          .start = static_cast<double>(s.begin_ticks),
+                          .duration = static_cast<double>(s.end_ticks - s.begin_ticks),
+                          .args = {{"item", static_cast<long long>(s.seq)}, {"stage", static_cast<long long>(s.stage)}}});
     }
   }
-  f << "\n]}\n";
-  if (!f) {
-    throw error("pipeline trace_path = \"" + path + "\": writing the trace failed (disk full?)");
-  }
+  trace::write_chrome(t, path);
 }
 
 }  // namespace taskpipe::detail

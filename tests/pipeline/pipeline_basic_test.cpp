@@ -125,7 +125,7 @@ TEST_P(each_strategy, trace_is_chrome_json_with_one_slice_per_stage_execution) {
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string json = ss.str();
-  EXPECT_EQ(json.rfind("{\"displayTimeUnit\"", 0), 0U);
+  EXPECT_EQ(json.rfind("{\"displayTimeUnit\"", 0), 0U) << json.substr(0, 80);
   std::size_t slices = 0;
   for (auto pos = json.find("\"ph\":\"X\""); pos != std::string::npos; pos = json.find("\"ph\":\"X\"", pos + 1)) {
     ++slices;

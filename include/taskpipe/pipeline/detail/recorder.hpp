@@ -84,7 +84,8 @@ class recorder {
   std::vector<thread_record> threads_;
 };
 
-/// Writes the slices as Chrome-trace JSON (one track per thread record). Throws taskpipe::error on I/O failure.
+/// Writes the slices as Chrome-trace JSON with the trace layer (one track per thread record). Throws taskpipe::error
+/// on I/O failure.
 void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick);
 
 }  // namespace taskpipe::detail
