@@ -259,7 +259,6 @@ void register_all() {
         }
         benchmark::RegisterBenchmark(("sleep_stages/" + impl + "/" + pattern + "/" + std::to_string(tokens)).c_str(),
                                      [impl, pattern, tokens](benchmark::State& s) { sleep_stages(s, impl, pattern, tokens); })
-            ->Iterations(1)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       }

@@ -48,11 +48,10 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
     for (std::size_t i = 0; i < c.stages.size(); ++i) {
       auto& o = out.stages[i];
       o.items += r.stages[i].items;
-      o.busy += ticks_to_ns(r.stages[i].timed_items == 0
-                                ? 0
-                                : static_cast<std::int64_t>(static_cast<double>(r.stages[i].busy_ticks) *
-                                                            static_cast<double>(r.stages[i].items) /
-                                                            static_cast<double>(r.stages[i].timed_items)));
+      // Busy time is measured on the timed sample only: scale it up to every item.
+      const double scale = r.stages[i].timed_items == 0 ? 0.0
+                                                          : static_cast<double>(r.stages[i].items) / static_cast<double>(r.stages[i].timed_items);
+      o.busy += ticks_to_ns(static_cast<std::int64_t>(static_cast<double>(r.stages[i].busy_ticks) * scale));
       o.wait_input += ticks_to_ns(r.stages[i].wait_input_ticks);
       o.wait_output += ticks_to_ns(r.stages[i].wait_output_ticks);
     }

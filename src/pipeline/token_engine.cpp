@@ -162,7 +162,7 @@ class executor_run {
           free_ = next->next;
         } else {
           src_waiting_ = true;  // the baton goes to whoever frees the next token
-          src_released_ = pipeline_clock::now();
+          src_released_ = t->timed ? pipeline_clock::now() : 0;  // waits are sampled like busy time
         }
       }
       if (farm_) {
@@ -242,7 +242,7 @@ class executor_run {
       g.busy = true;
       return true;
     }
-    t->parked = pipeline_clock::now();
+    t->parked = t->timed ? pipeline_clock::now() : 0;  // waits are sampled like busy time
     if (g.in_order) {
       token*& slot = g.ring[t->seq % g.ring.size()];
       if (slot != nullptr) {  // only after a failure: sequence numbers skipped by dropped items may wrap around
@@ -284,8 +284,9 @@ class executor_run {
         g.busy = false;
       }
     }
-    if (nx != nullptr) {
-      rec_.thread(th).stages[i].wait_input_ticks += elapsed_ticks(pipeline_clock::now() - nx->parked);
+    if (nx != nullptr && nx->timed) {  // a sampled wait stands for time_one_in of them
+      rec_.thread(th).stages[i].wait_input_ticks +=
+          elapsed_ticks(pipeline_clock::now() - nx->parked) * static_cast<std::int64_t>(o_.time_one_in);
     }
     return nx;
   }
@@ -305,7 +306,10 @@ class executor_run {
       }
     }
     if (restart) {  // hand the baton and this token straight to a new source task
-      rec_.thread(me()).stages[0].wait_output_ticks += elapsed_ticks(pipeline_clock::now() - released);
+      if (released != 0) {  // a sampled wait stands for time_one_in of them
+        rec_.thread(me()).stages[0].wait_output_ticks +=
+            elapsed_ticks(pipeline_clock::now() - released) * static_cast<std::int64_t>(o_.time_one_in);
+      }
       group_->spawn([this, t] { source_step(t); });
     }
   }
