@@ -13,6 +13,12 @@
 //   order when it is `serial_in_order`.
 //
 // Validation happens in `run()`: a value out of range throws `taskpipe::invalid_argument` naming it and the range.
+// Stop: `stop` is polled by the source only (see below). Thread safety: a plain value, read by `run()`.
+//
+// Example:
+//   taskpipe::stop_source cancel;
+//   taskpipe::pipeline_options o{.max_in_flight = 32, .strategy = taskpipe::execution_strategy::pinned,
+//                                .stop = cancel.get_token(), .trace_path = "run.json"};
 #pragma once
 
 #include <cstddef>
