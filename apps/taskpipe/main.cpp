@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench_command.hpp"
+#include "schedule_command.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/version.hpp"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run `taskpipe <command> --help` for a command's options.");
   taskpipe::cli::add_bench_command(app);
+  taskpipe::cli::add_schedule_command(app);
 
   try {
     app.parse(argc, argv);

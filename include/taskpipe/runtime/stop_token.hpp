@@ -5,7 +5,11 @@
 // constructed with a parent token stops when the parent does, so a whole tree of nested groups can be cancelled from
 // the top.
 //
-// Thread safety: any thread may poll. Lifetime: a token must not outlive the group it came from.
+// A `stop_source` is a standalone flag for code outside the executor (a UI thread, a signal handler's helper) to stop
+// work that polls its token, e.g. a pipeline run.
+//
+// Thread safety: any thread may poll; `request_stop()` from any thread. Lifetime: a token must not outlive the group
+// or stop_source it came from.
 #pragma once
 
 #include <atomic>
@@ -39,8 +43,25 @@ class stop_token {
 
  private:
   friend class task_group;
+  friend class stop_source;
   explicit stop_token(const detail::cancellation_node* node) noexcept : node_(node) {}
   const detail::cancellation_node* node_ = nullptr;
+};
+
+/// An owner of a stop flag that is not tied to a task group. Not copyable or movable: tokens point into it.
+class stop_source {
+ public:
+  stop_source() noexcept = default;
+  stop_source(const stop_source&) = delete;
+  stop_source& operator=(const stop_source&) = delete;
+
+  /// Makes every token from this source report a stop. Idempotent.
+  void request_stop() noexcept { node_.stopped.store(true, std::memory_order_relaxed); }
+  [[nodiscard]] bool stop_requested() const noexcept { return node_.stop_requested(); }
+  [[nodiscard]] stop_token get_token() const noexcept { return stop_token{&node_}; }
+
+ private:
+  detail::cancellation_node node_;
 };
 
 }  // namespace taskpipe

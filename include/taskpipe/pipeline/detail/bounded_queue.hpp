@@ -1,0 +1,157 @@
+// detail/bounded_queue.hpp — a bounded lock-free multi-producer multi-consumer queue with a blocking pop, for the
+// pinned strategy.
+//
+// The ring is the classic sequence-numbered cell design: each cell carries a sequence number that tells producers
+// and consumers whose turn it is, so push and pop are one CAS on their index in the common case. Blocking is layered
+// on top: a consumer that finds the queue empty spins, then yields, then sleeps on an epoch counter (C++20
+// atomic wait). Producers pay for a wake-up only when a consumer has announced itself as sleeping; the seq_cst fence
+// on both sides (Dekker style) guarantees a sleeper is either seen or sees the item.
+//
+// The pinned strategy sizes every queue to hold all tokens, so a push never finds the queue full.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+namespace taskpipe::detail {
+
+enum class pop_result : std::uint8_t { item, closed, woken };
+
+template <class T>
+class bounded_queue {
+ public:
+  explicit bounded_queue(std::size_t min_capacity) {
+    std::size_t cap = 2;
+    while (cap < min_capacity) {
+      cap *= 2;
+    }
+    mask_ = cap - 1;
+    cells_ = std::make_unique<cell[]>(cap);
+    for (std::size_t i = 0; i < cap; ++i) {
+      cells_[i].seq.store(i, std::memory_order_relaxed);
+    }
+  }
+
+  /// Never blocks; false when full.
+  bool try_push(T v) noexcept {
+    std::size_t pos = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
+      if (diff == 0) {
+        if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          c.value = v;
+          c.seq.store(pos + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;
+      } else {
+        pos = tail_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  bool try_pop(T& out) noexcept {
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos + 1);
+      if (diff == 0) {
+        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          out = c.value;
+          c.seq.store(pos + mask_ + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  /// Pushes, yielding while full (never the case when sized for every token), and wakes a sleeping consumer.
+  void push(T v) noexcept {
+    while (!try_push(v)) {
+      std::this_thread::yield();
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_relaxed) != 0) {
+      wake_all();
+    }
+  }
+
+  /// Waits for an item. Returns `closed` once the queue is closed and empty, `woken` after `wake_all()` without an
+  /// item (the caller re-checks its own conditions and calls again).
+  pop_result pop(T& out) noexcept {
+    for (int round = 0;; ++round) {
+      if (try_pop(out)) {
+        return pop_result::item;
+      }
+      if (closed_.load(std::memory_order_acquire)) {
+        return try_pop(out) ? pop_result::item : pop_result::closed;
+      }
+      if (round < 8) {
+        for (int i = 0; i < 16; ++i) {
+          relax();
+        }
+      } else if (round < 40) {
+        std::this_thread::yield();
+      } else {
+        const std::uint32_t e = epoch_.load(std::memory_order_acquire);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (try_pop(out)) {
+          sleepers_.fetch_sub(1, std::memory_order_relaxed);
+          return pop_result::item;
+        }
+        if (!closed_.load(std::memory_order_acquire)) {
+          epoch_.wait(e, std::memory_order_acquire);
+        }
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
+        return try_pop(out) ? pop_result::item : pop_result::woken;
+      }
+    }
+  }
+
+  /// No more pushes will come; wakes every consumer.
+  void close() noexcept {
+    closed_.store(true, std::memory_order_release);
+    wake_all();
+  }
+
+  void wake_all() noexcept {
+    epoch_.fetch_add(1, std::memory_order_release);
+    epoch_.notify_all();
+  }
+
+ private:
+  static void relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
+  struct alignas(64) cell {
+    std::atomic<std::size_t> seq{0};
+    T value{};
+  };
+
+  std::unique_ptr<cell[]> cells_;
+  std::size_t mask_ = 0;
+  alignas(64) std::atomic<std::size_t> tail_{0};
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace taskpipe::detail

@@ -1,0 +1,91 @@
+// detail/recorder.hpp — per-thread counters, latencies and trace slices of one run, merged into pipeline_stats.
+//
+// Each thread of a run (an executor worker, or a pinned stage thread) writes only its own record, so recording needs
+// no synchronisation; the run joins every thread before `finish()` reads the records.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taskpipe/pipeline/detail/stage.hpp"
+#include "taskpipe/pipeline/detail/token.hpp"
+#include "taskpipe/pipeline/pipeline_stats.hpp"
+
+namespace taskpipe::detail {
+
+struct stage_counters {
+  std::uint64_t items = 0;
+  std::uint64_t timed_items = 0;  // items whose execution was timed (busy_ticks covers these)
+  std::int64_t busy_ticks = 0;
+  std::int64_t wait_input_ticks = 0;
+  std::int64_t wait_output_ticks = 0;
+};
+
+struct trace_slice {
+  std::uint32_t stage;
+  std::uint64_t seq;
+  std::int64_t begin_ticks;  // since the run started
+  std::int64_t end_ticks;
+};
+
+struct alignas(64) thread_record {
+  std::vector<stage_counters> stages;
+  std::vector<std::int64_t> latencies_ticks;
+  std::vector<trace_slice> slices;
+  std::string track_name;
+};
+
+class recorder {
+ public:
+  /// `sample` (a power of two) is how many items share one timed item; tracing times every item.
+  recorder(std::size_t threads, std::size_t stages, bool trace, std::size_t sample);
+
+  /// Whether stage executions of item `seq` are timed. Items are picked by a hash of their sequence number, so a
+  /// periodic pattern in the stream does not bias the sample.
+  [[nodiscard]] bool timed(std::uint64_t seq) const noexcept {
+    std::uint64_t h = seq * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32U;
+    return (h & sample_mask_) == 0;
+  }
+
+  /// Counts an untimed execution.
+  void counted(std::size_t th, std::size_t stage) noexcept { ++threads_[th].stages[stage].items; }
+
+  [[nodiscard]] bool tracing() const noexcept { return trace_; }
+  [[nodiscard]] pipeline_clock::time_point origin() const noexcept { return origin_; }
+  thread_record& thread(std::size_t i) noexcept { return threads_[i]; }
+  [[nodiscard]] std::size_t thread_count() const noexcept { return threads_.size(); }
+
+  /// Records one timed execution of `stage` on `seq` by thread `th`, from `begin` to `end`.
+  void executed(std::size_t th, std::size_t stage, std::uint64_t seq, pipeline_clock::time_point begin,
+                pipeline_clock::time_point end) {
+    auto& r = threads_[th];
+    auto& c = r.stages[stage];
+    ++c.items;
+    ++c.timed_items;
+    c.busy_ticks += elapsed_ticks(end - begin);
+    if (trace_) {
+      r.slices.push_back({static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
+    }
+  }
+
+  /// Merges the records; writes the trace when `trace_path` is set. Throws taskpipe::error if the file cannot be
+  /// written.
+  pipeline_stats finish(const chain& c, execution_strategy s, const std::string& trace_path);
+
+ private:
+  bool trace_;
+  std::uint64_t sample_mask_;
+  std::chrono::steady_clock::time_point start_;
+  pipeline_clock::time_point origin_;
+  std::vector<thread_record> threads_;
+};
+
+/// Writes the slices as Chrome-trace JSON with the trace layer (one track per thread record). Throws taskpipe::error
+/// on I/O failure.
+void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick);
+
+}  // namespace taskpipe::detail

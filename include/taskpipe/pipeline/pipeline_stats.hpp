@@ -1,0 +1,57 @@
+// taskpipe/pipeline/pipeline_stats.hpp — what one pipeline run measured.
+//
+// Per stage (source first, sink last): items it finished, time spent inside the stage function (busy), time items or
+// threads waited for the stage's input and for room downstream. What "waiting" means depends on the strategy:
+// - pinned: wait_input is the time the stage's threads blocked on an empty input queue; wait_output the time they
+//   blocked for room downstream (for the source: for a free slot under max_in_flight).
+// - token and farm: wait_input is the time items spent parked in a serial stage's buffer while another item held
+//   the stage (summed over items); the source's wait_output is the time it was suspended because max_in_flight items
+//   were alive. Parallel stages never wait.
+// Whole run: items that reached the sink, wall time, and per-item latency (source start to sink end) percentiles.
+// Busy time and latency come from the timed sample of items (pipeline_options::time_one_in, every item by default
+// one in 8): busy is scaled up to all items, the percentiles are those of the sample. Item counts are exact.
+//
+// Thread safety: a plain value, filled in by `run()` after every thread of the run has finished. Never throws.
+//
+// Example:
+//   auto s = chain.run();
+//   for (const auto& st : s.stages) std::printf("%s: %llu items, busy %lld ns\n", st.name.c_str(),
+//                                               (unsigned long long)st.items, (long long)st.busy.count());
+//   std::printf("%.0f items/s, p99 latency %lld ns\n", s.throughput(), (long long)s.latency_p99.count());
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taskpipe/pipeline/pipeline_options.hpp"
+#include "taskpipe/pipeline/stage_mode.hpp"
+
+namespace taskpipe {
+
+struct stage_stats {
+  std::string name;
+  stage_mode mode = stage_mode::serial_in_order;
+  std::uint64_t items = 0;
+  std::chrono::nanoseconds busy{0};
+  std::chrono::nanoseconds wait_input{0};
+  std::chrono::nanoseconds wait_output{0};
+};
+
+struct pipeline_stats {
+  execution_strategy strategy = execution_strategy::token;
+  std::vector<stage_stats> stages;
+  std::uint64_t items = 0;  ///< items that went through the sink
+  std::chrono::nanoseconds elapsed{0};
+  std::chrono::nanoseconds latency_p50{0};
+  std::chrono::nanoseconds latency_p99{0};
+  bool stopped = false;  ///< the outside stop token ended the stream early
+
+  /// Items per second through the sink.
+  [[nodiscard]] double throughput() const noexcept {
+    return elapsed.count() > 0 ? static_cast<double>(items) * 1e9 / static_cast<double>(elapsed.count()) : 0.0;
+  }
+};
+
+}  // namespace taskpipe

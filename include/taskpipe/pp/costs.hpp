@@ -1,0 +1,48 @@
+// taskpipe/pp/costs.hpp — the cost model the simulator and the zero-bubble generators use.
+//
+// Times are in arbitrary units (the simulator's timeline uses them as-is; `microseconds_per_unit` maps them to a
+// trace's clock). A stage's F, I and W times may differ by stage; a full backward B costs b + w. `comm` is added to
+// every transfer between two ranks (none between two stages on one rank). A stage's activation is held from the
+// start of its F until its W (or B) finishes. Thread safety: a value type. `at` and `validate_costs` throw
+// `taskpipe::invalid_argument`.
+#pragma once
+
+#include "taskpipe/error.hpp"
+
+#include "taskpipe/pp/action.hpp"
+
+#include <vector>
+
+namespace taskpipe::pp {
+
+struct stage_cost {
+  double f = 1;                 ///< forward
+  double b = 1;                 ///< backward for the input gradient (I)
+  double w = 1;                 ///< backward for the weight gradient (W)
+  double activation_bytes = 0;  ///< held per micro-batch from F until W
+};
+
+struct uniform_costs {
+  double f = 1;
+  double b = 1;
+  double w = 1;
+  double comm = 0;
+  double activation_bytes = 0;
+};
+
+struct costs {
+  std::vector<stage_cost> per_stage;  ///< one entry per stage, or a single entry that applies to every stage
+  double comm = 0;
+
+  static costs uniform(const uniform_costs& c);
+
+  /// The cost of `stage`; throws when `per_stage` has neither one entry nor an entry for that stage.
+  const stage_cost& at(int stage) const;
+  /// How long `a` runs: f, b, w or b + w.
+  double duration(const action& a) const;
+};
+
+/// Throws when a time is negative or not finite, or when `per_stage` is empty.
+void validate_costs(const costs& c);
+
+}  // namespace taskpipe::pp

@@ -1,0 +1,61 @@
+// taskpipe/pp/simulate.hpp — predicts a schedule's time and memory under a cost model.
+//
+// Each rank runs its actions in order; an action starts when its rank is free and its inputs have arrived (producer
+// finish + `comm` when the producer sits on another rank). Bubble rates:
+//   bubble_rate()     — the Zero Bubble paper's (cost - m(F+B+W)) / cost with cost the makespan, summed over ranks:
+//                       total idle / (ranks x makespan);
+//   megatron_bubble() — Megatron's idle / ideal: total idle / total busy ((p-1)/m for GPipe).
+// Activation memory: a stage's activation is held from its F's start to its W's (or B's) finish.
+// `simulate` validates first and throws `schedule_error`; accessors throw `taskpipe::invalid_argument` on a bad
+// rank. Thread safety: the result is immutable.
+#pragma once
+
+#include "taskpipe/pp/costs.hpp"
+#include "taskpipe/pp/schedule.hpp"
+#include "taskpipe/trace/timeline.hpp"
+
+#include <vector>
+
+namespace taskpipe::pp {
+
+struct timed_action {
+  action what;
+  int rank = 0;
+  double start = 0;
+  double finish = 0;
+};
+
+class simulation {
+ public:
+  simulation(int ranks, std::vector<timed_action> actions, const costs& c);
+
+  int ranks() const noexcept { return ranks_; }
+  double makespan() const noexcept { return makespan_; }
+  double busy(int rank) const;
+  double idle(int rank) const;
+  double bubble_rate() const noexcept;
+  double megatron_bubble() const noexcept;
+  int peak_activations(int rank) const;
+  double peak_activation_bytes(int rank) const;
+  /// Every action with its rank and times, in order of start time.
+  const std::vector<timed_action>& actions() const noexcept { return actions_; }
+  /// One track per rank, one slice per action, category its kind letter, named in torch notation.
+  trace::timeline timeline() const;
+
+ private:
+  void check_rank(int rank) const;
+
+  int ranks_;
+  std::vector<timed_action> actions_;
+  double makespan_ = 0;
+  std::vector<double> busy_;
+  std::vector<int> peak_count_;
+  std::vector<double> peak_bytes_;
+};
+
+simulation simulate(const schedule& s, const costs& c);
+
+/// The timeline of timed actions (shared by the simulator and the stage runtime).
+trace::timeline make_timeline(int ranks, const std::vector<timed_action>& actions, double microseconds_per_unit);
+
+}  // namespace taskpipe::pp

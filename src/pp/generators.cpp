@@ -1,0 +1,207 @@
+#include "taskpipe/pp/generators.hpp"
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/pp/detail/zb_scheduler.hpp"
+#include "taskpipe/pp/simulate.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string>
+
+namespace taskpipe::pp {
+
+namespace {
+
+constexpr std::array kinds{kind::gpipe, kind::one_f_one_b, kind::interleaved, kind::zb_h1,
+                           kind::zb_h2, kind::zb_v,        kind::zb_auto};
+
+[[noreturn]] void refuse(const std::string& what) { throw invalid_argument(what); }
+
+std::string prefix(kind k) { return std::string(kind_name(k)) + ": "; }
+
+void check_options(kind k, const schedule_options& o) {
+  if (o.stages < 1) refuse(prefix(k) + "stages = " + std::to_string(o.stages) + ": must be >= 1");
+  if (o.microbatches < 1) refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + ": must be >= 1");
+  if (k != kind::gpipe && k != kind::interleaved && o.microbatches < o.stages) {
+    refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " is too few for " +
+           std::to_string(o.stages) + " stages: needs microbatches >= stages");
+  }
+  int chunks = 1;
+  if (k == kind::interleaved) {
+    chunks = o.chunks;
+    if (chunks < 2) refuse(prefix(k) + "chunks = " + std::to_string(chunks) + ": must be >= 2 (1 is plain 1f1b)");
+    if (o.microbatches % o.stages != 0) {
+      refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " must be a multiple of stages = " +
+             std::to_string(o.stages) + " (the interleaving rule)");
+    }
+  }
+  if (k == kind::zb_v) chunks = 2;
+  if (o.layers < 0) refuse(prefix(k) + "layers = " + std::to_string(o.layers) + ": must be >= 0 (0: not checked)");
+  if (o.layers > 0 && o.layers % (o.stages * chunks) != 0) {
+    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " +
+           std::to_string(o.stages) + " stages x " + std::to_string(chunks) +
+           " chunks: layers must be a multiple of stages x chunks");
+  }
+  if (o.memory_limit < 0) {
+    refuse(prefix(k) + "memory_limit = " + std::to_string(o.memory_limit) + ": must be >= 1 (0: the default)");
+  }
+}
+
+schedule shell(kind k, const schedule_options& o, std::vector<int> placement) {
+  schedule s;
+  s.name = std::string(kind_name(k));
+  s.ranks = o.stages;
+  s.stages = static_cast<int>(placement.size());
+  s.microbatches = o.microbatches;
+  s.stage_rank = std::move(placement);
+  s.orders.resize(static_cast<std::size_t>(o.stages));
+  return s;
+}
+
+schedule gpipe(const schedule_options& o) {
+  schedule s = shell(kind::gpipe, o, linear_placement(o.stages));
+  for (int r = 0; r < o.stages; ++r) {
+    auto& order = s.orders[static_cast<std::size_t>(r)];
+    for (int mb = 0; mb < o.microbatches; ++mb) order.push_back({r, action_kind::forward, mb});
+    for (int mb = 0; mb < o.microbatches; ++mb) order.push_back({r, action_kind::backward_full, mb});
+  }
+  return s;
+}
+
+schedule one_f_one_b(const schedule_options& o) {
+  schedule s = shell(kind::one_f_one_b, o, linear_placement(o.stages));
+  const int m = o.microbatches;
+  for (int r = 0; r < o.stages; ++r) {
+    auto& order = s.orders[static_cast<std::size_t>(r)];
+    const int warmup = std::min(o.stages - r - 1, m);
+    for (int mb = 0; mb < warmup; ++mb) order.push_back({r, action_kind::forward, mb});
+    for (int i = 0; i + warmup < m; ++i) {
+      order.push_back({r, action_kind::forward, warmup + i});
+      order.push_back({r, action_kind::backward_full, i});
+    }
+    for (int mb = m - warmup; mb < m; ++mb) order.push_back({r, action_kind::backward_full, mb});
+  }
+  return s;
+}
+
+// Megatron's interleaved 1F1B: micro-batches go through the chunks in groups of p; rank r warms up with
+// 2(p - r - 1) + (v - 1)p forwards, then alternates one forward and one backward.
+schedule interleaved(const schedule_options& o) {
+  const int p = o.stages;
+  const int v = o.chunks;
+  schedule s = shell(kind::interleaved, o, looped_placement(p, v));
+  const int total = o.microbatches * v;
+  auto unit = [&](int k, bool forward, int r) {
+    const int group = k % (p * v);
+    const int chunk = forward ? group / p : v - 1 - group / p;
+    const int mb = (k / (p * v)) * p + k % p;
+    return action{chunk * p + r, forward ? action_kind::forward : action_kind::backward_full, mb};
+  };
+  for (int r = 0; r < p; ++r) {
+    auto& order = s.orders[static_cast<std::size_t>(r)];
+    const int warmup = std::min((p - r - 1) * 2 + (v - 1) * p, total);
+    for (int k = 0; k < warmup; ++k) order.push_back(unit(k, true, r));
+    for (int i = 0; i + warmup < total; ++i) {
+      order.push_back(unit(warmup + i, true, r));
+      order.push_back(unit(i, false, r));
+    }
+    for (int k = total - warmup; k < total; ++k) order.push_back(unit(k, false, r));
+  }
+  return s;
+}
+
+schedule zero_bubble(kind k, const schedule_options& o) {
+  const int p = o.stages;
+  detail::zb_plan plan;
+  plan.ranks = p;
+  plan.microbatches = o.microbatches;
+  plan.stage_rank = k == kind::zb_v ? v_placement(p) : linear_placement(p);
+  plan.planning = o.planning_costs.value_or(costs::uniform({}));
+  validate_costs(plan.planning);
+  auto build = [&](bool fits) {
+    plan.w_only_if_it_fits = fits;
+    schedule s = shell(k, o, plan.stage_rank);
+    s.orders = detail::zb_list_schedule(plan);
+    return s;
+  };
+  auto limits = [&](auto forward, auto held) {
+    plan.forward_limit.clear();
+    plan.memory_limit.clear();
+    for (int r = 0; r < p; ++r) {
+      plan.forward_limit.push_back(forward(r));
+      plan.memory_limit.push_back(held(r));
+    }
+  };
+  switch (k) {
+    case kind::zb_h1:  // 1F1B's p - r in flight until I; deferring up to p - 1 W's is what fills the bubbles
+      limits([&](int r) { return p - r; }, [&](int r) { return 2 * p - r - 1; });
+      return build(true);
+    case kind::zb_h2:  // room for p - r - 1 more forwards in the warm-up, which fills its bubble
+      limits([&](int r) { return 2 * (p - r) - 1; }, [&](int) { return 2 * p - 1; });
+      return build(true);
+    case kind::zb_v:  // two half-size chunks per rank: 2p chunk activations is 1F1B's p whole-stage ones
+      limits([&](int) { return 2 * p; }, [&](int) { return 2 * p; });
+      return build(true);
+    default: break;
+  }
+  // zb-auto: the best of a few limit shapes and both W policies under the caller's costs, never over the limit.
+  const int cap = o.memory_limit > 0 ? o.memory_limit : 2 * p - 1;
+  std::optional<schedule> best;
+  double best_time = 0;
+  for (int shape = 0; shape < 3; ++shape) {
+    // The shapes of zb-h1 and zb-h2 cut to the cap, and a flat one that spends the whole cap on forwards.
+    limits(
+        [&](int r) { return std::clamp(shape == 0 ? cap : shape == 1 ? p - r : 2 * (p - r) - 1, 1, cap); },
+        [&](int r) { return std::clamp(shape == 1 ? 2 * p - r - 1 : cap, 1, cap); });
+    for (const bool fits : {true, false}) {
+      schedule candidate = build(fits);
+      const double t = simulate(candidate, plan.planning).makespan();
+      if (!best || t < best_time) {
+        best = std::move(candidate);
+        best_time = t;
+      }
+    }
+  }
+  return std::move(*best);
+}
+
+}  // namespace
+
+std::span<const kind> all_kinds() noexcept { return kinds; }
+
+std::string_view kind_name(kind k) noexcept {
+  switch (k) {
+    case kind::gpipe: return "gpipe";
+    case kind::one_f_one_b: return "1f1b";
+    case kind::interleaved: return "interleaved";
+    case kind::zb_h1: return "zb-h1";
+    case kind::zb_h2: return "zb-h2";
+    case kind::zb_v: return "zb-v";
+    case kind::zb_auto: return "zb-auto";
+  }
+  return "?";
+}
+
+kind parse_kind(std::string_view name) {
+  std::string normal(name);
+  std::replace(normal.begin(), normal.end(), '_', '-');
+  std::string known;
+  for (const kind k : kinds) {
+    if (normal == kind_name(k)) return k;
+    known += (known.empty() ? "" : ", ") + std::string(kind_name(k));
+  }
+  throw invalid_argument("unknown schedule kind '" + std::string(name) + "': expected one of " + known);
+}
+
+schedule make_schedule(kind k, const schedule_options& options) {
+  check_options(k, options);
+  switch (k) {
+    case kind::gpipe: return gpipe(options);
+    case kind::one_f_one_b: return one_f_one_b(options);
+    case kind::interleaved: return interleaved(options);
+    default: return zero_bubble(k, options);
+  }
+}
+
+}  // namespace taskpipe::pp

@@ -1,0 +1,207 @@
+// Conformance: what the pipeline docs promise, under each strategy — typed chains, order, stats, trace, options.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "taskpipe/pipeline/pipeline.hpp"
+#include "taskpipe/runtime/task_group.hpp"
+
+namespace {
+
+using taskpipe::execution_strategy;
+
+class each_strategy : public testing::TestWithParam<execution_strategy> {};
+
+std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) { return std::string(taskpipe::to_string(i.param)); }
+
+auto counter_source(int n) {
+  return [i = 0, n]() mutable -> std::optional<int> {
+    if (i == n) {
+      return std::nullopt;
+    }
+    return i++;
+  };
+}
+
+TEST_P(each_strategy, typed_chain_changes_types_and_keeps_order) {
+  taskpipe::executor ex{{.workers = 2}};
+  std::vector<std::string> out;
+  auto stats = taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = GetParam()}}
+                   .source(counter_source(1000))
+                   .stage(taskpipe::parallel, [](int i) { return std::to_string(i); }, "to_string")
+                   .stage(taskpipe::parallel, [](std::string s) { return s + "!"; })
+                   .sink(taskpipe::serial_in_order, [&](std::string s) { out.push_back(std::move(s)); })
+                   .run();
+  ASSERT_EQ(out.size(), 1000U);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(out[static_cast<std::size_t>(i)], std::to_string(i) + "!");
+  }
+  ASSERT_EQ(stats.stages.size(), 4U);
+  EXPECT_EQ(stats.strategy, GetParam());
+  EXPECT_EQ(stats.stages[1].name, "to_string");
+  for (const auto& s : stats.stages) {
+    EXPECT_EQ(s.items, 1000U) << s.name;
+  }
+  EXPECT_EQ(stats.items, 1000U);
+  EXPECT_GT(stats.throughput(), 0.0);
+  EXPECT_LE(stats.latency_p50, stats.latency_p99);
+  EXPECT_GT(stats.latency_p99.count(), 0);
+  EXPECT_FALSE(stats.stopped);
+}
+
+TEST_P(each_strategy, move_only_items_and_empty_stream) {
+  taskpipe::executor ex{{.workers = 2}};
+  int sum = 0;
+  auto p = taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam()}}
+               .source(counter_source(100))
+               .stage(taskpipe::parallel, [](int i) { return std::make_unique<int>(i); })
+               .sink(taskpipe::serial_out_of_order, [&](std::unique_ptr<int> v) { sum += *v; });
+  auto stats = p.run();
+  EXPECT_EQ(sum, 4950);
+  EXPECT_EQ(stats.items, 100U);
+  auto again = p.run();  // the source is exhausted: an empty stream is fine
+  EXPECT_EQ(again.items, 0U);
+}
+
+TEST_P(each_strategy, stages_may_use_task_parallelism_inside) {
+  taskpipe::executor ex{{.workers = 2}};
+  long total = 0;
+  taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam()}}
+      .source(counter_source(50))
+      .stage(taskpipe::parallel,
+             [&ex](int i) {
+               std::atomic<long> s{0};
+               taskpipe::task_group g{ex};
+               for (int k = 0; k < 8; ++k) {
+                 g.spawn([&s, i, k] { s.fetch_add(i * k); });
+               }
+               g.wait();
+               return s.load();
+             })
+      .sink(taskpipe::serial_in_order, [&](long v) { total += v; })
+      .run();
+  EXPECT_EQ(total, 28L * 1225L);
+}
+
+TEST_P(each_strategy, one_token_runs_items_one_at_a_time) {
+  taskpipe::executor ex{{.workers = 2}};
+  std::atomic<int> live{0};
+  std::atomic<int> peak{0};
+  taskpipe::pipeline{ex, {.max_in_flight = 1, .strategy = GetParam()}}
+      .source([&, i = 0]() mutable -> std::optional<int> {
+        if (i == 200) {
+          return std::nullopt;
+        }
+        const int now = live.fetch_add(1) + 1;
+        peak.store(std::max(peak.load(), now));
+        return i++;
+      })
+      .stage(taskpipe::parallel, [](int i) { return i; })
+      .sink(taskpipe::parallel, [&](int) { live.fetch_sub(1); })
+      .run();
+  EXPECT_EQ(peak.load(), 1);
+}
+
+TEST_P(each_strategy, trace_is_chrome_json_with_one_slice_per_stage_execution) {
+  taskpipe::executor ex{{.workers = 2}};
+  const std::string path = testing::TempDir() + "pipeline_trace_" + std::string(taskpipe::to_string(GetParam())) + ".json";
+  taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam(), .trace_path = path}}
+      .source(counter_source(10))
+      .stage(taskpipe::parallel, [](int i) { return i; }, "double \"quoted\"")
+      .sink(taskpipe::serial_in_order, [](int) {})
+      .run();
+  std::ifstream f{path};
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string json = ss.str();
+  EXPECT_EQ(json.rfind("{\"displayTimeUnit\"", 0), 0U) << json.substr(0, 80);
+  std::size_t slices = 0;
+  for (auto pos = json.find("\"ph\":\"X\""); pos != std::string::npos; pos = json.find("\"ph\":\"X\"", pos + 1)) {
+    ++slices;
+  }
+  EXPECT_EQ(slices, 30U);
+  EXPECT_NE(json.find(R"(double \"quoted\")"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST_P(each_strategy, bad_options_throw_invalid_argument_naming_the_value) {
+  taskpipe::executor ex{{.workers = 1}};
+  auto p = taskpipe::pipeline{ex, {.max_in_flight = 0, .strategy = GetParam()}}.source(counter_source(3)).sink(taskpipe::parallel, [](int) {});
+  try {
+    p.run();
+    FAIL() << "no exception";
+  } catch (const taskpipe::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_in_flight = 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1 to 65536"), std::string::npos) << e.what();
+  }
+  p.options().max_in_flight = 4;
+  p.options().pinned_width = 1000;
+  EXPECT_THROW(p.run(), taskpipe::invalid_argument);
+  p.options().pinned_width = 0;
+  p.options().time_one_in = 3;
+  EXPECT_THROW(p.run(), taskpipe::invalid_argument);
+}
+
+TEST_P(each_strategy, timing_every_item_gives_busy_time_for_every_stage) {
+  taskpipe::executor ex{{.workers = 2}};
+  auto stats = taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam(), .time_one_in = 1}}
+                   .source(counter_source(20))
+                   .stage(taskpipe::parallel, [](int i) {
+                     std::this_thread::sleep_for(std::chrono::microseconds(100));
+                     return i;
+                   })
+                   .sink(taskpipe::serial_in_order, [](int) {})
+                   .run();
+  EXPECT_GE(stats.stages[1].busy, std::chrono::microseconds(20 * 100));
+  EXPECT_LT(stats.stages[1].busy, stats.elapsed * 2 + std::chrono::milliseconds(5));
+  EXPECT_GE(stats.latency_p50, std::chrono::microseconds(100));
+}
+
+INSTANTIATE_TEST_SUITE_P(pipeline, each_strategy,
+                         testing::Values(execution_strategy::token, execution_strategy::pinned, execution_strategy::farm), strategy_name);
+
+TEST(pipeline_farm, refuses_serial_middle_stages) {
+  taskpipe::executor ex{{.workers = 1}};
+  auto p = taskpipe::pipeline{ex, {.strategy = execution_strategy::farm}}
+               .source(counter_source(3))
+               .stage(taskpipe::serial_in_order, [](int i) { return i; }, "ordered")
+               .sink(taskpipe::serial_in_order, [](int) {});
+  try {
+    p.run();
+    FAIL() << "no exception";
+  } catch (const taskpipe::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("stage 1 (\"ordered\") is serial_in_order"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(p.run(execution_strategy::token).items, 3U);  // the same chain runs under token
+}
+
+TEST(pipeline_pinned, width_sets_threads_per_parallel_stage) {
+  taskpipe::executor ex{{.workers = 1}};
+  std::mutex m;
+  std::set<std::thread::id> seen;
+  taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = execution_strategy::pinned, .pinned_width = 3}}
+      .source(counter_source(300))
+      .stage(taskpipe::parallel,
+             [&](int i) {
+               const std::lock_guard lock{m};
+               seen.insert(std::this_thread::get_id());
+               return i;
+             })
+      .sink(taskpipe::serial_in_order, [](int) {})
+      .run();
+  EXPECT_LE(seen.size(), 3U);
+  EXPECT_GE(seen.size(), 1U);
+}
+
+}  // namespace

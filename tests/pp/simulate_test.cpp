@@ -1,0 +1,77 @@
+#include <taskpipe/pp/generators.hpp>
+#include <taskpipe/pp/notation.hpp>
+#include <taskpipe/pp/simulate.hpp>
+
+#include <gtest/gtest.h>
+
+namespace pp = taskpipe::pp;
+
+TEST(simulate, one_micro_batch_is_the_sum_of_its_chain_with_communication) {
+  pp::costs c;
+  c.per_stage = {{1, 2, 0.5, 0}, {3, 1, 0.25, 0}, {2, 2, 1, 0}};
+  c.comm = 0.125;
+  const auto sim = pp::simulate(pp::make_schedule(pp::kind::gpipe, {.stages = 3, .microbatches = 1}), c);
+  // Forward 1 + 3 + 2, then the fused backwards (b + w) 3 + 1.25 + 2.5 back down, and 4 transfers.
+  EXPECT_DOUBLE_EQ(sim.makespan(), (1 + 3 + 2) + (3 + 1.25 + 2.5) + 4 * 0.125);
+  EXPECT_DOUBLE_EQ(sim.busy(1), 3 + 1.25);
+  EXPECT_DOUBLE_EQ(sim.idle(1), sim.makespan() - 4.25);
+}
+
+TEST(simulate, split_backward_takes_w_off_the_critical_path) {
+  const auto s = pp::from_csv("0F0,0I0,0W0\n1F0,1I0,1W0\n");
+  const auto sim = pp::simulate(s, pp::costs::uniform({.f = 1, .b = 2, .w = 4, .comm = 0.5}));
+  // F 1, comm, F 1, I 2, comm, I 2, W 4 on rank 0; rank 1 ends with its W at 1 + .5 + 1 + 2 + 4.
+  EXPECT_DOUBLE_EQ(sim.makespan(), 1 + 0.5 + 1 + 2 + 0.5 + 2 + 4);
+  EXPECT_DOUBLE_EQ(sim.busy(0), 7);
+  EXPECT_DOUBLE_EQ(sim.busy(1), 7);
+}
+
+TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
+  pp::costs c;
+  c.per_stage = {{1, 1, 1, 100}, {1, 1, 1, 10}, {1, 1, 1, 1}, {1, 1, 1, 1000}};
+  const auto sim = pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 8}), c);
+  EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(0), 4 * 100.0);
+  EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(1), 3 * 10.0);
+  EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(3), 1 * 1000.0);
+  EXPECT_THROW((void)sim.peak_activations(4), taskpipe::invalid_argument);
+}
+
+TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {
+  const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 4, .microbatches = 8});
+  const auto sim = pp::simulate(s, pp::costs::uniform({}));
+  const auto t = sim.timeline();
+  ASSERT_EQ(t.events.size(), s.action_count());
+  ASSERT_EQ(t.tracks.size(), 4U);
+  for (const auto& e : t.events) {
+    EXPECT_GE(e.start, 0);
+    EXPECT_LE(e.start + e.duration, sim.makespan() + 1e-12);
+    const auto a = pp::parse_action(e.name);
+    EXPECT_EQ(s.rank_of(a.stage), e.track);
+    EXPECT_EQ(e.category, std::string(1, pp::kind_letter(a.kind)));
+  }
+  // No two slices of one rank overlap.
+  for (std::size_t i = 0; i < sim.actions().size(); ++i) {
+    for (std::size_t j = i + 1; j < sim.actions().size(); ++j) {
+      const auto& a = sim.actions()[i];
+      const auto& b = sim.actions()[j];
+      if (a.rank == b.rank) {
+        EXPECT_TRUE(a.finish <= b.start + 1e-12 || b.finish <= a.start + 1e-12);
+      }
+    }
+  }
+}
+
+TEST(simulate, refuses_bad_costs_and_invalid_schedules) {
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  EXPECT_THROW((void)pp::simulate(s, pp::costs::uniform({.f = -1})), taskpipe::invalid_argument);
+  pp::costs three;
+  three.per_stage = {{}, {}, {}};
+  EXPECT_NO_THROW((void)pp::simulate(s, three));
+  pp::costs one_short;
+  one_short.per_stage = {{}, {}};
+  EXPECT_THROW((void)pp::simulate(pp::make_schedule(pp::kind::gpipe, {.stages = 3, .microbatches = 2}), one_short),
+               taskpipe::invalid_argument);
+  auto broken = s;
+  broken.orders[1].pop_back();
+  EXPECT_THROW((void)pp::simulate(broken, pp::costs::uniform({})), taskpipe::error);
+}

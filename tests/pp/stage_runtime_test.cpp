@@ -1,0 +1,177 @@
+#include <taskpipe/pp/generators.hpp>
+#include <taskpipe/pp/inproc_transport.hpp>
+#include <taskpipe/pp/simulate.hpp>
+#include <taskpipe/pp/sleep_kernels.hpp>
+#include <taskpipe/pp/stage_runtime.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <atomic>
+#include <thread>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pp = taskpipe::pp;
+
+namespace {
+
+pp::payload encode(int stage, int mb) {
+  pp::payload p(2 * sizeof(int));
+  std::memcpy(p.data(), &stage, sizeof stage);
+  std::memcpy(p.data() + sizeof stage, &mb, sizeof mb);
+  return p;
+}
+
+std::pair<int, int> decode(const pp::payload& p) {
+  std::pair<int, int> out{-1, -1};
+  if (p.size() == 2 * sizeof(int)) {
+    std::memcpy(&out.first, p.data(), sizeof(int));
+    std::memcpy(&out.second, p.data() + sizeof(int), sizeof(int));
+  }
+  return out;
+}
+
+// Counting callbacks: each rank's thread appends to its own log (one writer per log, so no lock), and each call
+// checks that the data it received came from the right producer.
+struct recorder {
+  explicit recorder(const pp::schedule& s) : schedule(s), logs(static_cast<std::size_t>(s.ranks)) {}
+
+  std::vector<pp::stage_callbacks> callbacks() {
+    std::vector<pp::stage_callbacks> out;
+    for (int st = 0; st < schedule.stages; ++st) {
+      auto& log = logs[static_cast<std::size_t>(schedule.rank_of(st))];
+      const int last = schedule.stages - 1;
+      pp::stage_callbacks cb;
+      cb.forward = [&log, st, this](int mb, const pp::payload& in) {
+        log.push_back({st, pp::action_kind::forward, mb});
+        if (st > 0 && decode(in) != std::pair{st - 1, mb}) bad_data = true;
+        return encode(st, mb);
+      };
+      cb.backward_input = [&log, st, last, this](int mb, const pp::payload& grad) {
+        log.push_back({st, pp::action_kind::backward_input, mb});
+        if (st < last && decode(grad) != std::pair{st + 1, mb}) bad_data = true;
+        return encode(st, mb);
+      };
+      cb.backward_weight = [&log, st](int mb) { log.push_back({st, pp::action_kind::backward_weight, mb}); };
+      out.push_back(std::move(cb));
+    }
+    return out;
+  }
+
+  // The schedule's order with each full backward expanded into the I and W calls it makes.
+  std::vector<pp::action> expected(int rank) const {
+    std::vector<pp::action> out;
+    for (auto a : schedule.orders[static_cast<std::size_t>(rank)]) {
+      if (a.kind == pp::action_kind::backward_full) {
+        out.push_back({a.stage, pp::action_kind::backward_input, a.microbatch});
+        a.kind = pp::action_kind::backward_weight;
+      }
+      out.push_back(a);
+    }
+    return out;
+  }
+
+  const pp::schedule& schedule;
+  std::vector<std::vector<pp::action>> logs;
+  std::atomic<bool> bad_data{false};
+};
+
+}  // namespace
+
+TEST(stage_runtime, runs_every_kind_with_each_action_once_in_schedule_order) {
+  for (const auto k : pp::all_kinds()) {
+    const auto s = pp::make_schedule(k, {.stages = 4, .microbatches = 8, .chunks = 2});
+    recorder rec(s);
+    const auto cbs = rec.callbacks();
+    const auto result = pp::run_schedule(s, cbs);
+    for (int r = 0; r < s.ranks; ++r) {
+      EXPECT_EQ(rec.logs[static_cast<std::size_t>(r)], rec.expected(r)) << pp::kind_name(k) << " rank " << r;
+    }
+    EXPECT_FALSE(rec.bad_data.load()) << pp::kind_name(k);
+    EXPECT_EQ(result.actions.size(), s.action_count());
+    EXPECT_EQ(result.timeline().events.size(), s.action_count());
+  }
+}
+
+TEST(stage_runtime, recorded_timeline_respects_dependencies) {
+  const auto s = pp::make_schedule(pp::kind::interleaved, {.stages = 3, .microbatches = 6, .chunks = 2});
+  recorder rec(s);
+  const auto cbs = rec.callbacks();
+  const auto result = pp::run_schedule(s, cbs);
+  auto finish_of = [&](const pp::action& a) {
+    for (const auto& ta : result.actions) {
+      if (ta.what == a) return ta.finish;
+    }
+    return 1e300;
+  };
+  for (const auto& ta : result.actions) {
+    if (ta.what.kind == pp::action_kind::forward && ta.what.stage > 0) {
+      EXPECT_GE(ta.start, finish_of({ta.what.stage - 1, pp::action_kind::forward, ta.what.microbatch}));
+    }
+  }
+}
+
+TEST(stage_runtime, a_failing_callback_stops_every_rank_and_rethrows) {
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 8});
+  recorder rec(s);
+  auto cbs = rec.callbacks();
+  cbs[2].forward = [](int mb, const pp::payload&) -> pp::payload {
+    if (mb == 3) throw std::runtime_error("stage 2 failed on micro-batch 3");
+    return {};
+  };
+  try {
+    (void)pp::run_schedule(s, cbs);
+    FAIL() << "expected the callback's exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "stage 2 failed on micro-batch 3");
+  }
+}
+
+TEST(stage_runtime, refuses_missing_callbacks_and_mismatched_transports) {
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  recorder rec(s);
+  auto cbs = rec.callbacks();
+  EXPECT_THROW((void)pp::run_schedule(s, std::span(cbs).first(1)), taskpipe::invalid_argument);
+  cbs[1].backward_weight = nullptr;
+  EXPECT_THROW((void)pp::run_schedule(s, cbs), taskpipe::invalid_argument);
+  pp::inproc_transport three(3);
+  EXPECT_THROW((void)pp::run_schedule(s, rec.callbacks(), &three), taskpipe::invalid_argument);
+}
+
+TEST(stage_runtime, transport_matches_by_tag_and_close_wakes_receivers) {
+  pp::inproc_transport link(2);
+  link.send(0, 1, {1, 5, pp::flow::activation}, encode(0, 5));
+  link.send(0, 1, {1, 4, pp::flow::activation}, encode(0, 4));
+  EXPECT_EQ(decode(link.recv(1, 0, {1, 4, pp::flow::activation})), (std::pair{0, 4}));
+  EXPECT_EQ(decode(link.recv(1, 0, {1, 5, pp::flow::activation})), (std::pair{0, 5}));
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    link.close();
+  });
+  EXPECT_THROW((void)link.recv(0, 1, {0, 0, pp::flow::gradient}), pp::transport_closed);
+  closer.join();
+  EXPECT_THROW(link.send(0, 2, {}, {}), taskpipe::invalid_argument);
+}
+
+TEST(stage_runtime, sleep_kernels_track_the_simulated_makespan) {
+  // Loose bounds: this is a unit test on a shared machine (the tight figure is bench/pp_fidelity).
+  const auto c = pp::costs::uniform({.f = 1, .b = 1, .w = 1});
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 4});
+  const auto unit = std::chrono::milliseconds(2);
+  const auto result = pp::run_schedule(s, pp::sleep_kernels(c, s.stages, unit));
+  const double simulated = pp::simulate(s, c).makespan() * 0.002;
+  EXPECT_GE(result.makespan_s, simulated * 0.98);
+  EXPECT_LE(result.makespan_s, simulated * 3.0);
+}
+
+TEST(stage_runtime, link_latency_delays_delivery) {
+  const auto c = pp::costs::uniform({.f = 1, .b = 1, .w = 0});
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 1});
+  pp::inproc_transport slow(2, std::chrono::milliseconds(20));
+  const auto result = pp::run_schedule(s, pp::sleep_kernels(c, 2, std::chrono::milliseconds(1)), &slow);
+  // 4 ms of compute and two 20 ms transfers.
+  EXPECT_GE(result.makespan_s, 0.044 * 0.98);
+}
