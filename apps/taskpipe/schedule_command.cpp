@@ -68,12 +68,18 @@ pp::costs parse_costs(const std::string& spec) {
       values.push_back(parse_number(key, item.substr(vs, colon - vs)));
       vs = colon + 1;
     }
-    if (key == "f") f = values;
-    else if (key == "b") b = values;
-    else if (key == "w") w = values;
-    else if (key == "act") act = values;
-    else if (key == "comm" && values.size() == 1) comm = values[0];
-    else throw invalid_argument("--costs: unknown key '" + key + "': expected f, b, w, act (per stage with ':') or comm");
+    if (key == "f")
+      f = values;
+    else if (key == "b")
+      b = values;
+    else if (key == "w")
+      w = values;
+    else if (key == "act")
+      act = values;
+    else if (key == "comm" && values.size() == 1)
+      comm = values[0];
+    else
+      throw invalid_argument("--costs: unknown key '" + key + "': expected f, b, w, act (per stage with ':') or comm");
   }
   std::size_t n = 1;
   for (const auto* list : {&f, &b, &w, &act}) {
@@ -146,11 +152,12 @@ void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c)
     fmt::print("{}\n", figures(s, sim).dump(2));
     return;
   }
-  fmt::print("{}: {} ranks, {} stages, {} micro-batches (valid: complete, no deadlock)\n\n", s.name, s.ranks,
-             s.stages, s.microbatches);
+  fmt::print("{}: {} ranks, {} stages, {} micro-batches (valid: complete, no deadlock)\n\n", s.name, s.ranks, s.stages,
+             s.microbatches);
   fmt::print("{}\n{}\n", pp::to_text(s), trace::text_view(sim.timeline(), o.width));
-  fmt::print("makespan {:.4g}   bubble rate {:.2f}% (idle / ranks x makespan)   megatron bubble {:.2f}% (idle / busy)\n\n",
-             sim.makespan(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
+  fmt::print(
+      "makespan {:.4g}   bubble rate {:.2f}% (idle / ranks x makespan)   megatron bubble {:.2f}% (idle / busy)\n\n",
+      sim.makespan(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
   fmt::print("{:<6}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "peak activations", "peak bytes");
   for (int r = 0; r < s.ranks; ++r) {
     fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.peak_activations(r),

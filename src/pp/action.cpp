@@ -9,10 +9,14 @@ namespace taskpipe::pp {
 
 char kind_letter(action_kind kind) noexcept {
   switch (kind) {
-    case action_kind::forward: return 'F';
-    case action_kind::backward_input: return 'I';
-    case action_kind::backward_weight: return 'W';
-    case action_kind::backward_full: return 'B';
+    case action_kind::forward:
+      return 'F';
+    case action_kind::backward_input:
+      return 'I';
+    case action_kind::backward_weight:
+      return 'W';
+    case action_kind::backward_full:
+      return 'B';
   }
   return '?';
 }
@@ -48,11 +52,20 @@ action parse_action(std::string_view text) {
   action a;
   a.stage = parse_int(text.substr(0, i), text);
   switch (text[i]) {
-    case 'F': a.kind = action_kind::forward; break;
-    case 'I': a.kind = action_kind::backward_input; break;
-    case 'W': a.kind = action_kind::backward_weight; break;
-    case 'B': a.kind = action_kind::backward_full; break;
-    default: bad_action(text);
+    case 'F':
+      a.kind = action_kind::forward;
+      break;
+    case 'I':
+      a.kind = action_kind::backward_input;
+      break;
+    case 'W':
+      a.kind = action_kind::backward_weight;
+      break;
+    case 'B':
+      a.kind = action_kind::backward_full;
+      break;
+    default:
+      bad_action(text);
   }
   const std::string_view rest = text.substr(i + 1);
   for (const char c : rest) {

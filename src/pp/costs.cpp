@@ -7,9 +7,7 @@
 
 namespace taskpipe::pp {
 
-costs costs::uniform(const uniform_costs& c) {
-  return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes}}, c.comm};
-}
+costs costs::uniform(const uniform_costs& c) { return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes}}, c.comm}; }
 
 const stage_cost& costs::at(int stage) const {
   if (per_stage.size() == 1) return per_stage.front();
@@ -23,10 +21,14 @@ const stage_cost& costs::at(int stage) const {
 double costs::duration(const action& a) const {
   const stage_cost& c = at(a.stage);
   switch (a.kind) {
-    case action_kind::forward: return c.f;
-    case action_kind::backward_input: return c.b;
-    case action_kind::backward_weight: return c.w;
-    case action_kind::backward_full: return c.b + c.w;
+    case action_kind::forward:
+      return c.f;
+    case action_kind::backward_input:
+      return c.b;
+    case action_kind::backward_weight:
+      return c.w;
+    case action_kind::backward_full:
+      return c.b + c.w;
   }
   return 0;
 }

@@ -32,16 +32,15 @@ void check_options(kind k, const schedule_options& o) {
     chunks = o.chunks;
     if (chunks < 2) refuse(prefix(k) + "chunks = " + std::to_string(chunks) + ": must be >= 2 (1 is plain 1f1b)");
     if (o.microbatches % o.stages != 0) {
-      refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " must be a multiple of stages = " +
-             std::to_string(o.stages) + " (the interleaving rule)");
+      refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) +
+             " must be a multiple of stages = " + std::to_string(o.stages) + " (the interleaving rule)");
     }
   }
   if (k == kind::zb_v) chunks = 2;
   if (o.layers < 0) refuse(prefix(k) + "layers = " + std::to_string(o.layers) + ": must be >= 0 (0: not checked)");
   if (o.layers > 0 && o.layers % (o.stages * chunks) != 0) {
-    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " +
-           std::to_string(o.stages) + " stages x " + std::to_string(chunks) +
-           " chunks: layers must be a multiple of stages x chunks");
+    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " + std::to_string(o.stages) +
+           " stages x " + std::to_string(chunks) + " chunks: layers must be a multiple of stages x chunks");
   }
   if (o.memory_limit < 0) {
     refuse(prefix(k) + "memory_limit = " + std::to_string(o.memory_limit) + ": must be >= 1 (0: the default)");
@@ -143,7 +142,8 @@ schedule zero_bubble(kind k, const schedule_options& o) {
     case kind::zb_v:  // two half-size chunks per rank: 2p chunk activations is 1F1B's p whole-stage ones
       limits([&](int) { return 2 * p; }, [&](int) { return 2 * p; });
       return build(true);
-    default: break;
+    default:
+      break;
   }
   // zb-auto: the best of a few limit shapes and both W policies under the caller's costs, never over the limit.
   const int cap = o.memory_limit > 0 ? o.memory_limit : 2 * p - 1;
@@ -152,7 +152,9 @@ schedule zero_bubble(kind k, const schedule_options& o) {
   for (int shape = 0; shape < 3; ++shape) {
     // The shapes of zb-h1 and zb-h2 cut to the cap, and a flat one that spends the whole cap on forwards.
     limits(
-        [&](int r) { return std::clamp(shape == 0 ? cap : shape == 1 ? p - r : 2 * (p - r) - 1, 1, cap); },
+        [&](int r) {
+          return std::clamp(shape == 0 ? cap : shape == 1 ? p - r : 2 * (p - r) - 1, 1, cap);
+        },
         [&](int r) { return std::clamp(shape == 1 ? 2 * p - r - 1 : cap, 1, cap); });
     for (const bool fits : {true, false}) {
       schedule candidate = build(fits);
@@ -172,13 +174,20 @@ std::span<const kind> all_kinds() noexcept { return kinds; }
 
 std::string_view kind_name(kind k) noexcept {
   switch (k) {
-    case kind::gpipe: return "gpipe";
-    case kind::one_f_one_b: return "1f1b";
-    case kind::interleaved: return "interleaved";
-    case kind::zb_h1: return "zb-h1";
-    case kind::zb_h2: return "zb-h2";
-    case kind::zb_v: return "zb-v";
-    case kind::zb_auto: return "zb-auto";
+    case kind::gpipe:
+      return "gpipe";
+    case kind::one_f_one_b:
+      return "1f1b";
+    case kind::interleaved:
+      return "interleaved";
+    case kind::zb_h1:
+      return "zb-h1";
+    case kind::zb_h2:
+      return "zb-h2";
+    case kind::zb_v:
+      return "zb-v";
+    case kind::zb_auto:
+      return "zb-auto";
   }
   return "?";
 }
@@ -197,10 +206,14 @@ kind parse_kind(std::string_view name) {
 schedule make_schedule(kind k, const schedule_options& options) {
   check_options(k, options);
   switch (k) {
-    case kind::gpipe: return gpipe(options);
-    case kind::one_f_one_b: return one_f_one_b(options);
-    case kind::interleaved: return interleaved(options);
-    default: return zero_bubble(k, options);
+    case kind::gpipe:
+      return gpipe(options);
+    case kind::one_f_one_b:
+      return one_f_one_b(options);
+    case kind::interleaved:
+      return interleaved(options);
+    default:
+      return zero_bubble(k, options);
   }
 }
 

@@ -73,8 +73,9 @@ payload inproc_transport::recv(int to_rank, int from_rank, const message_tag& ta
   for (;;) {
     {
       const std::lock_guard closed_lock{impl_->closed_mutex};
-      if (impl_->closed) throw transport_closed("transport closed while rank " + std::to_string(to_rank) +
-                                                " waited for a message from rank " + std::to_string(from_rank));
+      if (impl_->closed)
+        throw transport_closed("transport closed while rank " + std::to_string(to_rank) +
+                               " waited for a message from rank " + std::to_string(from_rank));
     }
     for (auto it = box.letters.begin(); it != box.letters.end(); ++it) {
       if (it->from == from_rank && it->tag == tag) {

@@ -23,9 +23,8 @@ std::string describe(const dependency& d) {
 
 void check_shape(const schedule& s) {
   if (s.ranks < 1 || s.stages < 1 || s.microbatches < 1) {
-    throw schedule_error("schedule with ranks = " + std::to_string(s.ranks) + ", stages = " +
-                         std::to_string(s.stages) + ", microbatches = " + std::to_string(s.microbatches) +
-                         ": each must be >= 1");
+    throw schedule_error("schedule with ranks = " + std::to_string(s.ranks) + ", stages = " + std::to_string(s.stages) +
+                         ", microbatches = " + std::to_string(s.microbatches) + ": each must be >= 1");
   }
   if (static_cast<int>(s.orders.size()) != s.ranks) {
     throw schedule_error("schedule has " + std::to_string(s.orders.size()) + " action lists for " +
@@ -38,8 +37,8 @@ void check_shape(const schedule& s) {
   for (int st = 0; st < s.stages; ++st) {
     const int r = s.stage_rank[static_cast<std::size_t>(st)];
     if (r < 0 || r >= s.ranks) {
-      throw schedule_error("stage " + std::to_string(st) + " placed on rank " + std::to_string(r) +
-                           ": ranks are 0.." + std::to_string(s.ranks - 1));
+      throw schedule_error("stage " + std::to_string(st) + " placed on rank " + std::to_string(r) + ": ranks are 0.." +
+                           std::to_string(s.ranks - 1));
     }
   }
   for (std::size_t r = 0; r < s.orders.size(); ++r) {
@@ -140,12 +139,12 @@ void dry_run(const schedule& s) {
     std::size_t ps = 0;
     find_producer(d, pr, ps);
     if (pr == r && ps > pc[r]) {
-      throw schedule_error(at(r, pc[r], a) + " runs before its dependency " + describe(d) +
-                           ", which rank " + std::to_string(r) + " only runs at step " + std::to_string(ps));
+      throw schedule_error(at(r, pc[r], a) + " runs before its dependency " + describe(d) + ", which rank " +
+                           std::to_string(r) + " only runs at step " + std::to_string(ps));
     }
     if (!blocked.empty()) blocked += "; ";
-    blocked += at(r, pc[r], a) + " waits for " + describe(d) + " from rank " + std::to_string(pr) +
-               " step " + std::to_string(ps);
+    blocked += at(r, pc[r], a) + " waits for " + describe(d) + " from rank " + std::to_string(pr) + " step " +
+               std::to_string(ps);
   }
   if (!blocked.empty()) throw schedule_error("deadlock: " + blocked);
 }

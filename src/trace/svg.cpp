@@ -22,11 +22,20 @@ std::string escape(const std::string& text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -51,17 +60,16 @@ void write_svg(const timeline& t, std::ostream& out, const svg_options& options)
   out << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   for (std::size_t i = 0; i < t.tracks.size(); ++i) {
     const double y = static_cast<double>(i) * options.row_height;
-    out << "<text x=\"4\" y=\"" << fixed(y + options.row_height * 0.65) << "\">" << escape(t.tracks[i])
-        << "</text>\n";
+    out << "<text x=\"4\" y=\"" << fixed(y + options.row_height * 0.65) << "\">" << escape(t.tracks[i]) << "</text>\n";
   }
   for (const auto& e : t.events) {
     const double x = label_width + e.start * scale;
     const double w = e.duration * scale;
     const double y = static_cast<double>(e.track) * options.row_height + 2;
     const std::string& label = e.label.empty() ? e.name : e.label;
-    out << "<g><title>" << escape(e.name) << "</title><rect x=\"" << fixed(x) << "\" y=\"" << fixed(y)
-        << "\" width=\"" << fixed(w) << "\" height=\"" << fixed(options.row_height - 4) << "\" fill=\""
-        << category_colour(e.category) << "\" stroke=\"white\" stroke-width=\"0.5\"/>";
+    out << "<g><title>" << escape(e.name) << "</title><rect x=\"" << fixed(x) << "\" y=\"" << fixed(y) << "\" width=\""
+        << fixed(w) << "\" height=\"" << fixed(options.row_height - 4) << "\" fill=\"" << category_colour(e.category)
+        << "\" stroke=\"white\" stroke-width=\"0.5\"/>";
     // A label that does not fit its box would overlap the next one; the tooltip still names the slice.
     if (w >= 7.0 * static_cast<double>(label.size()) + 2) {
       out << "<text x=\"" << fixed(x + w / 2) << "\" y=\"" << fixed(y + options.row_height * 0.55)

@@ -17,9 +17,7 @@ std::string text_view(const timeline& t, int columns) {
   std::vector<std::string> rows(t.tracks.size(), std::string(width, '.'));
   for (const auto& e : t.events) {
     if (e.track < 0 || static_cast<std::size_t>(e.track) >= rows.size()) continue;
-    auto col = [&](double time) {
-      return std::clamp<long>(std::lround(time * scale), 0, static_cast<long>(columns));
-    };
+    auto col = [&](double time) { return std::clamp<long>(std::lround(time * scale), 0, static_cast<long>(columns)); };
     const auto from = static_cast<std::size_t>(col(e.start));
     auto to = static_cast<std::size_t>(col(e.start + e.duration));
     if (to == from && from < width) to = from + 1;  // every slice stays visible

@@ -24,8 +24,9 @@ pp::simulation run(pp::kind k, int p, int m, const fbw& c, int chunks = 2) {
 }
 
 std::string where(pp::kind k, int p, int m, const fbw& c, int r) {
-  return std::string(pp::kind_name(k)) + " p=" + std::to_string(p) + " m=" + std::to_string(m) + " F/B/W=" +
-         std::to_string(c.f) + "/" + std::to_string(c.b) + "/" + std::to_string(c.w) + " rank " + std::to_string(r);
+  return std::string(pp::kind_name(k)) + " p=" + std::to_string(p) + " m=" + std::to_string(m) +
+         " F/B/W=" + std::to_string(c.f) + "/" + std::to_string(c.b) + "/" + std::to_string(c.w) + " rank " +
+         std::to_string(r);
 }
 
 void expect_idle(pp::kind k, double (*idle)(int p, const fbw&), bool (*applies)(int p, int m, const fbw&)) {
@@ -58,7 +59,8 @@ TEST(closed_form, one_f_one_b_idles_p_minus_1_times_f_plus_b_plus_w) {
 }
 
 TEST(closed_form, zb_h1_idles_p_minus_1_times_f_plus_b_minus_w) {
-  expect_idle(pp::kind::zb_h1, [](int p, const fbw& c) { return (p - 1) * (c.f + c.b - c.w); }, always);
+  expect_idle(
+      pp::kind::zb_h1, [](int p, const fbw& c) { return (p - 1) * (c.f + c.b - c.w); }, always);
 }
 
 TEST(closed_form, zb_h2_idles_p_minus_1_times_f_plus_b_minus_2w_where_memory_allows) {

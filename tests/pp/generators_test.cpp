@@ -105,9 +105,9 @@ TEST(generators, bad_parameters_are_refused_naming_the_rule) {
             std::string::npos);
   EXPECT_NE(refusal(pp::kind::interleaved, {.stages = 4, .microbatches = 8, .chunks = 1}).find("chunks = 1"),
             std::string::npos);
-  EXPECT_NE(refusal(pp::kind::interleaved, {.stages = 4, .microbatches = 8, .chunks = 2, .layers = 12})
-                .find("layers = 12"),
-            std::string::npos);
+  EXPECT_NE(
+      refusal(pp::kind::interleaved, {.stages = 4, .microbatches = 8, .chunks = 2, .layers = 12}).find("layers = 12"),
+      std::string::npos);
   EXPECT_NE(refusal(pp::kind::gpipe, {.stages = 0, .microbatches = 8}).find("stages = 0"), std::string::npos);
   EXPECT_NE(refusal(pp::kind::gpipe, {.stages = 2, .microbatches = 0}).find("microbatches = 0"), std::string::npos);
   EXPECT_EQ(refusal(pp::kind::interleaved, {.stages = 4, .microbatches = 8, .chunks = 2, .layers = 16}), "");

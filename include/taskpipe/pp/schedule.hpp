@@ -16,9 +16,9 @@
 namespace taskpipe::pp {
 
 struct schedule {
-  std::string name;                         ///< the generator's kind ("1f1b", ...) or "imported"
-  int ranks = 0;                            ///< workers, one thread or process each
-  int stages = 0;                           ///< model stages (chunks): ranks x chunks per rank
+  std::string name;  ///< the generator's kind ("1f1b", ...) or "imported"
+  int ranks = 0;     ///< workers, one thread or process each
+  int stages = 0;    ///< model stages (chunks): ranks x chunks per rank
   int microbatches = 0;
   std::vector<int> stage_rank;              ///< stage -> the rank that holds it
   std::vector<std::vector<action>> orders;  ///< rank -> its actions, in execution order

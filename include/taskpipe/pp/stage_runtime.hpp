@@ -30,9 +30,9 @@ struct stage_callbacks {
 };
 
 struct run_result {
-  double makespan_s = 0;               ///< first action's start to last action's finish
-  std::vector<timed_action> actions;   ///< as run, times in seconds, in order of start
-  trace::timeline timeline() const;    ///< same format as the simulator's, microseconds_per_unit = 1e6
+  double makespan_s = 0;              ///< first action's start to last action's finish
+  std::vector<timed_action> actions;  ///< as run, times in seconds, in order of start
+  trace::timeline timeline() const;   ///< same format as the simulator's, microseconds_per_unit = 1e6
   int ranks = 0;
 };
 

@@ -1,8 +1,9 @@
 // taskpipe/pp/detail/zb_scheduler.hpp — the list scheduler behind the zero-bubble generators.
 //
 // It plays the pipeline forward in simulated time: whenever a rank is free it runs, in order of preference, a ready
-// I (the critical path), a ready F if the rank is under both its limits (activations until I, activations until W), else a pending W to fill the
-// bubble (with `w_only_if_it_fits`, only when the W ends before the next known arrival, so it never delays a B).
+// I (the critical path), a ready F if the rank is under both its limits (activations until I, activations until W),
+// else a pending W to fill the bubble (with `w_only_if_it_fits`, only when the W ends before the next known arrival, so
+// it never delays a B).
 #pragma once
 
 #include "taskpipe/pp/costs.hpp"
