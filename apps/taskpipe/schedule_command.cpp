@@ -57,10 +57,14 @@ pp::costs parse_costs(const std::string& spec) {
     const std::size_t comma = std::min(spec.find(',', start), spec.size());
     const std::string item = spec.substr(start, comma - start);
     start = comma + 1;
-    if (item.empty()) continue;
+    if (item.empty()) {
+      continue;
+    }
     const std::size_t eq = item.find('=');
     const std::string key = item.substr(0, eq);
-    if (eq == std::string::npos) throw invalid_argument("--costs: '" + item + "' is not key=value");
+    if (eq == std::string::npos) {
+      throw invalid_argument("--costs: '" + item + "' is not key=value");
+    }
     std::vector<double> values;
     std::size_t vs = eq + 1;
     while (vs <= item.size()) {
@@ -68,22 +72,25 @@ pp::costs parse_costs(const std::string& spec) {
       values.push_back(parse_number(key, item.substr(vs, colon - vs)));
       vs = colon + 1;
     }
-    if (key == "f")
+    if (key == "f") {
       f = values;
-    else if (key == "b")
+    } else if (key == "b") {
       b = values;
-    else if (key == "w")
+    } else if (key == "w") {
       w = values;
-    else if (key == "act")
+    } else if (key == "act") {
       act = values;
-    else if (key == "comm" && values.size() == 1)
+    } else if (key == "comm" && values.size() == 1) {
       comm = values[0];
-    else
+    } else {
       throw invalid_argument("--costs: unknown key '" + key + "': expected f, b, w, act (per stage with ':') or comm");
+    }
   }
   std::size_t n = 1;
   for (const auto* list : {&f, &b, &w, &act}) {
-    if (list->size() == 1) continue;
+    if (list->size() == 1) {
+      continue;
+    }
     if (n != 1 && list->size() != n) {
       throw invalid_argument("--costs: per-stage lists of " + std::to_string(n) + " and " +
                              std::to_string(list->size()) + " values: give one value or one per stage");
@@ -93,7 +100,9 @@ pp::costs parse_costs(const std::string& spec) {
   auto at = [](const std::vector<double>& list, std::size_t i) { return list.size() == 1 ? list[0] : list[i]; };
   pp::costs c;
   c.comm = comm;
-  for (std::size_t i = 0; i < n; ++i) c.per_stage.push_back({at(f, i), at(b, i), at(w, i), at(act, i)});
+  for (std::size_t i = 0; i < n; ++i) {
+    c.per_stage.push_back({at(f, i), at(b, i), at(w, i), at(act, i)});
+  }
   pp::validate_costs(c);
   return c;
 }
@@ -102,8 +111,12 @@ pp::costs parse_costs(const std::string& spec) {
 // (a per-stage list as long as all chunks is taken as it is).
 pp::costs for_kind(pp::kind k, const pp::costs& c, int stages, int chunks) {
   const int v = k == pp::kind::interleaved ? chunks : k == pp::kind::zb_v ? 2 : 1;
-  if (v <= 1 || static_cast<int>(c.per_stage.size()) == stages * v) return c;
-  if (c.per_stage.size() != 1 && static_cast<int>(c.per_stage.size()) != stages) return c;  // refused later
+  if (v <= 1 || static_cast<int>(c.per_stage.size()) == stages * v) {
+    return c;
+  }
+  if (c.per_stage.size() != 1 && static_cast<int>(c.per_stage.size()) != stages) {
+    return c;  // refused later
+  }
   const auto rank_of = k == pp::kind::zb_v ? pp::v_placement(stages) : pp::looped_placement(stages, v);
   pp::costs out;
   out.comm = c.comm;
@@ -145,9 +158,15 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
 
 void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c) {
   const auto sim = pp::simulate(s, c);  // validates first
-  if (!o.svg.empty()) trace::write_svg(sim.timeline(), o.svg);
-  if (!o.trace.empty()) trace::write_chrome(sim.timeline(), o.trace);
-  if (!o.csv.empty()) pp::save_csv(s, o.csv);
+  if (!o.svg.empty()) {
+    trace::write_svg(sim.timeline(), o.svg);
+  }
+  if (!o.trace.empty()) {
+    trace::write_chrome(sim.timeline(), o.trace);
+  }
+  if (!o.csv.empty()) {
+    pp::save_csv(s, o.csv);
+  }
   if (o.json) {
     fmt::print("{}\n", figures(s, sim).dump(2));
     return;
@@ -187,7 +206,9 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
         row["makespan"] = sim->makespan();
         row["bubble_rate"] = sim->bubble_rate();
         row["megatron_bubble"] = sim->megatron_bubble();
-        for (int r = 0; r < sim->ranks(); ++r) row["peak_activations"].push_back(sim->peak_activations(r));
+        for (int r = 0; r < sim->ranks(); ++r) {
+          row["peak_activations"].push_back(sim->peak_activations(r));
+        }
       } else {
         row["error"] = refused;
       }
@@ -199,16 +220,22 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
       continue;
     }
     int peak = 0;
-    for (int r = 0; r < sim->ranks(); ++r) peak = std::max(peak, sim->peak_activations(r));
+    for (int r = 0; r < sim->ranks(); ++r) {
+      peak = std::max(peak, sim->peak_activations(r));
+    }
     fmt::print("{:<13}{:>12.4g}{:>13.2f}%{:>16.2f}%{:>18}\n", pp::kind_name(k), sim->makespan(),
                100 * sim->bubble_rate(), 100 * sim->megatron_bubble(), peak);
   }
-  if (o.json) fmt::print("{}\n", rows.dump(2));
+  if (o.json) {
+    fmt::print("{}\n", rows.dump(2));
+  }
 }
 
 void run_schedule_command(const schedule_cli& o) {
   const pp::costs c = parse_costs(o.costs);
-  if (o.width < 1) throw invalid_argument("--width " + std::to_string(o.width) + ": must be >= 1");
+  if (o.width < 1) {
+    throw invalid_argument("--width " + std::to_string(o.width) + ": must be >= 1");
+  }
   if (o.compare) {
     print_compare(o, c);
     return;

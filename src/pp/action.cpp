@@ -37,18 +37,28 @@ bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0;
 int parse_int(std::string_view digits, std::string_view whole) {
   int value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec != std::errc{} || end != digits.data() + digits.size()) bad_action(whole);
+  if (ec != std::errc{} || end != digits.data() + digits.size()) {
+    bad_action(whole);
+  }
   return value;
 }
 
 }  // namespace
 
 action parse_action(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
+    text.remove_suffix(1);
+  }
   std::size_t i = 0;
-  while (i < text.size() && is_digit(text[i])) ++i;
-  if (i == 0 || i + 1 >= text.size()) bad_action(text);
+  while (i < text.size() && is_digit(text[i])) {
+    ++i;
+  }
+  if (i == 0 || i + 1 >= text.size()) {
+    bad_action(text);
+  }
   action a;
   a.stage = parse_int(text.substr(0, i), text);
   switch (text[i]) {
@@ -69,7 +79,9 @@ action parse_action(std::string_view text) {
   }
   const std::string_view rest = text.substr(i + 1);
   for (const char c : rest) {
-    if (!is_digit(c)) bad_action(text);
+    if (!is_digit(c)) {
+      bad_action(text);
+    }
   }
   a.microbatch = parse_int(rest, text);
   return a;

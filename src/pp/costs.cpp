@@ -10,7 +10,9 @@ namespace taskpipe::pp {
 costs costs::uniform(const uniform_costs& c) { return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes}}, c.comm}; }
 
 const stage_cost& costs::at(int stage) const {
-  if (per_stage.size() == 1) return per_stage.front();
+  if (per_stage.size() == 1) {
+    return per_stage.front();
+  }
   if (stage < 0 || stage >= static_cast<int>(per_stage.size())) {
     throw invalid_argument("no cost for stage " + std::to_string(stage) + ": the cost model has " +
                            std::to_string(per_stage.size()) + " stages (give one entry, or one per stage)");
@@ -44,7 +46,9 @@ void check_time(double value, const std::string& what) {
 }  // namespace
 
 void validate_costs(const costs& c) {
-  if (c.per_stage.empty()) throw invalid_argument("cost model without stages: give one entry, or one per stage");
+  if (c.per_stage.empty()) {
+    throw invalid_argument("cost model without stages: give one entry, or one per stage");
+  }
   check_time(c.comm, "comm");
   for (std::size_t s = 0; s < c.per_stage.size(); ++s) {
     const std::string at = " (stage " + std::to_string(s) + ")";

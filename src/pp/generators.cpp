@@ -21,8 +21,12 @@ constexpr std::array kinds{kind::gpipe, kind::one_f_one_b, kind::interleaved, ki
 std::string prefix(kind k) { return std::string(kind_name(k)) + ": "; }
 
 void check_options(kind k, const schedule_options& o) {
-  if (o.stages < 1) refuse(prefix(k) + "stages = " + std::to_string(o.stages) + ": must be >= 1");
-  if (o.microbatches < 1) refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + ": must be >= 1");
+  if (o.stages < 1) {
+    refuse(prefix(k) + "stages = " + std::to_string(o.stages) + ": must be >= 1");
+  }
+  if (o.microbatches < 1) {
+    refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + ": must be >= 1");
+  }
   if (k != kind::gpipe && k != kind::interleaved && o.microbatches < o.stages) {
     refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " is too few for " +
            std::to_string(o.stages) + " stages: needs microbatches >= stages");
@@ -30,14 +34,20 @@ void check_options(kind k, const schedule_options& o) {
   int chunks = 1;
   if (k == kind::interleaved) {
     chunks = o.chunks;
-    if (chunks < 2) refuse(prefix(k) + "chunks = " + std::to_string(chunks) + ": must be >= 2 (1 is plain 1f1b)");
+    if (chunks < 2) {
+      refuse(prefix(k) + "chunks = " + std::to_string(chunks) + ": must be >= 2 (1 is plain 1f1b)");
+    }
     if (o.microbatches % o.stages != 0) {
       refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) +
              " must be a multiple of stages = " + std::to_string(o.stages) + " (the interleaving rule)");
     }
   }
-  if (k == kind::zb_v) chunks = 2;
-  if (o.layers < 0) refuse(prefix(k) + "layers = " + std::to_string(o.layers) + ": must be >= 0 (0: not checked)");
+  if (k == kind::zb_v) {
+    chunks = 2;
+  }
+  if (o.layers < 0) {
+    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + ": must be >= 0 (0: not checked)");
+  }
   if (o.layers > 0 && o.layers % (o.stages * chunks) != 0) {
     refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " + std::to_string(o.stages) +
            " stages x " + std::to_string(chunks) + " chunks: layers must be a multiple of stages x chunks");
@@ -62,8 +72,12 @@ schedule gpipe(const schedule_options& o) {
   schedule s = shell(kind::gpipe, o, linear_placement(o.stages));
   for (int r = 0; r < o.stages; ++r) {
     auto& order = s.orders[static_cast<std::size_t>(r)];
-    for (int mb = 0; mb < o.microbatches; ++mb) order.push_back({r, action_kind::forward, mb});
-    for (int mb = 0; mb < o.microbatches; ++mb) order.push_back({r, action_kind::backward_full, mb});
+    for (int mb = 0; mb < o.microbatches; ++mb) {
+      order.push_back({r, action_kind::forward, mb});
+    }
+    for (int mb = 0; mb < o.microbatches; ++mb) {
+      order.push_back({r, action_kind::backward_full, mb});
+    }
   }
   return s;
 }
@@ -74,12 +88,16 @@ schedule one_f_one_b(const schedule_options& o) {
   for (int r = 0; r < o.stages; ++r) {
     auto& order = s.orders[static_cast<std::size_t>(r)];
     const int warmup = std::min(o.stages - r - 1, m);
-    for (int mb = 0; mb < warmup; ++mb) order.push_back({r, action_kind::forward, mb});
+    for (int mb = 0; mb < warmup; ++mb) {
+      order.push_back({r, action_kind::forward, mb});
+    }
     for (int i = 0; i + warmup < m; ++i) {
       order.push_back({r, action_kind::forward, warmup + i});
       order.push_back({r, action_kind::backward_full, i});
     }
-    for (int mb = m - warmup; mb < m; ++mb) order.push_back({r, action_kind::backward_full, mb});
+    for (int mb = m - warmup; mb < m; ++mb) {
+      order.push_back({r, action_kind::backward_full, mb});
+    }
   }
   return s;
 }
@@ -100,12 +118,16 @@ schedule interleaved(const schedule_options& o) {
   for (int r = 0; r < p; ++r) {
     auto& order = s.orders[static_cast<std::size_t>(r)];
     const int warmup = std::min((p - r - 1) * 2 + (v - 1) * p, total);
-    for (int k = 0; k < warmup; ++k) order.push_back(unit(k, true, r));
+    for (int k = 0; k < warmup; ++k) {
+      order.push_back(unit(k, true, r));
+    }
     for (int i = 0; i + warmup < total; ++i) {
       order.push_back(unit(warmup + i, true, r));
       order.push_back(unit(i, false, r));
     }
-    for (int k = total - warmup; k < total; ++k) order.push_back(unit(k, false, r));
+    for (int k = total - warmup; k < total; ++k) {
+      order.push_back(unit(k, false, r));
+    }
   }
   return s;
 }
@@ -197,7 +219,9 @@ kind parse_kind(std::string_view name) {
   std::replace(normal.begin(), normal.end(), '_', '-');
   std::string known;
   for (const kind k : kinds) {
-    if (normal == kind_name(k)) return k;
+    if (normal == kind_name(k)) {
+      return k;
+    }
     known += (known.empty() ? "" : ", ") + std::string(kind_name(k));
   }
   throw invalid_argument("unknown schedule kind '" + std::string(name) + "': expected one of " + known);

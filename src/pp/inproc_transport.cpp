@@ -45,8 +45,12 @@ struct inproc_transport::impl {
 };
 
 inproc_transport::inproc_transport(int ranks, std::chrono::nanoseconds latency) {
-  if (ranks < 1) throw invalid_argument("inproc_transport: ranks = " + std::to_string(ranks) + ": must be >= 1");
-  if (latency.count() < 0) throw invalid_argument("inproc_transport: latency must be >= 0");
+  if (ranks < 1) {
+    throw invalid_argument("inproc_transport: ranks = " + std::to_string(ranks) + ": must be >= 1");
+  }
+  if (latency.count() < 0) {
+    throw invalid_argument("inproc_transport: latency must be >= 0");
+  }
   impl_ = std::make_unique<impl>(ranks, latency);
 }
 
@@ -73,9 +77,10 @@ payload inproc_transport::recv(int to_rank, int from_rank, const message_tag& ta
   for (;;) {
     {
       const std::lock_guard closed_lock{impl_->closed_mutex};
-      if (impl_->closed)
+      if (impl_->closed) {
         throw transport_closed("transport closed while rank " + std::to_string(to_rank) +
                                " waited for a message from rank " + std::to_string(from_rank));
+      }
     }
     for (auto it = box.letters.begin(); it != box.letters.end(); ++it) {
       if (it->from == from_rank && it->tag == tag) {

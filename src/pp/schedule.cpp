@@ -14,14 +14,18 @@ int schedule::rank_of(int stage) const {
 
 std::size_t schedule::action_count() const noexcept {
   std::size_t n = 0;
-  for (const auto& order : orders) n += order.size();
+  for (const auto& order : orders) {
+    n += order.size();
+  }
   return n;
 }
 
 namespace {
 
 void require_positive(int value, const char* what) {
-  if (value < 1) throw invalid_argument(std::string(what) + " = " + std::to_string(value) + ": must be >= 1");
+  if (value < 1) {
+    throw invalid_argument(std::string(what) + " = " + std::to_string(value) + ": must be >= 1");
+  }
 }
 
 }  // namespace
@@ -32,14 +36,20 @@ std::vector<int> looped_placement(int ranks, int chunks) {
   require_positive(ranks, "ranks");
   require_positive(chunks, "chunks");
   std::vector<int> out;
-  for (int s = 0; s < ranks * chunks; ++s) out.push_back(s % ranks);
+  out.reserve(static_cast<std::size_t>(ranks) * static_cast<std::size_t>(chunks));
+  for (int s = 0; s < ranks * chunks; ++s) {
+    out.push_back(s % ranks);
+  }
   return out;
 }
 
 std::vector<int> v_placement(int ranks) {
   require_positive(ranks, "ranks");
   std::vector<int> out;
-  for (int s = 0; s < 2 * ranks; ++s) out.push_back(s < ranks ? s : 2 * ranks - 1 - s);
+  out.reserve(2 * static_cast<std::size_t>(ranks));
+  for (int s = 0; s < 2 * ranks; ++s) {
+    out.push_back(s < ranks ? s : 2 * ranks - 1 - s);
+  }
   return out;
 }
 

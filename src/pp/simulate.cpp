@@ -30,7 +30,9 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
     makespan_ = std::max(makespan_, ta.finish);
     busy_[r] += ta.finish - ta.start;
     const double bytes = c.at(ta.what.stage).activation_bytes;
-    if (ta.what.kind == action_kind::forward) changes[r].push_back({ta.start, +1, bytes});
+    if (ta.what.kind == action_kind::forward) {
+      changes[r].push_back({ta.start, +1, bytes});
+    }
     if (ta.what.kind == action_kind::backward_weight || ta.what.kind == action_kind::backward_full) {
       changes[r].push_back({ta.finish, -1, -bytes});
     }
@@ -65,9 +67,13 @@ double simulation::busy(int rank) const {
 double simulation::idle(int rank) const { return makespan_ - busy(rank); }
 
 double simulation::bubble_rate() const noexcept {
-  if (makespan_ <= 0) return 0;
+  if (makespan_ <= 0) {
+    return 0;
+  }
   double idle_total = 0;
-  for (const double b : busy_) idle_total += makespan_ - b;
+  for (const double b : busy_) {
+    idle_total += makespan_ - b;
+  }
   return idle_total / (static_cast<double>(ranks_) * makespan_);
 }
 
@@ -96,7 +102,9 @@ trace::timeline simulation::timeline() const { return make_timeline(ranks_, acti
 trace::timeline make_timeline(int ranks, const std::vector<timed_action>& actions, double microseconds_per_unit) {
   trace::timeline t;
   t.microseconds_per_unit = microseconds_per_unit;
-  for (int r = 0; r < ranks; ++r) t.tracks.push_back("rank " + std::to_string(r));
+  for (int r = 0; r < ranks; ++r) {
+    t.tracks.push_back("rank " + std::to_string(r));
+  }
   for (const auto& ta : actions) {
     trace::event e;
     e.track = ta.rank;
@@ -144,10 +152,14 @@ simulation simulate(const schedule& s, const costs& c) {
           const bool remote = s.rank_of(d.stage) != static_cast<int>(r);
           start = std::max(start, t + (remote ? c.comm : 0.0));
         }
-        if (blocked) break;
+        if (blocked) {
+          break;
+        }
         const double finish = start + c.duration(a);
         detail::dependency made;
-        if (detail::produces(a, made)) ready[detail::result_key(made.stage, made.grad, made.microbatch, mbs)] = finish;
+        if (detail::produces(a, made)) {
+          ready[detail::result_key(made.stage, made.grad, made.microbatch, mbs)] = finish;
+        }
         out.push_back({a, static_cast<int>(r), start, finish});
         free_at[r] = finish;
         ++pc[r];

@@ -27,8 +27,12 @@ void sleep_for_units(double units, std::chrono::duration<double> unit) {
 }  // namespace
 
 std::vector<stage_callbacks> sleep_kernels(const costs& c, int stages, std::chrono::duration<double> unit) {
-  if (stages < 1) throw invalid_argument("sleep_kernels: stages = " + std::to_string(stages) + ": must be >= 1");
-  if (unit.count() <= 0) throw invalid_argument("sleep_kernels: the time unit must be > 0 seconds");
+  if (stages < 1) {
+    throw invalid_argument("sleep_kernels: stages = " + std::to_string(stages) + ": must be >= 1");
+  }
+  if (unit.count() <= 0) {
+    throw invalid_argument("sleep_kernels: the time unit must be > 0 seconds");
+  }
   validate_costs(c);
   std::vector<stage_callbacks> out;
   for (int s = 0; s < stages; ++s) {

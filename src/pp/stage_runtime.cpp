@@ -27,7 +27,9 @@ class rank_worker {
       : s_(s), callbacks_(callbacks), link_(link), rank_(rank), origin_(origin) {}
 
   void run() {
-    for (const action& a : s_.orders[static_cast<std::size_t>(rank_)]) execute(a);
+    for (const action& a : s_.orders[static_cast<std::size_t>(rank_)]) {
+      execute(a);
+    }
   }
 
   std::vector<timed_action>& record() noexcept { return record_; }
@@ -37,11 +39,15 @@ class rank_worker {
 
   payload take(int from_stage, const message_tag& tag) {
     const int from = s_.rank_of(from_stage);
-    if (from != rank_) return link_.recv(rank_, from, tag);
+    if (from != rank_) {
+      return link_.recv(rank_, from, tag);
+    }
     const auto it = local_.find({tag.stage, tag.microbatch, tag.direction});
     // Validation proved the producer ran earlier on this rank, so the hand-off is there unless the IR was changed
     // under us; fail loudly rather than read past the map.
-    if (it == local_.end()) throw error("stage runtime: rank " + std::to_string(rank_) + " lost a local hand-off");
+    if (it == local_.end()) {
+      throw error("stage runtime: rank " + std::to_string(rank_) + " lost a local hand-off");
+    }
     payload data = std::move(it->second);
     local_.erase(it);
     return data;
@@ -73,16 +79,22 @@ class rank_worker {
       case action_kind::forward: {
         payload out = cb.forward(mb, input);
         const double finish = now();
-        if (a.stage < last) give(a.stage + 1, {a.stage + 1, mb, flow::activation}, std::move(out));
+        if (a.stage < last) {
+          give(a.stage + 1, {a.stage + 1, mb, flow::activation}, std::move(out));
+        }
         record_.push_back({a, rank_, start, finish});
         return;
       }
       case action_kind::backward_input:
       case action_kind::backward_full: {
         payload grad = cb.backward_input(mb, input);
-        if (a.kind == action_kind::backward_full) cb.backward_weight(mb);
+        if (a.kind == action_kind::backward_full) {
+          cb.backward_weight(mb);
+        }
         const double finish = now();
-        if (a.stage > 0) give(a.stage - 1, {a.stage - 1, mb, flow::gradient}, std::move(grad));
+        if (a.stage > 0) {
+          give(a.stage - 1, {a.stage - 1, mb, flow::gradient}, std::move(grad));
+        }
         record_.push_back({a, rank_, start, finish});
         return;
       }
@@ -136,7 +148,9 @@ run_result run_schedule(const schedule& s, std::span<const stage_callbacks> call
   const clock::time_point origin = clock::now();
   std::vector<rank_worker> workers;
   workers.reserve(static_cast<std::size_t>(s.ranks));
-  for (int r = 0; r < s.ranks; ++r) workers.emplace_back(s, callbacks, channel, r, origin);
+  for (int r = 0; r < s.ranks; ++r) {
+    workers.emplace_back(s, callbacks, channel, r, origin);
+  }
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(s.ranks));
   for (int r = 0; r < s.ranks; ++r) {
@@ -148,20 +162,28 @@ run_result run_schedule(const schedule& s, std::span<const stage_callbacks> call
         {
           const std::lock_guard lock{failure_mutex};
           // The first failure is the cause; later ones are ranks woken by the closed transport.
-          if (!failure) failure = std::current_exception();
+          if (!failure) {
+            failure = std::current_exception();
+          }
         }
         channel.close();
       }
     });
   }
   start_line.arrive_and_wait();
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  for (auto& t : threads) {
+    t.join();
+  }
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
 
   run_result result;
   result.ranks = s.ranks;
   for (auto& w : workers) {
-    for (auto& ta : w.record()) result.actions.push_back(ta);
+    for (auto& ta : w.record()) {
+      result.actions.push_back(ta);
+    }
   }
   std::stable_sort(result.actions.begin(), result.actions.end(),
                    [](const timed_action& a, const timed_action& b) { return a.start < b.start; });

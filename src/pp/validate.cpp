@@ -66,7 +66,9 @@ void check_complete(const schedule& s) {
                  static_cast<std::size_t>(mb)];
   };
   for (const auto& order : s.orders) {
-    for (const action& a : order) ++slot(a.stage, a.kind, a.microbatch);
+    for (const action& a : order) {
+      ++slot(a.stage, a.kind, a.microbatch);
+    }
   }
   for (int st = 0; st < s.stages; ++st) {
     for (int mb = 0; mb < s.microbatches; ++mb) {
@@ -75,7 +77,9 @@ void check_complete(const schedule& s) {
       const int i = slot(st, action_kind::backward_input, mb);
       const int w = slot(st, action_kind::backward_weight, mb);
       const int b = slot(st, action_kind::backward_full, mb);
-      if (f != 1) throw schedule_error(which + " has " + std::to_string(f) + " F: expected exactly one");
+      if (f != 1) {
+        throw schedule_error(which + " has " + std::to_string(f) + " F: expected exactly one");
+      }
       const bool split_ok = b == 0 && i == 1 && w == 1;
       const bool full_ok = b == 1 && i == 0 && w == 0;
       if (!split_ok && !full_ok) {
@@ -109,7 +113,9 @@ void dry_run(const schedule& s) {
       dependency waits_for;
       while (pc[r] < order.size() && !missing(order[pc[r]], waits_for)) {
         dependency made;
-        if (detail::produces(order[pc[r]], made)) done[key(made)] = 1;
+        if (detail::produces(order[pc[r]], made)) {
+          done[key(made)] = 1;
+        }
         ++pc[r];
         moved = true;
       }
@@ -131,7 +137,9 @@ void dry_run(const schedule& s) {
   };
   std::string blocked;
   for (std::size_t r = 0; r < ranks; ++r) {
-    if (pc[r] >= s.orders[r].size()) continue;
+    if (pc[r] >= s.orders[r].size()) {
+      continue;
+    }
     const action& a = s.orders[r][pc[r]];
     dependency d;
     missing(a, d);
@@ -142,11 +150,15 @@ void dry_run(const schedule& s) {
       throw schedule_error(at(r, pc[r], a) + " runs before its dependency " + describe(d) + ", which rank " +
                            std::to_string(r) + " only runs at step " + std::to_string(ps));
     }
-    if (!blocked.empty()) blocked += "; ";
+    if (!blocked.empty()) {
+      blocked += "; ";
+    }
     blocked += at(r, pc[r], a) + " waits for " + describe(d) + " from rank " + std::to_string(pr) + " step " +
                std::to_string(ps);
   }
-  if (!blocked.empty()) throw schedule_error("deadlock: " + blocked);
+  if (!blocked.empty()) {
+    throw schedule_error("deadlock: " + blocked);
+  }
 }
 
 }  // namespace

@@ -40,7 +40,9 @@ class list_scheduler {
   std::vector<std::vector<action>> run() {
     for (;;) {
       const std::size_t r = pick_rank();
-      if (r == ranks_) return std::move(orders_);
+      if (r == ranks_) {
+        return std::move(orders_);
+      }
       step(r);
     }
   }
@@ -51,7 +53,9 @@ class list_scheduler {
   std::size_t pick_rank() const {
     std::size_t best = ranks_;
     for (std::size_t r = 0; r < ranks_; ++r) {
-      if (remaining_[r] == 0) continue;
+      if (remaining_[r] == 0) {
+        continue;
+      }
       if (best == ranks_ || free_at_[r] < free_at_[best] ||
           (free_at_[r] == free_at_[best] && !stalled_[r] && stalled_[best])) {
         best = r;
@@ -62,7 +66,9 @@ class list_scheduler {
 
   double arrival(const dependency& d, std::size_t consumer_rank) const {
     const double t = finish_[result_key(d.stage, d.grad, d.microbatch, plan_.microbatches)];
-    if (t == unknown) return unknown;
+    if (t == unknown) {
+      return unknown;
+    }
     const bool remote = plan_.stage_rank[static_cast<std::size_t>(d.stage)] != static_cast<int>(consumer_rank);
     return t + (remote ? plan_.planning.comm : 0.0);
   }
@@ -70,14 +76,18 @@ class list_scheduler {
   double ready_time(const action& a, std::size_t r) const {
     const auto deps = dependencies_of(a, stages_);
     double t = 0;
-    for (int k = 0; k < deps.count; ++k) t = std::max(t, arrival(deps.items[static_cast<std::size_t>(k)], r));
+    for (int k = 0; k < deps.count; ++k) {
+      t = std::max(t, arrival(deps.items[static_cast<std::size_t>(k)], r));
+    }
     return t;
   }
 
   void emit(std::size_t r, const action& a, double start) {
     const double end = start + plan_.planning.duration(a);
     dependency made;
-    if (produces(a, made)) finish_[result_key(made.stage, made.grad, made.microbatch, plan_.microbatches)] = end;
+    if (produces(a, made)) {
+      finish_[result_key(made.stage, made.grad, made.microbatch, plan_.microbatches)] = end;
+    }
     orders_[r].push_back(a);
     free_at_[r] = end;
     --remaining_[r];
@@ -92,7 +102,9 @@ class list_scheduler {
     double best_b_time = unknown;
     for (const int s : stages_of_[r]) {
       const int mb = next_b_[static_cast<std::size_t>(s)];
-      if (mb >= plan_.microbatches) continue;
+      if (mb >= plan_.microbatches) {
+        continue;
+      }
       const double rt = ready_time({s, action_kind::backward_input, mb}, r);
       if (rt < best_b_time) {
         best_b_time = rt;
@@ -112,10 +124,14 @@ class list_scheduler {
     int best_f = -1;
     for (const int s : stages_of_[r]) {
       const int mb = next_f_[static_cast<std::size_t>(s)];
-      if (mb >= plan_.microbatches || !room) continue;
+      if (mb >= plan_.microbatches || !room) {
+        continue;
+      }
       const double rt = ready_time({s, action_kind::forward, mb}, r);
       if (rt <= t) {
-        if (best_f < s) best_f = s;
+        if (best_f < s) {
+          best_f = s;
+        }
       } else {
         next_arrival = std::min(next_arrival, rt);
       }
@@ -145,16 +161,24 @@ class list_scheduler {
     bool others_undecided = false;
     double next_free = unknown;
     for (std::size_t o = 0; o < ranks_; ++o) {
-      if (o == r || remaining_[o] == 0) continue;
-      if (free_at_[o] == t && !stalled_[o]) others_undecided = true;
-      if (free_at_[o] > t) next_free = std::min(next_free, free_at_[o]);
+      if (o == r || remaining_[o] == 0) {
+        continue;
+      }
+      if (free_at_[o] == t && !stalled_[o]) {
+        others_undecided = true;
+      }
+      if (free_at_[o] > t) {
+        next_free = std::min(next_free, free_at_[o]);
+      }
     }
     if (others_undecided) {
       stalled_[r] = true;
       return;
     }
     const double next = std::min(next_arrival, next_free);
-    if (next == unknown) throw error("zero-bubble list scheduler stalled: no rank can make progress");
+    if (next == unknown) {
+      throw error("zero-bubble list scheduler stalled: no rank can make progress");
+    }
     free_at_[r] = next;
     stalled_[r] = false;
   }

@@ -44,10 +44,18 @@ namespace {
 
 // Chrome's trace viewer colours by these reserved names; Perfetto colours by the slice name instead.
 const char* chrome_colour_name(const std::string& category) {
-  if (category == "F") return "thread_state_running";
-  if (category == "I") return "rail_response";
-  if (category == "W") return "good";
-  if (category == "B") return "terrible";
+  if (category == "F") {
+    return "thread_state_running";
+  }
+  if (category == "I") {
+    return "rail_response";
+  }
+  if (category == "W") {
+    return "good";
+  }
+  if (category == "B") {
+    return "terrible";
+  }
   return "generic_work";
 }
 
@@ -83,9 +91,13 @@ void write_chrome(const timeline& t, std::ostream& out) {
 
 void write_chrome(const timeline& t, const std::string& path) {
   std::ofstream out(path, std::ios::binary);
-  if (!out) throw error("cannot write trace file '" + path + "'");
+  if (!out) {
+    throw error("cannot write trace file '" + path + "'");
+  }
   write_chrome(t, out);
-  if (!out) throw error("failed writing trace file '" + path + "'");
+  if (!out) {
+    throw error("failed writing trace file '" + path + "'");
+  }
 }
 
 }  // namespace taskpipe::trace

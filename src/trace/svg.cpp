@@ -9,10 +9,18 @@
 namespace taskpipe::trace {
 
 const char* category_colour(const std::string& category) noexcept {
-  if (category == "F") return "#4e79a7";
-  if (category == "I") return "#f28e2b";
-  if (category == "W") return "#59a14f";
-  if (category == "B") return "#e15759";
+  if (category == "F") {
+    return "#4e79a7";
+  }
+  if (category == "I") {
+    return "#f28e2b";
+  }
+  if (category == "W") {
+    return "#59a14f";
+  }
+  if (category == "B") {
+    return "#e15759";
+  }
   return "#9d9d9d";
 }
 
@@ -88,9 +96,13 @@ void write_svg(const timeline& t, std::ostream& out, const svg_options& options)
 
 void write_svg(const timeline& t, const std::string& path, const svg_options& options) {
   std::ofstream out(path, std::ios::binary);
-  if (!out) throw error("cannot write SVG file '" + path + "'");
+  if (!out) {
+    throw error("cannot write SVG file '" + path + "'");
+  }
   write_svg(t, out, options);
-  if (!out) throw error("failed writing SVG file '" + path + "'");
+  if (!out) {
+    throw error("failed writing SVG file '" + path + "'");
+  }
 }
 
 }  // namespace taskpipe::trace

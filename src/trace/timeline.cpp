@@ -6,7 +6,9 @@ namespace taskpipe::trace {
 
 double timeline::end() const noexcept {
   double out = 0;
-  for (const auto& e : events) out = std::max(out, e.start + e.duration);
+  for (const auto& e : events) {
+    out = std::max(out, e.start + e.duration);
+  }
   return out;
 }
 

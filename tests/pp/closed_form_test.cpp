@@ -34,7 +34,9 @@ void expect_idle(pp::kind k, double (*idle)(int p, const fbw&), bool (*applies)(
   for (const auto& c : cost_sets) {
     for (int p = 2; p <= 8; ++p) {
       for (int m = p; m <= 4 * p; ++m) {
-        if (!applies(p, m, c)) continue;
+        if (!applies(p, m, c)) {
+          continue;
+        }
         const auto sim = run(k, p, m, c);
         for (int r = 0; r < p; ++r) {
           ASSERT_NEAR(sim.idle(r), idle(p, c), 1e-9) << where(k, p, m, c, r);
@@ -141,7 +143,9 @@ TEST(closed_form, zb_h1_memory_until_i_stays_at_1f1b_and_zero_bubble_kinds_beat_
       const fbw half{c.f / 2, c.b / 2, c.w / 2};
       EXPECT_LT(run(pp::kind::zb_v, p, m, half).makespan(), base) << where(pp::kind::zb_v, p, m, half, 0);
       const auto h1 = run(pp::kind::zb_h1, p, m, c);
-      for (int r = 0; r < p; ++r) EXPECT_LE(h1.peak_activations(r), 2 * p - r - 1);
+      for (int r = 0; r < p; ++r) {
+        EXPECT_LE(h1.peak_activations(r), 2 * p - r - 1);
+      }
     }
   }
 }

@@ -49,10 +49,14 @@ TEST(generators, placements_follow_the_kind) {
 TEST(generators, one_f_one_b_order_is_the_textbook_one) {
   const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 3, .microbatches = 4});
   std::string rank0;
-  for (const auto& a : s.orders[0]) rank0 += pp::to_string(a) + " ";
+  for (const auto& a : s.orders[0]) {
+    rank0 += pp::to_string(a) + " ";
+  }
   EXPECT_EQ(rank0, "0F0 0F1 0F2 0B0 0F3 0B1 0B2 0B3 ");
   std::string rank2;
-  for (const auto& a : s.orders[2]) rank2 += pp::to_string(a) + " ";
+  for (const auto& a : s.orders[2]) {
+    rank2 += pp::to_string(a) + " ";
+  }
   EXPECT_EQ(rank2, "2F0 2B0 2F1 2B1 2F2 2B2 2F3 2B3 ");
 }
 
@@ -77,7 +81,9 @@ TEST(generators, zb_auto_honours_the_memory_limit_and_is_at_least_as_fast_as_zb_
     o.planning_costs = c;
     o.memory_limit = limit;
     const auto sim = pp::simulate(pp::make_schedule(pp::kind::zb_auto, o), c);
-    for (int r = 0; r < 4; ++r) EXPECT_LE(sim.peak_activations(r), limit) << "limit " << limit;
+    for (int r = 0; r < 4; ++r) {
+      EXPECT_LE(sim.peak_activations(r), limit) << "limit " << limit;
+    }
   }
   pp::schedule_options o{.stages = 4, .microbatches = 12};
   o.planning_costs = c;
@@ -115,7 +121,9 @@ TEST(generators, bad_parameters_are_refused_naming_the_rule) {
 }
 
 TEST(generators, kind_names_round_trip) {
-  for (const auto k : pp::all_kinds()) EXPECT_EQ(pp::parse_kind(pp::kind_name(k)), k);
+  for (const auto k : pp::all_kinds()) {
+    EXPECT_EQ(pp::parse_kind(pp::kind_name(k)), k);
+  }
   EXPECT_EQ(pp::parse_kind("zb_h1"), pp::kind::zb_h1);
   try {
     (void)pp::parse_kind("pipedream");

@@ -47,12 +47,16 @@ struct recorder {
       pp::stage_callbacks cb;
       cb.forward = [&log, st, this](int mb, const pp::payload& in) {
         log.push_back({st, pp::action_kind::forward, mb});
-        if (st > 0 && decode(in) != std::pair{st - 1, mb}) bad_data = true;
+        if (st > 0 && decode(in) != std::pair{st - 1, mb}) {
+          bad_data = true;
+        }
         return encode(st, mb);
       };
       cb.backward_input = [&log, st, last, this](int mb, const pp::payload& grad) {
         log.push_back({st, pp::action_kind::backward_input, mb});
-        if (st < last && decode(grad) != std::pair{st + 1, mb}) bad_data = true;
+        if (st < last && decode(grad) != std::pair{st + 1, mb}) {
+          bad_data = true;
+        }
         return encode(st, mb);
       };
       cb.backward_weight = [&log, st](int mb) { log.push_back({st, pp::action_kind::backward_weight, mb}); };
@@ -103,7 +107,9 @@ TEST(stage_runtime, recorded_timeline_respects_dependencies) {
   const auto result = pp::run_schedule(s, cbs);
   auto finish_of = [&](const pp::action& a) {
     for (const auto& ta : result.actions) {
-      if (ta.what == a) return ta.finish;
+      if (ta.what == a) {
+        return ta.finish;
+      }
     }
     return 1e300;
   };
@@ -119,7 +125,9 @@ TEST(stage_runtime, a_failing_callback_stops_every_rank_and_rethrows) {
   recorder rec(s);
   auto cbs = rec.callbacks();
   cbs[2].forward = [](int mb, const pp::payload&) -> pp::payload {
-    if (mb == 3) throw std::runtime_error("stage 2 failed on micro-batch 3");
+    if (mb == 3) {
+      throw std::runtime_error("stage 2 failed on micro-batch 3");
+    }
     return {};
   };
   try {

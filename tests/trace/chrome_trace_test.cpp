@@ -26,7 +26,9 @@ TEST(chrome_trace, a_simulated_schedule_reads_back_with_one_slice_per_action) {
     if (e.at("ph") == "M" && e.at("name") == "thread_name") {
       track_names[e.at("tid").get<int>()] = e.at("args").at("name").get<std::string>();
     }
-    if (e.at("ph") != "X") continue;
+    if (e.at("ph") != "X") {
+      continue;
+    }
     ++slices;
     const auto a = pp::parse_action(e.at("name").get<std::string>());
     EXPECT_EQ(e.at("tid").get<int>(), s.rank_of(a.stage));
@@ -48,7 +50,9 @@ TEST(chrome_trace, names_are_escaped) {
   const auto json = nlohmann::json::parse(out.str());
   bool found = false;
   for (const auto& e : json.at("traceEvents")) {
-    if (e.at("name") == "thread_name") found = e.at("args").at("name") == "a \"quoted\"\\ track\n";
+    if (e.at("name") == "thread_name") {
+      found = e.at("args").at("name") == "a \"quoted\"\\ track\n";
+    }
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(trace::json_quote(std::string("\x01", 1)), "\"\\u0001\"");

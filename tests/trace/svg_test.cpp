@@ -14,7 +14,9 @@ namespace {
 
 std::size_t count(const std::string& text, const std::string& part) {
   std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++n;
+  }
   return n;
 }
 
@@ -29,7 +31,7 @@ TEST(svg, one_box_per_action_coloured_by_kind_and_one_label_per_rank) {
   EXPECT_EQ(svg.rfind("<svg", 0), 0U);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
   EXPECT_EQ(count(svg, "<title>"), s.action_count());
-  const std::size_t per_kind = 3 * 6;
+  const std::size_t per_kind = std::size_t{3} * 6;
   EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("F")), per_kind);
   EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("I")), per_kind);
   EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("W")), per_kind);

@@ -28,12 +28,16 @@ inline dependency_list dependencies_of(const action& a, int stages) noexcept {
   auto add = [&out](dependency d) { out.items[static_cast<std::size_t>(out.count++)] = d; };
   switch (a.kind) {
     case action_kind::forward:
-      if (a.stage > 0) add({a.stage - 1, false, a.microbatch});
+      if (a.stage > 0) {
+        add({a.stage - 1, false, a.microbatch});
+      }
       break;
     case action_kind::backward_input:
     case action_kind::backward_full:
       add({a.stage, false, a.microbatch});
-      if (a.stage + 1 < stages) add({a.stage + 1, true, a.microbatch});
+      if (a.stage + 1 < stages) {
+        add({a.stage + 1, true, a.microbatch});
+      }
       break;
     case action_kind::backward_weight:
       add({a.stage, true, a.microbatch});
@@ -50,7 +54,9 @@ inline std::size_t result_key(int stage, bool grad, int microbatch, int microbat
 
 /// The result an action produces, if any (W produces none).
 inline bool produces(const action& a, dependency& out) noexcept {
-  if (a.kind == action_kind::backward_weight) return false;
+  if (a.kind == action_kind::backward_weight) {
+    return false;
+  }
   out = {a.stage, a.kind != action_kind::forward, a.microbatch};
   return true;
 }
