@@ -4,8 +4,8 @@
 // The ring is the classic sequence-numbered cell design: each cell carries a sequence number that tells producers
 // and consumers whose turn it is, so push and pop are one CAS on their index in the common case. Blocking is layered
 // on top: a consumer that finds the queue empty spins, then yields, then sleeps on an epoch counter (C++20
-// atomic wait). Producers pay for a wake-up only when a consumer has announced itself as sleeping; the seq_cst fence
-// on both sides (Dekker style) guarantees a sleeper is either seen or sees the item.
+// atomic wait). Producers pay for a wake-up only when a consumer has announced itself as sleeping; a seq_cst
+// read-modify-write of the sleeper count on both sides guarantees a sleeper is either seen or sees the item.
 //
 // The pinned strategy sizes every queue to hold all tokens, so a push never finds the queue full.
 #pragma once
@@ -81,8 +81,9 @@ class bounded_queue {
     while (!try_push(v)) {
       std::this_thread::yield();
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_relaxed) != 0) {
+    // A read-modify-write rather than a fence + load (ThreadSanitizer does not model fences): either it is ordered
+    // before a consumer's registration in pop(), whose try_pop then sees the item, or it sees that consumer.
+    if (sleepers_.fetch_add(0, std::memory_order_seq_cst) != 0) {
       wake_all();
     }
   }
@@ -106,7 +107,6 @@ class bounded_queue {
       } else {
         const std::uint32_t e = epoch_.load(std::memory_order_acquire);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
         if (try_pop(out)) {
           sleepers_.fetch_sub(1, std::memory_order_relaxed);
           return pop_result::item;
