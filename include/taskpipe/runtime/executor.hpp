@@ -19,7 +19,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <span>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -32,6 +34,10 @@
 namespace taskpipe {
 
 class task_group;
+class graph;
+template <class T>
+class async_task;
+class async_dependency;
 
 class executor {
  public:
@@ -77,8 +83,24 @@ class executor {
     return future<result>(state);
   }
 
+  // Graphs (defined by the graph layer, include "taskpipe/graph/graph.hpp"). A graph runs once (`run`), `n` times in
+  // a row (`run_n`), or again and again until `stop()` returns true, checked before every run (`run_until`). The
+  // future becomes ready when the last run finished; it rethrows the first exception of a task, or a taskpipe::error
+  // naming the tasks of a cycle. Throws taskpipe::error at once if `g` is already running.
+  future<void> run(graph& g);
+  future<void> run_n(graph& g, std::size_t n);
+  future<void> run_until(graph& g, std::function<bool()> stop);
+
+  // Dependent async (defined in "taskpipe/graph/dependent_async.hpp"): runs `f()` once every dependency finished.
+  // The returned handle can itself be a dependency of later calls, so a DAG can be built while it already runs.
+  template <class F, class... Deps>
+  auto dependent_async(F&& f, const Deps&... deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
+  template <class F>
+  auto dependent_async(F&& f, std::span<const async_dependency> deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
+
  private:
   friend class task_group;
+  friend class graph;
 
   template <class F, class R>
   static void run_async(detail::task& t, detail::worker& /*w*/) noexcept {
