@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "taskpipe/algorithm/partitioner.hpp"
@@ -57,13 +60,24 @@ struct chunk_plan {
   }
 };
 
-/// Runs `body()` on a worker of `ex`: directly when the caller is one, else as a task the caller waits for.
+/// Runs `body()` on a worker of `ex`: directly when the caller is one, else as the one task of a group the caller
+/// waits for. A group rather than `async`: its result and exception stay on the caller's stack, with no heap state.
 template <class Body>
-decltype(auto) on_worker(executor& ex, Body&& body) {
+auto on_worker(executor& ex, Body&& body) {
+  using result = std::invoke_result_t<Body&>;
   if (ex.this_worker_index()) {
     return body();
   }
-  return ex.async([&body]() -> decltype(auto) { return body(); }).get();
+  task_group g{ex};
+  if constexpr (std::is_void_v<result>) {
+    g.spawn([&body] { body(); });
+    g.wait();
+  } else {
+    std::optional<result> out;
+    g.spawn([&body, &out] { out.emplace(body()); });
+    g.wait();
+    return std::move(*out);
+  }
 }
 
 template <class Fn>
