@@ -37,7 +37,12 @@ void graph::clear() noexcept {
 }
 
 std::string graph::task_label(const detail::graph_node& n) const {
-  return n.name.empty() ? "#" + std::to_string(n.index) : n.name;
+  if (!n.name.empty()) {
+    return n.name;
+  }
+  std::string label = std::to_string(n.index);  // built by insert: GCC 12 mis-warns (-Wrestrict) on "#" + string
+  label.insert(label.begin(), '#');
+  return label;
 }
 
 std::string graph::prepare() {
