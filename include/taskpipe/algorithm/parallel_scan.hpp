@@ -7,8 +7,10 @@
 // always applied with the earlier part of the range on the left. Returns the end of the output. The output may be
 // the input (in place). Random-access iterators. Optional partitioner and stop_token as in parallel_for.hpp.
 //
-// How: two passes over chunks. The first folds every chunk but the last; a short serial pass turns those sums into
-// each chunk's carry-in; the second scans every chunk from its carry.
+// How: chunks claimed in order, each scanned in one pass when the chunk before it has finished, else folded, joined
+// to the published prefix and then written (detail/ordered_scan.hpp). The partitioner's grain is the chunk size
+// (default: 2K..16K elements, cache-sized); a static partitioner makes one chunk per worker. `op` must not wait for
+// other tasks.
 //
 // Thread safety: callable from any thread, also from inside tasks of `ex`. `op` is called concurrently.
 // Exceptions: the first exception thrown by `op` (or by copying values) is rethrown; chunks not yet started are
@@ -19,6 +21,7 @@
 //   taskpipe::parallel_inclusive_scan(ex, v.begin(), v.end(), v.begin(), std::plus<>{});
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <iterator>
 #include <optional>
@@ -26,6 +29,8 @@
 #include <vector>
 
 #include "taskpipe/algorithm/detail/chunks.hpp"
+#include "taskpipe/algorithm/detail/ordered_scan.hpp"
+#include "taskpipe/runtime/task_group.hpp"
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/runtime/stop_token.hpp"
@@ -38,65 +43,39 @@ namespace detail {
 template <class T, class It, class Out, class Op>
 Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> init, bool exclusive, partitioner p,
          stop_token stop) {
-  using diff = std::iter_difference_t<It>;
-  using out_diff = std::iter_difference_t<Out>;
   const auto n = static_cast<std::size_t>(last - first);
   if (n == 0) {
     return d_first;
   }
   on_worker(ex, [&] {
-    const auto plan = chunk_plan::make(n, ex.num_workers(), p, 4096);
-    const std::size_t chunks = plan.size();
-    // carry[c]: the fold of everything before chunk c (and init), empty when nothing precedes it.
-    std::vector<std::optional<T>> carry(chunks);
-    carry[0] = std::move(init);
-    if (chunks > 1) {
-      std::vector<std::optional<T>> sums(chunks);
-      auto fold = [first, &op, &sums, chunks](std::size_t c, std::size_t lo, std::size_t hi) {
-        if (c + 1 == chunks) {
-          return;  // nothing follows the last chunk
-        }
-        It it = first + static_cast<diff>(lo);
-        const It end = first + static_cast<diff>(hi);
-        T acc = static_cast<T>(*it);
-        for (++it; it != end; ++it) {
-          acc = op(std::move(acc), *it);
-        }
-        sums[c].emplace(std::move(acc));
-      };
-      run_chunks(ex, plan, stop, fold);
-      for (std::size_t c = 1; c < chunks; ++c) {
-        if (!sums[c - 1]) {
-          return;  // cancelled: a chunk was skipped, so later carries are unknown
-        }
-        carry[c] = carry[c - 1] ? op(*carry[c - 1], std::move(*sums[c - 1])) : std::move(sums[c - 1]);
-      }
+    const std::size_t workers = ex.num_workers();
+    // Chunks small enough that a chunk read twice is still in cache the second time; a static partitioner asks
+    // for one chunk per worker instead.
+    std::size_t size = std::clamp<std::size_t>(n / (8 * workers), 2048, 16 * 1024);
+    if (p.grain != 0) {
+      size = p.grain;
+    } else if (p.mode == partitioner::kind::fixed) {
+      size = (n + workers - 1) / workers;
     }
-    auto write = [first, d_first, &op, &carry, exclusive](std::size_t c, std::size_t lo, std::size_t hi) {
-      It it = first + static_cast<diff>(lo);
-      const It end = first + static_cast<diff>(hi);
-      Out out = d_first + static_cast<out_diff>(lo);
-      std::optional<T>& in = carry[c];
-      if (exclusive) {
-        // in is set: an exclusive scan always has init, and it reaches every carry.
-        T acc = *in;
-        for (; it != end; ++it, ++out) {
-          T next = op(acc, *it);  // read *it before writing *out: they may be the same element
-          *out = std::move(acc);
-          acc = std::move(next);
-        }
-        return;
-      }
-      T acc = in ? op(*in, *it) : static_cast<T>(*it);
-      *out = acc;
-      for (++it, ++out; it != end; ++it, ++out) {
-        acc = op(std::move(acc), *it);
-        *out = acc;
-      }
-    };
-    run_chunks(ex, plan, stop, write);
+    ordered_scan<T, It, Out, Op> scan{first, d_first, n, size, op, std::move(init), exclusive};
+    if (scan.chunks() == 1 || workers == 1) {
+      scan.work(stop);
+      return;
+    }
+    task_group g{ex, stop};
+    for (std::size_t w = 1; w < std::min(workers, scan.chunks()); ++w) {
+      g.spawn([&scan](stop_token s) { scan.work(s); });
+    }
+    try {
+      scan.work(g.get_stop_token());
+    } catch (...) {
+      g.cancel();
+      g.wait();
+      throw;
+    }
+    g.wait();
   });
-  return d_first + static_cast<out_diff>(n);
+  return d_first + static_cast<std::iter_difference_t<Out>>(n);
 }
 
 }  // namespace detail

@@ -46,7 +46,8 @@ void parallel_sort(executor& ex, It first, It last, Comp comp = {}, stop_token s
   detail::on_worker(ex, [&] {
     // Default-initialised, not value-initialised: for trivial types the buffer is never written before use.
     std::unique_ptr<value[]> buffer(new value[n]);
-    const std::size_t leaf = std::max<std::size_t>(serial_below, (n + 2 * ex.num_workers() - 1) / (2 * ex.num_workers()));
+    // One leaf per worker: every merge level costs a full pass over memory, so fewer levels beat finer balance.
+    const std::size_t leaf = std::max<std::size_t>(serial_below, (n + ex.num_workers() - 1) / ex.num_workers());
     detail::merge_sort(ex, first, buffer.get(), n, false, leaf, comp, stop);
   });
 }
