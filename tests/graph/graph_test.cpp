@@ -31,30 +31,36 @@ std::vector<taskpipe::task_handle> build(taskpipe::graph& g, const random_dag& d
 
 class graph_random : public testing::TestWithParam<std::size_t> {};
 
+// Run from a worker (waiting helps), so the test measures the graph engine rather than cross-thread wake-ups.
 TEST_P(graph_random, ten_thousand_random_dags_run_each_task_once_after_its_predecessors) {
   taskpipe::executor ex{{.workers = GetParam()}};
-  std::mt19937_64 rng{GetParam() * 7919};
-  for (int round = 0; round < 10'000; ++round) {
-    const auto d = random_dag::make(rng, round % 10 == 0 ? 100 : 24, round % 3 == 0 ? 0.3 : 0.08);
-    stamp_log log{d.size};
-    taskpipe::graph g;
-    build(g, d, log);
-    const int runs = round % 7 == 0 ? 3 : 1;
-    ex.run_n(g, static_cast<std::size_t>(runs)).get();
-    const std::string problem = log.check(d, runs);
-    ASSERT_EQ(problem, "") << "round " << round << ", " << d.size << " tasks, " << d.edges.size() << " edges";
-  }
+  const std::string problem = ex.async([&ex]() -> std::string {
+                                  std::mt19937_64 rng{ex.num_workers() * 7919};
+                                  for (int round = 0; round < 10'000; ++round) {
+                                    const auto d = random_dag::make(rng, round % 10 == 0 ? 100 : 24, round % 3 == 0 ? 0.3 : 0.08);
+                                    stamp_log log{d.size};
+                                    taskpipe::graph g;
+                                    build(g, d, log);
+                                    const int runs = round % 7 == 0 ? 3 : 1;
+                                    ex.run_n(g, static_cast<std::size_t>(runs)).get();
+                                    if (std::string p = log.check(d, runs); !p.empty()) {
+                                      return "round " + std::to_string(round) + ": " + p;
+                                    }
+                                  }
+                                  return "";
+                                }).get();
+  EXPECT_EQ(problem, "");
 }
 
-TEST_P(graph_random, runs_from_inside_a_task_of_the_same_executor) {
+TEST_P(graph_random, runs_started_from_outside_the_workers) {
   taskpipe::executor ex{{.workers = GetParam()}};
   std::mt19937_64 rng{GetParam()};
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 300; ++round) {
     const auto d = random_dag::make(rng, 64, 0.1);
     stamp_log log{d.size};
     taskpipe::graph g;
     build(g, d, log);
-    ex.async([&] { ex.run(g).get(); }).get();
+    ex.run(g).get();
     ASSERT_EQ(log.check(d, 1), "") << "round " << round;
   }
 }

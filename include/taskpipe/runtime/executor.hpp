@@ -21,8 +21,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <span>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -101,7 +101,6 @@ class executor {
 
  private:
   friend class task_group;
-  friend class graph;
 
   template <class F, class R>
   static void run_async(detail::task& t, detail::worker& /*w*/) noexcept {
