@@ -101,7 +101,8 @@ void reduce_bench(benchmark::State& state, const std::string& impl) {
     if (impl == "serial") {
       got = std::transform_reduce(v.begin(), v.end(), std::uint64_t{0}, std::plus<>{}, t);
     } else if (impl == "taskpipe") {
-      got = taskpipe::parallel_transform_reduce(taskpipe_executor(), v.begin(), v.end(), std::uint64_t{0}, std::plus<>{}, t);
+      got = taskpipe::parallel_transform_reduce(taskpipe_executor(), v.begin(), v.end(), std::uint64_t{0},
+                                                std::plus<>{}, t);
     } else {
       got = tbb_arena().execute([&] {
         return tbb::parallel_reduce(
@@ -217,7 +218,9 @@ void register_all() {
     auto reg = [&](const std::string& name, auto fn, std::int64_t size) {
       benchmark::RegisterBenchmark((name.substr(0, name.find('/')) + "/" + impl + name.substr(name.find('/'))).c_str(),
                                    [impl, fn](benchmark::State& s) { fn(s, impl); })
-          ->Arg(size)->Unit(benchmark::kMillisecond)->UseRealTime();
+          ->Arg(size)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     };
     reg("for_each/light", &for_each_bench<false>, n);
     reg("for_each/heavy", &for_each_bench<true>, n);
@@ -225,8 +228,10 @@ void register_all() {
     reg("reduce/heavy", &reduce_bench<true>, n);
     reg("scan/light", &scan_bench<false>, n);
     reg("scan/heavy", &scan_bench<true>, n);
-    reg("sort/light", [](benchmark::State& s, const std::string& i) { sort_bench(s, i, sort_light_input()); }, n);
-    reg("sort/heavy", [](benchmark::State& s, const std::string& i) { sort_bench(s, i, sort_heavy_input()); }, n / 10);
+    reg(
+        "sort/light", [](benchmark::State& s, const std::string& i) { sort_bench(s, i, sort_light_input()); }, n);
+    reg(
+        "sort/heavy", [](benchmark::State& s, const std::string& i) { sort_bench(s, i, sort_heavy_input()); }, n / 10);
   }
 }
 

@@ -186,12 +186,20 @@ void register_all() {
   };
   for (const auto& w : workloads) {
     auto d = std::make_shared<dag>(w.make(w.size));
-    benchmark::RegisterBenchmark((std::string(w.name) + "/serial").c_str(), [d](benchmark::State& s) { run_serial(s, *d); })
-        ->Arg(w.arg)->Unit(benchmark::kMicrosecond)->UseRealTime();
-    benchmark::RegisterBenchmark((std::string(w.name) + "/taskpipe").c_str(), [d](benchmark::State& s) { run_taskpipe(s, *d); })
-        ->Arg(w.arg)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string(w.name) + "/serial").c_str(),
+                                 [d](benchmark::State& s) { run_serial(s, *d); })
+        ->Arg(w.arg)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark((std::string(w.name) + "/taskpipe").c_str(),
+                                 [d](benchmark::State& s) { run_taskpipe(s, *d); })
+        ->Arg(w.arg)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
     benchmark::RegisterBenchmark((std::string(w.name) + "/tbb").c_str(), [d](benchmark::State& s) { run_tbb(s, *d); })
-        ->Arg(w.arg)->Unit(benchmark::kMicrosecond)->UseRealTime();
+        ->Arg(w.arg)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   }
 }
 

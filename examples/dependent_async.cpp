@@ -28,7 +28,8 @@ int main() {
   for (const auto& t : row) {
     sum += t.get();
   }
-  std::printf("row %zu of Pascal's triangle sums to %llu (2^%zu)\n", rows - 1, static_cast<unsigned long long>(sum), rows - 1);
+  std::printf("row %zu of Pascal's triangle sums to %llu (2^%zu)\n", rows - 1, static_cast<unsigned long long>(sum),
+              rows - 1);
 
   // A failure reaches every task downstream, which is skipped.
   auto bad = ex.dependent_async([]() -> int { throw std::runtime_error("sensor offline"); });

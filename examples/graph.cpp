@@ -17,7 +17,8 @@ int main() {
   auto load_left = g.emplace([&] { left.assign(1000, 1); }).name("load_left");
   auto load_right = g.emplace([&] { right.assign(1000, 2); }).name("load_right");
   auto combine = g.emplace([&] {
-                    total += std::accumulate(left.begin(), left.end(), 0L) + std::accumulate(right.begin(), right.end(), 0L);
+                    total +=
+                        std::accumulate(left.begin(), left.end(), 0L) + std::accumulate(right.begin(), right.end(), 0L);
                   }).name("combine");
   combine.succeed(load_left, load_right);
 

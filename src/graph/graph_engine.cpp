@@ -209,8 +209,9 @@ struct graph_engine {
     graph* sub = n->module;
     if (sub->running_.exchange(true, std::memory_order_acq_rel)) {
       parent->capture(make_error("taskpipe::graph: module '" + n->owner_graph->task_label(*n) + "' runs graph '" +
-                                 sub->name_ + "', which is already running (a graph cannot contain itself, nor run "
-                                              "twice at once)"));
+                                 sub->name_ +
+                                 "', which is already running (a graph cannot contain itself, nor run "
+                                 "twice at once)"));
       return false;
     }
     try {

@@ -45,7 +45,8 @@ TEST_P(parallel_reduce_workers, transform_reduce_equals_std_transform_reduce) {
     }
     const long expect = std::transform_reduce(v.begin(), v.end(), 7L, std::plus<>{}, [](long x) { return x * x; });
     for (const auto& p : all_partitioners()) {
-      ASSERT_EQ(taskpipe::parallel_transform_reduce(ex, v.begin(), v.end(), 7L, std::plus<>{}, [](long x) { return x * x; }, p),
+      ASSERT_EQ(taskpipe::parallel_transform_reduce(
+                    ex, v.begin(), v.end(), 7L, std::plus<>{}, [](long x) { return x * x; }, p),
                 expect)
           << "n=" << n;
     }
@@ -68,12 +69,13 @@ TEST_P(parallel_reduce_workers, an_exception_in_the_operation_reaches_the_caller
     const std::size_t n = 1 + rng() % 20'000;
     std::vector<int> v(n, 1);
     v[rng() % n] = -1;
-    EXPECT_THROW(taskpipe::parallel_transform_reduce(ex, v.begin(), v.end(), 0, std::plus<>{}, [](int x) {
-                   if (x < 0) {
-                     throw std::domain_error("negative");
-                   }
-                   return x;
-                 }),
+    EXPECT_THROW(taskpipe::parallel_transform_reduce(ex, v.begin(), v.end(), 0, std::plus<>{},
+                                                     [](int x) {
+                                                       if (x < 0) {
+                                                         throw std::domain_error("negative");
+                                                       }
+                                                       return x;
+                                                     }),
                  std::domain_error);
   }
 }

@@ -57,12 +57,13 @@ TEST_P(parallel_scan_workers, an_exception_in_the_operation_reaches_the_caller) 
     std::vector<long> v(n, 1);
     v[1 + rng() % (n - 1)] = -1;  // the first element of a chunk is copied, never passed to op
     std::vector<long> out(n);
-    EXPECT_THROW(taskpipe::parallel_inclusive_scan(ex, v.begin(), v.end(), out.begin(), [](long a, long b) {
-                   if (b < 0) {
-                     throw std::domain_error("negative");
-                   }
-                   return a + b;
-                 }),
+    EXPECT_THROW(taskpipe::parallel_inclusive_scan(ex, v.begin(), v.end(), out.begin(),
+                                                   [](long a, long b) {
+                                                     if (b < 0) {
+                                                       throw std::domain_error("negative");
+                                                     }
+                                                     return a + b;
+                                                   }),
                  std::domain_error);
   }
 }

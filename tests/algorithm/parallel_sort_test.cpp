@@ -58,7 +58,8 @@ TEST_P(parallel_sort_workers, sorted_reversed_and_nested) {
   for (auto& m : many) {
     std::generate(m.begin(), m.end(), [&] { return static_cast<int>(rng() % 1000); });
   }
-  taskpipe::parallel_for_each(ex, many.begin(), many.end(), [&](std::vector<int>& m) { taskpipe::parallel_sort(ex, m.begin(), m.end()); });
+  taskpipe::parallel_for_each(ex, many.begin(), many.end(),
+                              [&](std::vector<int>& m) { taskpipe::parallel_sort(ex, m.begin(), m.end()); });
   for (const auto& m : many) {
     EXPECT_TRUE(std::is_sorted(m.begin(), m.end()));
   }
@@ -73,12 +74,13 @@ TEST_P(parallel_sort_workers, a_throwing_comparator_reaches_the_caller) {
       x = static_cast<int>(rng() % 100'000);
     }
     const int poison = v[rng() % v.size()];
-    EXPECT_THROW(taskpipe::parallel_sort(ex, v.begin(), v.end(), [poison](int a, int b) {
-                   if (a == poison || b == poison) {
-                     throw std::invalid_argument("poison");
-                   }
-                   return a < b;
-                 }),
+    EXPECT_THROW(taskpipe::parallel_sort(ex, v.begin(), v.end(),
+                                         [poison](int a, int b) {
+                                           if (a == poison || b == poison) {
+                                             throw std::invalid_argument("poison");
+                                           }
+                                           return a < b;
+                                         }),
                  std::invalid_argument);
   }
 }

@@ -26,8 +26,8 @@ struct mat2_mul {
 inline std::vector<mat2> random_mats(std::mt19937_64& rng, std::size_t n) {
   std::vector<mat2> v(n);
   for (auto& m : v) {
-    m = {static_cast<std::uint32_t>(rng() % 7), static_cast<std::uint32_t>(rng() % 7), static_cast<std::uint32_t>(rng() % 7),
-         static_cast<std::uint32_t>(rng() % 7)};
+    m = {static_cast<std::uint32_t>(rng() % 7), static_cast<std::uint32_t>(rng() % 7),
+         static_cast<std::uint32_t>(rng() % 7), static_cast<std::uint32_t>(rng() % 7)};
   }
   return v;
 }
@@ -36,8 +36,8 @@ inline std::vector<mat2> random_mats(std::mt19937_64& rng, std::size_t n) {
 inline std::vector<std::size_t> interesting_sizes() { return {0, 1, 2, 3, 7, 64, 1000, 4097, 33'333, 100'001}; }
 
 inline std::vector<partitioner> all_partitioners() {
-  return {auto_partitioner(), auto_partitioner(7), static_partitioner(), static_partitioner(1000), dynamic_partitioner(),
-          dynamic_partitioner(3)};
+  return {auto_partitioner(),       auto_partitioner(7),   static_partitioner(),
+          static_partitioner(1000), dynamic_partitioner(), dynamic_partitioner(3)};
 }
 
 }  // namespace taskpipe::test

@@ -37,7 +37,8 @@ TEST_P(graph_random, ten_thousand_random_dags_run_each_task_once_after_its_prede
   const std::string problem = ex.async([&ex]() -> std::string {
                                   std::mt19937_64 rng{ex.num_workers() * 7919};
                                   for (int round = 0; round < 10'000; ++round) {
-                                    const auto d = random_dag::make(rng, round % 10 == 0 ? 100 : 24, round % 3 == 0 ? 0.3 : 0.08);
+                                    const auto d =
+                                        random_dag::make(rng, round % 10 == 0 ? 100 : 24, round % 3 == 0 ? 0.3 : 0.08);
                                     stamp_log log{d.size};
                                     taskpipe::graph g;
                                     build(g, d, log);
@@ -177,7 +178,8 @@ TEST(graph, a_cycle_is_reported_naming_its_tasks) {
   } catch (const taskpipe::error& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("loop"), std::string::npos) << what;
-    const bool named = what.find("a -> b -> c -> a") != std::string::npos || what.find("b -> c -> a -> b") != std::string::npos ||
+    const bool named = what.find("a -> b -> c -> a") != std::string::npos ||
+                       what.find("b -> c -> a -> b") != std::string::npos ||
                        what.find("c -> a -> b -> c") != std::string::npos;
     EXPECT_TRUE(named) << what;
     EXPECT_EQ(what.find("start"), std::string::npos) << what;

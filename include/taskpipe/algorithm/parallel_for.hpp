@@ -30,7 +30,7 @@
 namespace taskpipe {
 
 template <std::integral I, class F>
-  requires std::invocable<F&, I>
+requires std::invocable<F&, I>
 void parallel_for(executor& ex, I first, I last, F f, partitioner p = {}, stop_token stop = {}) {
   if (!(first < last)) {
     return;
@@ -48,7 +48,7 @@ void parallel_for(executor& ex, I first, I last, F f, partitioner p = {}, stop_t
 }
 
 template <std::random_access_iterator It, class F>
-  requires std::invocable<F&, It>
+requires std::invocable<F&, It>
 void parallel_for(executor& ex, It first, It last, F f, partitioner p = {}, stop_token stop = {}) {
   if (!(first < last)) {
     return;
@@ -67,9 +67,10 @@ void parallel_for(executor& ex, It first, It last, F f, partitioner p = {}, stop
 }
 
 template <std::random_access_iterator It, class F>
-  requires std::invocable<F&, std::iter_reference_t<It>>
+requires std::invocable<F&, std::iter_reference_t<It>>
 void parallel_for_each(executor& ex, It first, It last, F f, partitioner p = {}, stop_token stop = {}) {
-  parallel_for(ex, first, last, [&f](It it) { f(*it); }, p, stop);
+  parallel_for(
+      ex, first, last, [&f](It it) { f(*it); }, p, stop);
 }
 
 }  // namespace taskpipe

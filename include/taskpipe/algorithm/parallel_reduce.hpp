@@ -64,8 +64,8 @@ T parallel_transform_reduce(executor& ex, It first, It last, T init, Op op, Tran
 
 template <std::random_access_iterator It, class T, class Op = std::plus<>>
 T parallel_reduce(executor& ex, It first, It last, T init, Op op = {}, partitioner p = {}, stop_token stop = {}) {
-  return parallel_transform_reduce(ex, first, last, std::move(init), std::move(op),
-                                   [](const auto& x) -> decltype(auto) { return x; }, p, stop);
+  return parallel_transform_reduce(
+      ex, first, last, std::move(init), std::move(op), [](const auto& x) -> decltype(auto) { return x; }, p, stop);
 }
 
 }  // namespace taskpipe

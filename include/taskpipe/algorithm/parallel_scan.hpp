@@ -30,10 +30,10 @@
 
 #include "taskpipe/algorithm/detail/chunks.hpp"
 #include "taskpipe/algorithm/detail/ordered_scan.hpp"
-#include "taskpipe/runtime/task_group.hpp"
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/runtime/stop_token.hpp"
+#include "taskpipe/runtime/task_group.hpp"
 
 namespace taskpipe {
 
@@ -81,7 +81,8 @@ Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> 
 }  // namespace detail
 
 template <std::random_access_iterator It, std::random_access_iterator Out, class Op>
-Out parallel_inclusive_scan(executor& ex, It first, It last, Out d_first, Op op, partitioner p = {}, stop_token stop = {}) {
+Out parallel_inclusive_scan(executor& ex, It first, It last, Out d_first, Op op, partitioner p = {},
+                            stop_token stop = {}) {
   using T = std::iter_value_t<It>;
   return detail::scan<T>(ex, first, last, d_first, op, std::optional<T>{}, false, p, stop);
 }

@@ -1,4 +1,5 @@
-// taskpipe/algorithm/partitioner.hpp — how a parallel algorithm cuts its range into chunks, and how small a chunk may be.
+// taskpipe/algorithm/partitioner.hpp — how a parallel algorithm cuts its range into chunks, and how small a chunk may
+// be.
 //
 // - automatic (the default): about eight chunks per worker, split recursively so idle workers steal big pieces.
 //   Good for most bodies, cheap or costly, even or uneven.
@@ -23,8 +24,14 @@ struct partitioner {
   std::size_t grain = 0;
 };
 
-[[nodiscard]] constexpr partitioner auto_partitioner(std::size_t grain = 0) noexcept { return {partitioner::kind::automatic, grain}; }
-[[nodiscard]] constexpr partitioner static_partitioner(std::size_t grain = 0) noexcept { return {partitioner::kind::fixed, grain}; }
-[[nodiscard]] constexpr partitioner dynamic_partitioner(std::size_t grain = 0) noexcept { return {partitioner::kind::guided, grain}; }
+[[nodiscard]] constexpr partitioner auto_partitioner(std::size_t grain = 0) noexcept {
+  return {partitioner::kind::automatic, grain};
+}
+[[nodiscard]] constexpr partitioner static_partitioner(std::size_t grain = 0) noexcept {
+  return {partitioner::kind::fixed, grain};
+}
+[[nodiscard]] constexpr partitioner dynamic_partitioner(std::size_t grain = 0) noexcept {
+  return {partitioner::kind::guided, grain};
+}
 
 }  // namespace taskpipe

@@ -98,14 +98,15 @@ class async_task : public async_dependency {
 };
 
 template <class F, class... Deps>
-  requires(std::is_base_of_v<async_dependency, Deps> && ...)
-auto executor::dependent_async(F&& f, const Deps&... deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>> {
+requires(std::is_base_of_v<async_dependency, Deps>&&...) auto executor::dependent_async(F&& f, const Deps&... deps)
+    -> async_task<std::invoke_result_t<std::decay_t<F>&>> {
   const async_dependency list[] = {async_dependency{}, deps...};  // a leading empty entry allows zero dependencies
   return dependent_async(std::forward<F>(f), std::span<const async_dependency>{list}.subspan(1));
 }
 
 template <class F>
-auto executor::dependent_async(F&& f, std::span<const async_dependency> deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>> {
+auto executor::dependent_async(F&& f, std::span<const async_dependency> deps)
+    -> async_task<std::invoke_result_t<std::decay_t<F>&>> {
   using fn = std::decay_t<F>;
   using result = std::invoke_result_t<fn&>;
   auto* node = new detail::async_node_of<result, fn>(*sched_, std::forward<F>(f));

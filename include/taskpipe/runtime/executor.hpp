@@ -94,10 +94,11 @@ class executor {
   // Dependent async (defined in "taskpipe/graph/dependent_async.hpp"): runs `f()` once every dependency finished.
   // The returned handle can itself be a dependency of later calls, so a DAG can be built while it already runs.
   template <class F, class... Deps>
-    requires(std::is_base_of_v<async_dependency, Deps> && ...)
-  auto dependent_async(F&& f, const Deps&... deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
+  requires(std::is_base_of_v<async_dependency, Deps>&&...) auto dependent_async(F&& f, const Deps&... deps)
+      -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
   template <class F>
-  auto dependent_async(F&& f, std::span<const async_dependency> deps) -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
+  auto dependent_async(F&& f, std::span<const async_dependency> deps)
+      -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
 
  private:
   friend class task_group;

@@ -43,8 +43,8 @@ void parallel_merge(executor& ex, XIt x, std::size_t nx, YIt y, std::size_t ny, 
   task_group g{ex, stop};
   g.spawn([&ex, x, y, ix, iy, out, &comp](stop_token s) { parallel_merge(ex, x, ix, y, iy, out, comp, s); });
   try {
-    parallel_merge(ex, x + static_cast<xd>(ix), nx - ix, y + static_cast<yd>(iy), ny - iy, out + static_cast<od>(ix + iy),
-                   comp, g.get_stop_token());
+    parallel_merge(ex, x + static_cast<xd>(ix), nx - ix, y + static_cast<yd>(iy), ny - iy,
+                   out + static_cast<od>(ix + iy), comp, g.get_stop_token());
   } catch (...) {
     g.cancel();
     g.wait();
@@ -55,7 +55,8 @@ void parallel_merge(executor& ex, XIt x, std::size_t nx, YIt y, std::size_t ny, 
 
 // Sorts the n elements at `a`; the result ends in `a` when !into_buffer, else in `b` (which has room for n).
 template <class It, class Buf, class Comp>
-void merge_sort(executor& ex, It a, Buf b, std::size_t n, bool into_buffer, std::size_t leaf, Comp& comp, stop_token stop) {
+void merge_sort(executor& ex, It a, Buf b, std::size_t n, bool into_buffer, std::size_t leaf, Comp& comp,
+                stop_token stop) {
   using ad = std::iter_difference_t<It>;
   using bd = std::iter_difference_t<Buf>;
   if (stop.stop_requested()) {
@@ -71,7 +72,9 @@ void merge_sort(executor& ex, It a, Buf b, std::size_t n, bool into_buffer, std:
   const std::size_t half = n / 2;
   {
     task_group g{ex, stop};
-    g.spawn([&ex, a, b, half, into_buffer, leaf, &comp](stop_token s) { merge_sort(ex, a, b, half, !into_buffer, leaf, comp, s); });
+    g.spawn([&ex, a, b, half, into_buffer, leaf, &comp](stop_token s) {
+      merge_sort(ex, a, b, half, !into_buffer, leaf, comp, s);
+    });
     try {
       merge_sort(ex, a + static_cast<ad>(half), b + static_cast<bd>(half), n - half, !into_buffer, leaf, comp,
                  g.get_stop_token());

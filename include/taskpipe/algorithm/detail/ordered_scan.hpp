@@ -41,9 +41,17 @@ struct alignas(64) scan_chunk {
 template <class T, class It, class Out, class Op>
 class ordered_scan {
  public:
-  ordered_scan(It first, Out d_first, std::size_t n, std::size_t chunk_size, Op& op, std::optional<T> init, bool exclusive)
-      : first_(first), d_first_(d_first), n_(n), size_(chunk_size), chunks_((n + chunk_size - 1) / chunk_size),
-        state_(std::make_unique<scan_chunk<T>[]>(chunks_)), op_(&op), init_(std::move(init)), exclusive_(exclusive) {}
+  ordered_scan(It first, Out d_first, std::size_t n, std::size_t chunk_size, Op& op, std::optional<T> init,
+               bool exclusive)
+      : first_(first),
+        d_first_(d_first),
+        n_(n),
+        size_(chunk_size),
+        chunks_((n + chunk_size - 1) / chunk_size),
+        state_(std::make_unique<scan_chunk<T>[]>(chunks_)),
+        op_(&op),
+        init_(std::move(init)),
+        exclusive_(exclusive) {}
 
   /// Claims and scans chunks until none is left, the token stops, or another worker failed.
   void work(stop_token stop) {

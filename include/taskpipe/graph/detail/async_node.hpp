@@ -160,7 +160,7 @@ class async_node {
   }
 
   scheduler* sched_;
-  std::atomic<int> refs_{1};  // the first handle
+  std::atomic<int> refs_{1};            // the first handle
   std::atomic<std::uint32_t> join_{1};  // unfinished dependencies + the creation guard
   std::atomic<bool> failed_{false};
   std::atomic<bool> lock_{false};

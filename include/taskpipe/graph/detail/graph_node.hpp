@@ -27,7 +27,10 @@ class node_work {
  public:
   node_work() noexcept = default;
   template <class F>
-  explicit node_work(F&& f) : obj_(new std::decay_t<F>(std::forward<F>(f))), call_(&call<std::decay_t<F>>), destroy_(&destroy<std::decay_t<F>>) {}
+  explicit node_work(F&& f)
+      : obj_(new std::decay_t<F>(std::forward<F>(f))),
+        call_(&call<std::decay_t<F>>),
+        destroy_(&destroy<std::decay_t<F>>) {}
   node_work(node_work&& o) noexcept : obj_(std::exchange(o.obj_, nullptr)), call_(o.call_), destroy_(o.destroy_) {}
   node_work& operator=(node_work&& o) noexcept {
     if (this != &o) {
@@ -74,9 +77,9 @@ struct graph_node {
   graph_node(graph& owner, std::size_t idx) noexcept : owner_graph(&owner), index(idx) {}
 
   graph* owner_graph;
-  std::size_t index;             // emplacement order, names unnamed tasks in messages
-  node_work work;                // empty for a module or a placeholder
-  graph* module = nullptr;       // set when this node runs a whole graph (composition)
+  std::size_t index;        // emplacement order, names unnamed tasks in messages
+  node_work work;           // empty for a module or a placeholder
+  graph* module = nullptr;  // set when this node runs a whole graph (composition)
   std::string name;
   std::vector<graph_node*> successors;  // one entry per edge (a repeated edge counts twice on both ends)
   std::uint32_t num_predecessors = 0;
