@@ -97,17 +97,17 @@ std::string graph::prepare() {
     std::vector<std::size_t> seen_at(n, n);
     std::vector<detail::graph_node*> walk;
     detail::graph_node* cur = start;
-    while (seen_at[cur->index] == n) {
+    while (cur != nullptr && seen_at[cur->index] == n) {  // never null: each left-over node has a left-over predecessor
       seen_at[cur->index] = walk.size();
       walk.push_back(cur);
       cur = left_pred[cur->index];
     }
     std::string path;
     // The walk goes against the edges; print the cycle along them.
-    for (std::size_t i = walk.size(); i-- > seen_at[cur->index];) {
+    for (std::size_t i = walk.size(); cur != nullptr && i-- > seen_at[cur->index];) {
       path += task_label(*walk[i]) + " -> ";
     }
-    path += task_label(*walk.back());
+    path += walk.empty() ? std::string("?") : task_label(*walk.back());
     cycle_ = "taskpipe::graph '" + name_ + "' has a cycle: " + path;
   }
   dirty_ = false;

@@ -270,8 +270,8 @@ struct graph_engine {
         g.running_.store(false, std::memory_order_release);
         state->error = failure;
         state->value = true;
+        state->refs.store(1, std::memory_order_relaxed);  // no task will hold a reference: the future is the only owner
         state->complete();
-        state->release();  // the reference a task would have held
         return state;
       }
       auto* tp = new topology(sched, g);

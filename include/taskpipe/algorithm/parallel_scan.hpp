@@ -51,7 +51,7 @@ Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> 
     const std::size_t workers = ex.num_workers();
     // Chunks small enough that a chunk read twice is still in cache the second time; a static partitioner asks
     // for one chunk per worker instead.
-    std::size_t size = std::clamp<std::size_t>(n / (8 * workers), 2048, 16 * 1024);
+    std::size_t size = std::clamp<std::size_t>(n / (8 * workers), 2048, std::size_t{16} * 1024);
     if (p.grain != 0) {
       size = p.grain;
     } else if (p.mode == partitioner::kind::fixed) {

@@ -34,7 +34,7 @@ void parallel_sort(executor& ex, It first, It last, Comp comp = {}, stop_token s
   using value = std::iter_value_t<It>;
   static_assert(std::is_default_constructible_v<value> && std::is_move_assignable_v<value>,
                 "taskpipe::parallel_sort: the element type must be default-constructible and move-assignable");
-  constexpr std::size_t serial_below = 8 * 1024;
+  constexpr std::size_t serial_below = std::size_t{8} * 1024;
   if (!(first < last)) {
     return;
   }

@@ -18,7 +18,7 @@
 
 namespace taskpipe::detail {
 
-inline constexpr std::size_t merge_serial_below = 16 * 1024;
+inline constexpr std::size_t merge_serial_below = std::size_t{16} * 1024;
 
 // Merges the sorted runs [x, x + nx) and [y, y + ny) into out (by move).
 template <class XIt, class YIt, class Out, class Comp>

@@ -27,7 +27,8 @@ class node_work {
  public:
   node_work() noexcept = default;
   template <class F>
-  explicit node_work(F&& f)
+  requires(!std::is_same_v<std::decay_t<F>, node_work>) explicit node_work(
+      F&& f)  // NOLINT(bugprone-forwarding-reference-overload): constrained above
       : obj_(new std::decay_t<F>(std::forward<F>(f))),
         call_(&call<std::decay_t<F>>),
         destroy_(&destroy<std::decay_t<F>>) {}
