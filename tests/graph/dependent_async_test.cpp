@@ -70,7 +70,7 @@ TEST_P(dependent_async_random, random_dags_run_each_task_once_after_its_dependen
 TEST_P(dependent_async_random, built_from_inside_a_task) {
   taskpipe::executor ex{{.workers = GetParam()}};
   std::mt19937_64 rng{GetParam() * 77};
-  for (int round = 0; round < 3000; ++round) {
+  for (int round = 0; round < 1500; ++round) {
     const auto d = random_dag::make(rng, round % 10 == 0 ? 80 : 20, round % 2 == 0 ? 0.25 : 0.06);
     stamp_log log{d.size};
     ex.async([&] {
