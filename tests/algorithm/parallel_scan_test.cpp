@@ -32,6 +32,9 @@ TEST_P(parallel_scan_workers, inclusive_and_exclusive_equal_std) {
     std::inclusive_scan(v.begin(), v.end(), inc_init.begin(), mat2_mul{}, init);
     std::exclusive_scan(v.begin(), v.end(), exc.begin(), init, mat2_mul{});
     for (const auto& p : all_partitioners()) {
+      if (n > 10'000 && p.grain != 0) {
+        continue;  // small grains on big inputs add time, not coverage (sanitizer budgets)
+      }
       std::vector<mat2> out(n);
       ASSERT_EQ(taskpipe::parallel_inclusive_scan(ex, v.begin(), v.end(), out.begin(), mat2_mul{}, p), out.end());
       ASSERT_EQ(out, inc) << "inclusive n=" << n;
