@@ -19,8 +19,10 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -32,6 +34,10 @@
 namespace taskpipe {
 
 class task_group;
+class graph;
+template <class T>
+class async_task;
+class async_dependency;
 
 class executor {
  public:
@@ -76,6 +82,23 @@ class executor {
     sched_->submit(w, t);
     return future<result>(state);
   }
+
+  // Graphs (defined by the graph layer, include "taskpipe/graph/graph.hpp"). A graph runs once (`run`), `n` times in
+  // a row (`run_n`), or again and again until `stop()` returns true, checked before every run (`run_until`). The
+  // future becomes ready when the last run finished; it rethrows the first exception of a task, or a taskpipe::error
+  // naming the tasks of a cycle. Throws taskpipe::error at once if `g` is already running.
+  future<void> run(graph& g);
+  future<void> run_n(graph& g, std::size_t n);
+  future<void> run_until(graph& g, std::function<bool()> stop);
+
+  // Dependent async (defined in "taskpipe/graph/dependent_async.hpp"): runs `f()` once every dependency finished.
+  // The returned handle can itself be a dependency of later calls, so a DAG can be built while it already runs.
+  template <class F, class... Deps>
+  requires(std::is_base_of_v<async_dependency, Deps>&&...) auto dependent_async(F&& f, const Deps&... deps)
+      -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
+  template <class F>
+  auto dependent_async(F&& f, std::span<const async_dependency> deps)
+      -> async_task<std::invoke_result_t<std::decay_t<F>&>>;
 
  private:
   friend class task_group;

@@ -31,6 +31,7 @@ struct cancellation_node {
     return false;
   }
 };
+struct stop_token_access;
 }  // namespace detail
 
 class stop_token {
@@ -44,6 +45,7 @@ class stop_token {
  private:
   friend class task_group;
   friend class stop_source;
+  friend struct detail::stop_token_access;
   explicit stop_token(const detail::cancellation_node* node) noexcept : node_(node) {}
   const detail::cancellation_node* node_ = nullptr;
 };
@@ -63,5 +65,11 @@ class stop_source {
  private:
   detail::cancellation_node node_;
 };
+namespace detail {
+/// Lets other parts of the library (graphs, algorithms) hand their own cancellation flag to user tasks as a token.
+struct stop_token_access {
+  static stop_token make(const cancellation_node* node) noexcept { return stop_token{node}; }
+};
+}  // namespace detail
 
 }  // namespace taskpipe

@@ -1,0 +1,181 @@
+// algorithm/detail/ordered_scan.hpp — the single-pass-where-possible scan behind parallel_*_scan.
+//
+// Chunks of a few thousand elements are claimed in order from a shared counter, and every finished chunk publishes
+// the fold of everything up to its end (its "inclusive" value). A worker that claims a chunk whose predecessor has
+// already published scans it in one pass. Otherwise it folds the chunk (publishing that "aggregate" at once), walks
+// back over the published aggregates to the nearest inclusive value, publishes its own inclusive value — before
+// writing, so the next chunk need not wait — and then writes the chunk in a second pass, from cache. In steady state
+// the workers leapfrog and nearly every chunk takes one pass, where a plain two-phase scan always reads twice.
+// (The look-back is the idea of Merrill and Garland's decoupled look-back, here on CPU threads.)
+//
+// A worker only ever waits for a chunk claimed before its own, whose claimer is running (claims go in order and a
+// claimed chunk is always finished), so the waits end; a failing operation sets `failed` and every waiter gives up.
+// Hence `op` must not itself wait for other tasks (a nested wait could run a scan helper that then waits for the
+// chunk below it on the same stack).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "taskpipe/algorithm/partitioner.hpp"
+#include "taskpipe/runtime/executor.hpp"
+#include "taskpipe/runtime/stop_token.hpp"
+#include "taskpipe/runtime/task_group.hpp"
+
+namespace taskpipe::detail {
+
+template <class T>
+struct alignas(64) scan_chunk {
+  enum : int { none = 0, aggregate_ready = 1, inclusive_ready = 2 };
+  std::atomic<int> flag{none};
+  std::optional<T> aggregate;  // fold of this chunk alone
+  std::optional<T> inclusive;  // fold of init and every element up to this chunk's end
+};
+
+template <class T, class It, class Out, class Op>
+class ordered_scan {
+ public:
+  ordered_scan(It first, Out d_first, std::size_t n, std::size_t chunk_size, Op& op, std::optional<T> init,
+               bool exclusive)
+      : first_(first),
+        d_first_(d_first),
+        n_(n),
+        size_(chunk_size),
+        chunks_((n + chunk_size - 1) / chunk_size),
+        state_(std::make_unique<scan_chunk<T>[]>(chunks_)),
+        op_(&op),
+        init_(std::move(init)),
+        exclusive_(exclusive) {}
+
+  /// Claims and scans chunks until none is left, the token stops, or another worker failed.
+  void work(stop_token stop) {
+    while (!stop.stop_requested() && !failed_.load(std::memory_order_relaxed)) {
+      const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= chunks_) {
+        return;
+      }
+      try {
+        process(i);
+      } catch (...) {
+        failed_.store(true, std::memory_order_relaxed);
+        throw;
+      }
+    }
+  }
+
+  [[nodiscard]] std::size_t chunks() const noexcept { return chunks_; }
+
+ private:
+  using diff = std::iter_difference_t<It>;
+  using out_diff = std::iter_difference_t<Out>;
+
+  void process(std::size_t i) {
+    const std::size_t lo = i * size_;
+    const std::size_t hi = std::min(n_, lo + size_);
+    scan_chunk<T>& me = state_[i];
+    if (i == 0) {
+      write(lo, hi, init_, me);
+      return;
+    }
+    scan_chunk<T>& before = state_[i - 1];
+    if (before.flag.load(std::memory_order_acquire) == scan_chunk<T>::inclusive_ready) {
+      write(lo, hi, before.inclusive, me);
+      return;
+    }
+    // Two passes: publish this chunk's fold, find the prefix, publish the inclusive value, then write.
+    It it = first_ + static_cast<diff>(lo);
+    const It end = first_ + static_cast<diff>(hi);
+    T agg = static_cast<T>(*it);
+    for (++it; it != end; ++it) {
+      agg = (*op_)(std::move(agg), *it);
+    }
+    me.aggregate.emplace(agg);
+    me.flag.store(scan_chunk<T>::aggregate_ready, std::memory_order_release);
+    std::optional<T> prefix = look_back(i);
+    if (!prefix && failed_.load(std::memory_order_relaxed)) {
+      return;  // a chunk before this one failed: its exception is on its way to the caller
+    }
+    me.inclusive.emplace(prefix ? (*op_)(*prefix, std::move(agg)) : std::move(agg));
+    me.flag.store(scan_chunk<T>::inclusive_ready, std::memory_order_release);
+    write(lo, hi, prefix, me, false);
+  }
+
+  // The fold of init and chunks [0, i); empty when that is nothing (no init), or when a chunk before failed.
+  std::optional<T> look_back(std::size_t i) {
+    std::optional<T> acc;  // the fold of the aggregates of chunks (j, i)
+    std::size_t j = i - 1;
+    for (unsigned spins = 0;;) {
+      const scan_chunk<T>& c = state_[j];
+      const int f = c.flag.load(std::memory_order_acquire);
+      if (f == scan_chunk<T>::inclusive_ready) {
+        return acc ? (*op_)(*c.inclusive, std::move(*acc)) : *c.inclusive;
+      }
+      if (f == scan_chunk<T>::aggregate_ready) {
+        acc = acc ? (*op_)(*c.aggregate, std::move(*acc)) : *c.aggregate;
+        if (j == 0) {  // chunk 0 always publishes an inclusive value; kept for completeness
+          return init_ ? std::optional<T>((*op_)(*init_, std::move(*acc))) : std::move(acc);
+        }
+        --j;
+        spins = 0;
+        continue;
+      }
+      if (failed_.load(std::memory_order_relaxed)) {
+        return std::nullopt;
+      }
+      if (++spins % 64 == 0) {
+        std::this_thread::yield();  // its claimer may be descheduled on a busy machine
+      }
+    }
+  }
+
+  // Writes the scan of [lo, hi) from `prefix`; publishes the chunk's inclusive value at the end when `publish`.
+  void write(std::size_t lo, std::size_t hi, const std::optional<T>& prefix, scan_chunk<T>& me, bool publish = true) {
+    It it = first_ + static_cast<diff>(lo);
+    const It end = first_ + static_cast<diff>(hi);
+    Out out = d_first_ + static_cast<out_diff>(lo);
+    if (exclusive_) {
+      T acc = *prefix;  // an exclusive scan always has init, so every prefix exists
+      for (; it != end; ++it, ++out) {
+        T next = (*op_)(acc, *it);  // read *it before writing *out: they may be the same element
+        *out = std::move(acc);
+        acc = std::move(next);
+      }
+      finish(std::move(acc), me, publish);
+      return;
+    }
+    T acc = prefix ? (*op_)(*prefix, *it) : static_cast<T>(*it);
+    *out = acc;
+    for (++it, ++out; it != end; ++it, ++out) {
+      acc = (*op_)(std::move(acc), *it);
+      *out = acc;
+    }
+    finish(std::move(acc), me, publish);
+  }
+
+  static void finish(T&& acc, scan_chunk<T>& me, bool publish) {
+    if (publish) {
+      me.inclusive.emplace(std::move(acc));
+      me.flag.store(scan_chunk<T>::inclusive_ready, std::memory_order_release);
+    }
+  }
+
+  It first_;
+  Out d_first_;
+  std::size_t n_;
+  std::size_t size_;
+  std::size_t chunks_;
+  std::unique_ptr<scan_chunk<T>[]> state_;
+  Op* op_;
+  std::optional<T> init_;
+  bool exclusive_;
+  alignas(64) std::atomic<std::size_t> next_{0};
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace taskpipe::detail

@@ -1,0 +1,76 @@
+// taskpipe/algorithm/parallel_for.hpp — run a body for every index, iterator or element of a range, in parallel.
+//
+// - parallel_for(ex, first, last, f): integers, calls f(i) for i in [first, last).
+// - parallel_for(ex, first, last, f): random-access iterators, calls f(it) for every iterator in [first, last).
+// - parallel_for_each(ex, first, last, f): random-access iterators, calls f(*it).
+// Each takes an optional partitioner (partitioner.hpp) and an optional stop_token. Bodies run concurrently and in no
+// particular order; calls for one chunk run in order on one thread.
+//
+// Thread safety: callable from any thread, also from inside tasks of `ex` (nesting helps instead of blocking).
+// Exceptions: the first exception thrown by `f` is rethrown after every chunk has finished or been skipped; chunks
+//   not yet started when it was thrown are skipped.
+// Cancellation: when `stop` (e.g. a task_group's token) is cancelled, chunks not yet started are skipped and the call
+//   returns normally; running chunks finish.
+//
+// Example:
+//   taskpipe::parallel_for(ex, std::size_t{0}, n, [&](std::size_t i) { y[i] = a * x[i] + y[i]; });
+//   taskpipe::parallel_for_each(ex, v.begin(), v.end(), [](double& d) { d = std::sqrt(d); });
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <iterator>
+#include <type_traits>
+
+#include "taskpipe/algorithm/detail/chunks.hpp"
+#include "taskpipe/algorithm/partitioner.hpp"
+#include "taskpipe/runtime/executor.hpp"
+#include "taskpipe/runtime/stop_token.hpp"
+
+namespace taskpipe {
+
+template <std::integral I, class F>
+requires std::invocable<F&, I>
+void parallel_for(executor& ex, I first, I last, F f, partitioner p = {}, stop_token stop = {}) {
+  if (!(first < last)) {
+    return;
+  }
+  const auto n = static_cast<std::size_t>(static_cast<std::make_unsigned_t<I>>(last - first));
+  detail::on_worker(ex, [&] {
+    const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
+    auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        f(static_cast<I>(first + static_cast<I>(i)));
+      }
+    };
+    detail::run_chunks(ex, plan, stop, chunk);
+  });
+}
+
+template <std::random_access_iterator It, class F>
+requires std::invocable<F&, It>
+void parallel_for(executor& ex, It first, It last, F f, partitioner p = {}, stop_token stop = {}) {
+  if (!(first < last)) {
+    return;
+  }
+  const auto n = static_cast<std::size_t>(last - first);
+  detail::on_worker(ex, [&] {
+    const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
+    auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
+      const It end = first + static_cast<std::iter_difference_t<It>>(hi);
+      for (It it = first + static_cast<std::iter_difference_t<It>>(lo); it != end; ++it) {
+        f(it);
+      }
+    };
+    detail::run_chunks(ex, plan, stop, chunk);
+  });
+}
+
+template <std::random_access_iterator It, class F>
+requires std::invocable<F&, std::iter_reference_t<It>>
+void parallel_for_each(executor& ex, It first, It last, F f, partitioner p = {}, stop_token stop = {}) {
+  parallel_for(
+      ex, first, last, [&f](It it) { f(*it); }, p, stop);
+}
+
+}  // namespace taskpipe

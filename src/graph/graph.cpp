@@ -1,0 +1,150 @@
+// graph.cpp — building a graph: nodes and edges, the per-edit preparation (sources, sinks, cycle check), Graphviz.
+#include "taskpipe/graph/graph.hpp"
+
+#include <sstream>
+
+#include "taskpipe/error.hpp"
+
+namespace taskpipe {
+
+void task_handle::link(detail::graph_node* from, detail::graph_node* to) {
+  if (from == nullptr || to == nullptr) {
+    throw error("taskpipe::task_handle: precede/succeed on an empty task handle");
+  }
+  if (from->owner_graph != to->owner_graph) {
+    throw error("taskpipe::task_handle: cannot link task '" + from->owner_graph->task_label(*from) + "' to task '" +
+                to->owner_graph->task_label(*to) + "' of another graph; use graph::composed_of");
+  }
+  from->successors.push_back(to);
+  ++to->num_predecessors;
+  from->owner_graph->dirty_ = true;
+}
+
+graph::~graph() = default;
+
+detail::graph_node* graph::add_node() {
+  nodes_.push_back(std::make_unique<detail::graph_node>(*this, nodes_.size()));
+  dirty_ = true;
+  return nodes_.back().get();
+}
+
+void graph::clear() noexcept {
+  nodes_.clear();
+  sources_.clear();
+  num_sinks_ = 0;
+  cycle_.clear();
+  dirty_ = true;
+}
+
+std::string graph::task_label(const detail::graph_node& n) const {
+  if (!n.name.empty()) {
+    return n.name;
+  }
+  std::string label = std::to_string(n.index);  // built by insert: GCC 12 mis-warns (-Wrestrict) on "#" + string
+  label.insert(label.begin(), '#');
+  return label;
+}
+
+std::string graph::prepare() {
+  if (!dirty_) {
+    return cycle_;
+  }
+  // Kahn's algorithm, on scratch counters: the nodes' own join counters are reset here for the next run.
+  const std::size_t n = nodes_.size();
+  std::vector<std::uint32_t> indegree(n);
+  std::vector<detail::graph_node*> order;
+  order.reserve(n);
+  sources_.clear();
+  num_sinks_ = 0;
+  for (const auto& node : nodes_) {
+    indegree[node->index] = node->num_predecessors;
+    node->join.store(node->num_predecessors, std::memory_order_relaxed);
+    if (node->num_predecessors == 0) {
+      sources_.push_back(node.get());
+      order.push_back(node.get());
+    }
+    if (node->successors.empty()) {
+      ++num_sinks_;
+    }
+  }
+  for (std::size_t head = 0; head < order.size(); ++head) {
+    for (detail::graph_node* s : order[head]->successors) {
+      if (--indegree[s->index] == 0) {
+        order.push_back(s);
+      }
+    }
+  }
+  cycle_.clear();
+  if (order.size() != n) {
+    // Every node left over has a left-over predecessor; walking predecessors from one must repeat a node, and the
+    // walk from that node's first visit on is a cycle.
+    std::vector<detail::graph_node*> left_pred(n, nullptr);
+    for (const auto& node : nodes_) {
+      if (indegree[node->index] == 0) {
+        continue;
+      }
+      for (detail::graph_node* s : node->successors) {
+        left_pred[s->index] = node.get();
+      }
+    }
+    detail::graph_node* start = nullptr;
+    for (const auto& node : nodes_) {
+      if (indegree[node->index] != 0) {
+        start = node.get();
+        break;
+      }
+    }
+    std::vector<std::size_t> seen_at(n, n);
+    std::vector<detail::graph_node*> walk;
+    detail::graph_node* cur = start;
+    while (cur != nullptr && seen_at[cur->index] == n) {  // never null: each left-over node has a left-over predecessor
+      seen_at[cur->index] = walk.size();
+      walk.push_back(cur);
+      cur = left_pred[cur->index];
+    }
+    std::string path;
+    // The walk goes against the edges; print the cycle along them.
+    for (std::size_t i = walk.size(); cur != nullptr && i-- > seen_at[cur->index];) {
+      path += task_label(*walk[i]) + " -> ";
+    }
+    path += walk.empty() ? std::string("?") : task_label(*walk.back());
+    cycle_ = "taskpipe::graph '" + name_ + "' has a cycle: " + path;
+  }
+  dirty_ = false;
+  return cycle_;
+}
+
+void graph::dump_dot(std::ostream& out) const {
+  auto quoted = [](const std::string& s) {
+    std::string q = "\"";
+    for (const char c : s) {
+      if (c == '"' || c == '\\') {
+        q += '\\';
+      }
+      q += c;
+    }
+    return q + "\"";
+  };
+  out << "digraph " << quoted(name_.empty() ? "graph" : name_) << " {\n";
+  for (const auto& node : nodes_) {
+    out << "  t" << node->index << " [label=" << quoted(task_label(*node));
+    if (node->module != nullptr) {
+      out << ", shape=box3d";
+    }
+    out << "];\n";
+  }
+  for (const auto& node : nodes_) {
+    for (const detail::graph_node* s : node->successors) {
+      out << "  t" << node->index << " -> t" << s->index << ";\n";
+    }
+  }
+  out << "}\n";
+}
+
+std::string graph::dump_dot() const {
+  std::ostringstream out;
+  dump_dot(out);
+  return out.str();
+}
+
+}  // namespace taskpipe
