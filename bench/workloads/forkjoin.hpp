@@ -141,7 +141,10 @@ inline std::int64_t nqueens_solutions(int n) {
 // quadrants of C are independent), two rounds per level. Base case: a serial i-k-j loop on 64 x 64 blocks.
 inline constexpr std::size_t matmul_leaf = 64;
 
-inline void matmul_leaf_kernel(const float* a, const float* b, float* c, std::size_t n, std::size_t ld) {
+// Never inlined, so that serial, taskpipe and oneTBB run the very same machine code for the leaves: inlined into
+// each instantiation, the compiler vectorised it differently and the comparison measured code generation.
+[[gnu::noinline]] inline void matmul_leaf_kernel(const float* a, const float* b, float* c, std::size_t n,
+                                                 std::size_t ld) {
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t k = 0; k < n; ++k) {
       const float aik = a[i * ld + k];
