@@ -122,36 +122,36 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i) {
     std::printf(" %.*s=%zu", static_cast<int>(top[i].second.size()), top[i].second.data(), top[i].first);
   }
-  std::printf("\n\n%-26s", "");
+  std::printf("\n\n%-30s", "");
   for (const auto& r : runs) {
-    std::printf("%16s", std::string(taskpipe::to_string(r.second.strategy)).c_str());
+    std::printf("%20s", std::string(taskpipe::to_string(r.second.strategy)).c_str());
   }
-  std::printf("\n%-26s", "throughput (lines/s)");
+  std::printf("\n%-30s", "throughput (lines/s)");
   for (const auto& r : runs) {
-    std::printf("%16.0f", r.second.throughput());
+    std::printf("%20.0f", r.second.throughput());
   }
-  std::printf("\n%-26s", "wall time (ms)");
+  std::printf("\n%-30s", "wall time (ms)");
   for (const auto& r : runs) {
-    std::printf("%16.1f", ms(r.second.elapsed));
+    std::printf("%20.1f", ms(r.second.elapsed));
   }
-  std::printf("\n%-26s", "latency p50 / p99 (us)");
+  std::printf("\n%-30s", "latency p50 / p99 (us)");
   for (const auto& r : runs) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f / %.1f", ms(r.second.latency_p50) * 1e3, ms(r.second.latency_p99) * 1e3);
-    std::printf("%16s", buf);
+    std::printf("%20s", buf);
   }
   for (std::size_t st = 0; st < runs[0].second.stages.size(); ++st) {
     const auto& name = runs[0].second.stages[st].name;
-    std::printf("\n%-26s", (name + " busy / wait in (ms)").c_str());
+    std::printf("\n%-30s", (name + " busy / wait in (ms)").c_str());
     for (const auto& r : runs) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.1f / %.1f", ms(r.second.stages[st].busy), ms(r.second.stages[st].wait_input));
-      std::printf("%16s", buf);
+      std::printf("%20s", buf);
     }
   }
-  std::printf("\n%-26s", "read wait for room (ms)");
+  std::printf("\n%-30s", "read wait for room (ms)");
   for (const auto& r : runs) {
-    std::printf("%16.1f", ms(r.second.stages[0].wait_output));
+    std::printf("%20.1f", ms(r.second.stages[0].wait_output));
   }
   std::printf("\n");
   return agree ? 0 : 1;

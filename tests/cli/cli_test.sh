@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `taskpipe` command: --version, --help, bad input (one line on stderr, exit status 2),
+# and the bench and schedule subcommands' JSON output. Usage: cli_test.sh <path to taskpipe>
+set -u
+bin="$1"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect_bad_input <args...>: exit status 2, exactly one line on stderr, nothing on stdout.
+expect_bad_input() {
+  local out err rc
+  out=$("$bin" "$@" 2>/tmp/taskpipe_cli_err.$$); rc=$?
+  err=$(cat /tmp/taskpipe_cli_err.$$)
+  [ "$rc" -eq 2 ] || fail "'taskpipe $*' exited $rc, expected 2"
+  [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || fail "'taskpipe $*' printed not exactly one error line: $err"
+  [ -z "$out" ] || fail "'taskpipe $*' printed on stdout: $out"
+  printf '%s\n' "$err" | grep -q '^taskpipe: error: ' || fail "'taskpipe $*' error line lacks the prefix: $err"
+}
+
+[ "$("$bin" --version)" = "taskpipe 0.1.0" ] || fail "--version printed '$("$bin" --version)'"
+"$bin" --help | grep -q 'bench' || fail "--help does not list the bench command"
+"$bin" bench --help | grep -q -- '--workers' || fail "bench --help does not list --workers"
+
+expect_bad_input
+expect_bad_input --bogus
+expect_bad_input frobnicate
+expect_bad_input bench --workers 0
+expect_bad_input bench --workers lots
+expect_bad_input bench --size huge
+expect_bad_input bench --frob
+expect_bad_input schedule --kind nope --stages 4 --microbatches 8
+expect_bad_input schedule --kind 1f1b --stages 4 --microbatches 2
+"$bin" --bogus 2>&1 | grep -q -- "--bogus" || fail "the error for --bogus does not name it"
+
+json=$("$bin" bench --repetitions 1 --workers 2 --json) || fail "bench --json exited $?"
+for key in '"workloads"' '"spawn_overhead_ns_per_task"' '"fib"' '"skynet"' '"nqueens"' '"matmul"' '"speedup"'; do
+  printf '%s' "$json" | grep -q "$key" || fail "bench --json lacks $key"
+done
+
+sched=$("$bin" schedule --kind 1f1b --stages 4 --microbatches 8 --costs f=1,b=1,w=1 --json) || fail "schedule --json exited $?"
+# 1F1B: makespan m(F+B+W) + (p-1)(F+B+W) = 24 + 9 = 33.
+printf '%s' "$sched" | grep -q '"makespan": 33' || fail "schedule --json makespan is not 33: $sched"
+
+rm -f /tmp/taskpipe_cli_err.$$
+[ "$failures" -eq 0 ] && echo "cli: all checks passed"
+exit "$failures"
