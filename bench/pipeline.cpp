@@ -61,7 +61,9 @@ tbb::task_arena& arena_with(int threads) {
 }
 
 execution_strategy strategy_of(const std::string& impl) {
-  return impl == "pinned" ? execution_strategy::pinned : impl == "farm" ? execution_strategy::farm : execution_strategy::token;
+  return impl == "pinned" ? execution_strategy::pinned
+         : impl == "farm" ? execution_strategy::farm
+                          : execution_strategy::token;
 }
 
 // The 10 µs sleep kernel. Linux rounds short sleeps up by the thread's timer slack (50 µs by default); 1 ns of slack
@@ -88,9 +90,12 @@ double calibrated_sleep_ns() {
 
 tbb::filter_mode tbb_mode(taskpipe::stage_mode m) {
   switch (m) {
-    case taskpipe::stage_mode::serial_in_order: return tbb::filter_mode::serial_in_order;
-    case taskpipe::stage_mode::serial_out_of_order: return tbb::filter_mode::serial_out_of_order;
-    case taskpipe::stage_mode::parallel: return tbb::filter_mode::parallel;
+    case taskpipe::stage_mode::serial_in_order:
+      return tbb::filter_mode::serial_in_order;
+    case taskpipe::stage_mode::serial_out_of_order:
+      return tbb::filter_mode::serial_out_of_order;
+    case taskpipe::stage_mode::parallel:
+      return tbb::filter_mode::parallel;
   }
   return tbb::filter_mode::serial_in_order;
 }
@@ -103,15 +108,17 @@ void empty_tokens(benchmark::State& state, const std::string& impl) {
     if (impl == "tbb") {
       arena_with(cpu_threads).execute([&] {
         std::int64_t i = 0;
-        tbb::parallel_pipeline(tokens, tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
-                                                                             [&](tbb::flow_control& fc) {
-                                                                               if (i == empty_items) {
-                                                                                 fc.stop();
-                                                                               }
-                                                                               return i++;
-                                                                             }) &
-                                           tbb::make_filter<std::int64_t, std::int64_t>(tbb::filter_mode::parallel, [](std::int64_t v) { return v; }) &
-                                           tbb::make_filter<std::int64_t, void>(tbb::filter_mode::serial_in_order, [&](std::int64_t) { ++sunk; }));
+        tbb::parallel_pipeline(
+            tokens, tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
+                      if (i == empty_items) {
+                        fc.stop();
+                      }
+                      return i++;
+                    }) & tbb::make_filter<std::int64_t, std::int64_t>(tbb::filter_mode::parallel, [](std::int64_t v) {
+                      return v;
+                    }) & tbb::make_filter<std::int64_t, void>(tbb::filter_mode::serial_in_order, [&](std::int64_t) {
+                      ++sunk;
+                    }));
       });
     } else {
       taskpipe::pipeline{executor_with(cpu_threads), {.max_in_flight = tokens, .strategy = strategy_of(impl)}}
@@ -129,8 +136,9 @@ void empty_tokens(benchmark::State& state, const std::string& impl) {
       state.SkipWithError("lost items");
     }
   }
-  state.counters["ns_per_token"] = benchmark::Counter(static_cast<double>(empty_items) * static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_token"] =
+      benchmark::Counter(static_cast<double>(empty_items) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void sleep_stages(benchmark::State& state, const std::string& impl, const std::string& pattern, int tokens) {
@@ -143,29 +151,33 @@ void sleep_stages(benchmark::State& state, const std::string& impl, const std::s
     if (impl == "tbb") {
       arena_with(tokens).execute([&] {
         std::int64_t i = 0;
-        auto chain = tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
-          if (i == sleep_items) {
-            fc.stop();
-          }
-          return i++;
-        });
+        auto chain =
+            tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
+              if (i == sleep_items) {
+                fc.stop();
+              }
+              return i++;
+            });
         for (std::size_t k = 0; k + 1 < modes.size(); ++k) {
           chain = chain & tbb::make_filter<std::int64_t, std::int64_t>(tbb_mode(modes[k]), [](std::int64_t v) {
                     sleep_kernel();
                     return v;
                   });
         }
-        tbb::parallel_pipeline(static_cast<std::size_t>(tokens), chain & tbb::make_filter<std::int64_t, void>(tbb_mode(modes.back()), [&](std::int64_t) {
-                                                                    sleep_kernel();
-                                                                    if (is_serial(modes.back())) {
-                                                                      ++sunk;
-                                                                    }
-                                                                  }));
+        tbb::parallel_pipeline(static_cast<std::size_t>(tokens),
+                               chain & tbb::make_filter<std::int64_t, void>(tbb_mode(modes.back()), [&](std::int64_t) {
+                                 sleep_kernel();
+                                 if (is_serial(modes.back())) {
+                                   ++sunk;
+                                 }
+                               }));
       });
     } else {
       // The chain's length is only known at run time, so build it with a runtime loop over one item type.
-      auto b = taskpipe::pipeline{executor_with(tokens), {.max_in_flight = static_cast<std::size_t>(tokens), .strategy = strategy_of(impl),
-                                                          .pinned_width = static_cast<std::size_t>(tokens)}}
+      auto b = taskpipe::pipeline{executor_with(tokens),
+                                  {.max_in_flight = static_cast<std::size_t>(tokens),
+                                   .strategy = strategy_of(impl),
+                                   .pinned_width = static_cast<std::size_t>(tokens)}}
                    .source([i = std::int64_t{0}]() mutable -> std::optional<std::int64_t> {
                      if (i == sleep_items) {
                        return std::nullopt;
@@ -194,8 +206,10 @@ void sleep_stages(benchmark::State& state, const std::string& impl, const std::s
   const double t = static_cast<double>(tokens);
   const double per_item_units = std::max(any_serial ? 1.0 : 1.0 / t, k / t);
   const double items = static_cast<double>(sleep_items) * static_cast<double>(state.iterations());
-  state.counters["pct_ideal"] = benchmark::Counter(100.0 * items * per_item_units * calibrated_sleep_ns() * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["pct_ideal_nominal"] = benchmark::Counter(100.0 * items * per_item_units * 10e-6, benchmark::Counter::kIsRate);
+  state.counters["pct_ideal"] =
+      benchmark::Counter(100.0 * items * per_item_units * calibrated_sleep_ns() * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["pct_ideal_nominal"] =
+      benchmark::Counter(100.0 * items * per_item_units * 10e-6, benchmark::Counter::kIsRate);
 }
 
 void cpu_chain(benchmark::State& state, const std::string& impl) {
@@ -208,18 +222,23 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
     if (impl == "tbb") {
       arena_with(cpu_threads).execute([&] {
         std::size_t i = 0;
-        tbb::parallel_pipeline(tokens, tbb::make_filter<void, std::string_view>(tbb::filter_mode::serial_in_order,
-                                                                                 [&](tbb::flow_control& fc) {
-                                                                                   if (i == corpus.size()) {
-                                                                                     fc.stop();
-                                                                                     return std::string_view{};
-                                                                                   }
-                                                                                   return corpus.line(i++);
-                                                                                 }) &
-                                           tbb::make_filter<std::string_view, wl::parsed_line>(tbb::filter_mode::parallel, [](std::string_view l) { return wl::parse(l); }) &
-                                           tbb::make_filter<wl::parsed_line, wl::transformed_line>(tbb::filter_mode::parallel, [](const wl::parsed_line& p) { return wl::transform(p); }) &
-                                           tbb::make_filter<wl::transformed_line, std::uint64_t>(tbb::filter_mode::parallel, [](const wl::transformed_line& t) { return wl::hash(t); }) &
-                                           tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order, [&](std::uint64_t h) { out.write(h); }));
+        tbb::parallel_pipeline(
+            tokens, tbb::make_filter<void, std::string_view>(tbb::filter_mode::serial_in_order,
+                                                             [&](tbb::flow_control& fc) {
+                                                               if (i == corpus.size()) {
+                                                                 fc.stop();
+                                                                 return std::string_view{};
+                                                               }
+                                                               return corpus.line(i++);
+                                                             }) &
+                        tbb::make_filter<std::string_view, wl::parsed_line>(
+                            tbb::filter_mode::parallel, [](std::string_view l) { return wl::parse(l); }) &
+                        tbb::make_filter<wl::parsed_line, wl::transformed_line>(
+                            tbb::filter_mode::parallel, [](const wl::parsed_line& p) { return wl::transform(p); }) &
+                        tbb::make_filter<wl::transformed_line, std::uint64_t>(
+                            tbb::filter_mode::parallel, [](const wl::transformed_line& t) { return wl::hash(t); }) &
+                        tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order,
+                                                              [&](std::uint64_t h) { out.write(h); }));
       });
     } else {
       taskpipe::pipeline{executor_with(cpu_threads), {.max_in_flight = tokens, .strategy = strategy_of(impl)}}
@@ -239,13 +258,14 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
       state.SkipWithError("wrong checksum");
     }
   }
-  state.counters["lines_per_s"] = benchmark::Counter(static_cast<double>(corpus.size()) * static_cast<double>(state.iterations()),
-                                                     benchmark::Counter::kIsRate);
+  state.counters["lines_per_s"] = benchmark::Counter(
+      static_cast<double>(corpus.size()) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void register_all() {
   for (const std::string impl : {"token", "pinned", "farm", "tbb"}) {
-    benchmark::RegisterBenchmark(("empty_tokens/" + impl).c_str(), [impl](benchmark::State& s) { empty_tokens(s, impl); })
+    benchmark::RegisterBenchmark(("empty_tokens/" + impl).c_str(),
+                                 [impl](benchmark::State& s) { empty_tokens(s, impl); })
         ->Arg(4)
         ->Arg(16)
         ->Unit(benchmark::kMillisecond)
@@ -257,8 +277,9 @@ void register_all() {
         if (impl == "farm" && pattern != "pppp") {
           continue;  // farm needs every middle stage parallel
         }
-        benchmark::RegisterBenchmark(("sleep_stages/" + impl + "/" + pattern + "/" + std::to_string(tokens)).c_str(),
-                                     [impl, pattern, tokens](benchmark::State& s) { sleep_stages(s, impl, pattern, tokens); })
+        benchmark::RegisterBenchmark(
+            ("sleep_stages/" + impl + "/" + pattern + "/" + std::to_string(tokens)).c_str(),
+            [impl, pattern, tokens](benchmark::State& s) { sleep_stages(s, impl, pattern, tokens); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       }

@@ -22,8 +22,9 @@ namespace {
 
 // A deterministic corpus with a skewed (Zipf-like) word distribution, so the top words are stable.
 std::vector<std::string> make_corpus(std::size_t lines) {
-  static constexpr const char* words[] = {"the", "pipeline", "of", "task", "stage", "and", "a", "token", "worker", "queue",
-                                          "steal", "item", "order", "farm", "pinned", "cache", "thread", "in", "to", "is"};
+  static constexpr const char* words[] = {"the",    "pipeline", "of",     "task",  "stage", "and",   "a",
+                                          "token",  "worker",   "queue",  "steal", "item",  "order", "farm",
+                                          "pinned", "cache",    "thread", "in",    "to",    "is"};
   constexpr std::size_t n_words = sizeof words / sizeof words[0];
   std::vector<std::string> out;
   out.reserve(lines);
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
   taskpipe::executor ex;
 
   std::vector<std::pair<counts, taskpipe::pipeline_stats>> runs;
-  for (auto s : {taskpipe::execution_strategy::token, taskpipe::execution_strategy::pinned, taskpipe::execution_strategy::farm}) {
+  for (auto s : {taskpipe::execution_strategy::token, taskpipe::execution_strategy::pinned,
+                 taskpipe::execution_strategy::farm}) {
     runs.push_back(count_words(ex, corpus, s));
   }
   const bool agree = runs[0].first == runs[1].first && runs[0].first == runs[2].first;
@@ -118,7 +120,8 @@ int main(int argc, char** argv) {
     top.emplace_back(n, w);
   }
   std::sort(top.rbegin(), top.rend());
-  std::printf("%zu lines, %zu distinct words; the three strategies %s. Top words:", lines, top.size(), agree ? "agree" : "DISAGREE");
+  std::printf("%zu lines, %zu distinct words; the three strategies %s. Top words:", lines, top.size(),
+              agree ? "agree" : "DISAGREE");
   for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i) {
     std::printf(" %.*s=%zu", static_cast<int>(top[i].second.size()), top[i].second.data(), top[i].first);
   }

@@ -16,7 +16,8 @@ struct text_corpus {
   std::vector<std::uint32_t> starts;  // line i is text[starts[i], starts[i+1]-1)
 
   explicit text_corpus(std::size_t lines) {
-    static constexpr std::array<const char*, 16> syllables{"Ka", "ri", "Mo", "te", "la", "Zu", "pen", "or", "Vi", "sa", "dun", "el", "Qua", "xo", "ni", "Bre"};
+    static constexpr std::array<const char*, 16> syllables{"Ka", "ri", "Mo",  "te", "la",  "Zu", "pen", "or",
+                                                           "Vi", "sa", "dun", "el", "Qua", "xo", "ni",  "Bre"};
     std::uint64_t state = 0x243f6a8885a308d3ULL;
     auto next = [&state] {
       state ^= state << 13U;

@@ -23,7 +23,12 @@ namespace {
 class pinned_run {
  public:
   pinned_run(chain& c, const pipeline_options& o, std::size_t width)
-      : c_(c), o_(o), width_(width), pool_(c, o.max_in_flight), free_(o.max_in_flight), rec_(thread_total(c, width), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
+      : c_(c),
+        o_(o),
+        width_(width),
+        pool_(c, o.max_in_flight),
+        free_(o.max_in_flight),
+        rec_(thread_total(c, width), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
     for (std::size_t i = 0; i < pool_.size(); ++i) {
       free_.push(&pool_[i]);
     }
@@ -46,7 +51,8 @@ class pinned_run {
       for (std::size_t i = 1; i < c_.stages.size(); ++i) {
         for (std::size_t k = 0; k < threads_of(i); ++k) {
           ++th;
-          rec_.thread(th).track_name = "stage " + std::to_string(i) + " " + c_.stages[i]->name() + " #" + std::to_string(k);
+          rec_.thread(th).track_name =
+              "stage " + std::to_string(i) + " " + c_.stages[i]->name() + " #" + std::to_string(k);
           threads.emplace_back([this, i, th] { stage_main(i, th); });
         }
       }
@@ -254,10 +260,10 @@ class pinned_run {
   token_pool pool_;
   bounded_queue<token*> free_;
   recorder rec_;
-  std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;  // queues_[i] feeds stage i (queues_[0] unused)
+  std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;   // queues_[i] feeds stage i (queues_[0] unused)
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of stage i still running
-  std::uint64_t next_seq_ = 0;  // the source thread's
-  bool stopped_ = false;        // written by the source thread, read after join
+  std::uint64_t next_seq_ = 0;                                   // the source thread's
+  bool stopped_ = false;                                         // written by the source thread, read after join
   std::mutex err_m_;
   std::exception_ptr error_;
   std::atomic<bool> failed_{false};

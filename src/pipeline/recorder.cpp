@@ -26,12 +26,17 @@ double pipeline_clock::ns_per_tick() noexcept {
 
 namespace {
 std::chrono::nanoseconds ticks_to_ns(std::int64_t ticks) {
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(ticks) * pipeline_clock::ns_per_tick()));
+  return std::chrono::nanoseconds(
+      static_cast<std::int64_t>(static_cast<double>(ticks) * pipeline_clock::ns_per_tick()));
 }
 }  // namespace
 
 recorder::recorder(std::size_t threads, std::size_t stages, bool trace, std::size_t sample)
-    : trace_(trace), sample_mask_(trace ? 0 : sample - 1), start_(std::chrono::steady_clock::now()), origin_(pipeline_clock::now()), threads_(threads) {
+    : trace_(trace),
+      sample_mask_(trace ? 0 : sample - 1),
+      start_(std::chrono::steady_clock::now()),
+      origin_(pipeline_clock::now()),
+      threads_(threads) {
   (void)pipeline_clock::ns_per_tick();  // calibrate before the run, not in the middle of its statistics
   for (auto& r : threads_) {
     r.stages.resize(stages);
@@ -49,8 +54,9 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
       auto& o = out.stages[i];
       o.items += r.stages[i].items;
       // Busy time is measured on the timed sample only: scale it up to every item.
-      const double scale = r.stages[i].timed_items == 0 ? 0.0
-                                                          : static_cast<double>(r.stages[i].items) / static_cast<double>(r.stages[i].timed_items);
+      const double scale = r.stages[i].timed_items == 0
+                               ? 0.0
+                               : static_cast<double>(r.stages[i].items) / static_cast<double>(r.stages[i].timed_items);
       o.busy += ticks_to_ns(static_cast<std::int64_t>(static_cast<double>(r.stages[i].busy_ticks) * scale));
       o.wait_input += ticks_to_ns(r.stages[i].wait_input_ticks);
       o.wait_output += ticks_to_ns(r.stages[i].wait_output_ticks);

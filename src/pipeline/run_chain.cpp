@@ -9,19 +9,21 @@ namespace taskpipe::detail {
 
 pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o) {
   if (o.max_in_flight == 0 || o.max_in_flight > max_in_flight_limit) {
-    throw invalid_argument("pipeline_options.max_in_flight = " + std::to_string(o.max_in_flight) + " is out of range; accepted: 1 to " +
-                           std::to_string(max_in_flight_limit));
+    throw invalid_argument("pipeline_options.max_in_flight = " + std::to_string(o.max_in_flight) +
+                           " is out of range; accepted: 1 to " + std::to_string(max_in_flight_limit));
   }
   if (o.pinned_width > pinned_width_limit) {
     throw invalid_argument("pipeline_options.pinned_width = " + std::to_string(o.pinned_width) +
-                           " is out of range; accepted: 0 (the executor's worker count) to " + std::to_string(pinned_width_limit));
+                           " is out of range; accepted: 0 (the executor's worker count) to " +
+                           std::to_string(pinned_width_limit));
   }
   if (o.time_one_in == 0 || o.time_one_in > time_one_in_limit || (o.time_one_in & (o.time_one_in - 1)) != 0) {
     throw invalid_argument("pipeline_options.time_one_in = " + std::to_string(o.time_one_in) +
                            " is out of range; accepted: a power of two from 1 to " + std::to_string(time_one_in_limit));
   }
   if (c.stages.size() < 2) {
-    throw invalid_argument("pipeline: a chain needs a source and a sink; it has " + std::to_string(c.stages.size()) + " stage(s)");
+    throw invalid_argument("pipeline: a chain needs a source and a sink; it has " + std::to_string(c.stages.size()) +
+                           " stage(s)");
   }
   switch (o.strategy) {
     case execution_strategy::token:
@@ -29,8 +31,9 @@ pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o) {
     case execution_strategy::farm:
       for (std::size_t i = 1; i + 1 < c.stages.size(); ++i) {
         if (c.stages[i]->mode() != stage_mode::parallel) {
-          throw invalid_argument("execution_strategy::farm needs every middle stage to be parallel; stage " + std::to_string(i) + " (\"" +
-                                 c.stages[i]->name() + "\") is " + std::string(to_string(c.stages[i]->mode())) +
+          throw invalid_argument("execution_strategy::farm needs every middle stage to be parallel; stage " +
+                                 std::to_string(i) + " (\"" + c.stages[i]->name() + "\") is " +
+                                 std::string(to_string(c.stages[i]->mode())) +
                                  "; accepted: parallel middle stages (the sink may be serial)");
         }
       }

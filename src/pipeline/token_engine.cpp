@@ -60,7 +60,12 @@ struct alignas(64) serial_gate {
 class executor_run {
  public:
   executor_run(executor& ex, chain& c, const pipeline_options& o, bool farm)
-      : ex_(ex), c_(c), o_(o), farm_(farm), pool_(c, o.max_in_flight), rec_(ex.num_workers(), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
+      : ex_(ex),
+        c_(c),
+        o_(o),
+        farm_(farm),
+        pool_(c, o.max_in_flight),
+        rec_(ex.num_workers(), c.stages.size(), !o.trace_path.empty(), o.time_one_in) {
     for (std::size_t i = 0; i < pool_.size(); ++i) {
       pool_[i].next = free_;
       free_ = &pool_[i];
@@ -161,7 +166,7 @@ class executor_run {
         if (next != nullptr) {
           free_ = next->next;
         } else {
-          src_waiting_ = true;  // the baton goes to whoever frees the next token
+          src_waiting_ = true;                                   // the baton goes to whoever frees the next token
           src_released_ = t->timed ? pipeline_clock::now() : 0;  // waits are sampled like busy time
         }
       }
@@ -305,7 +310,7 @@ class executor_run {
         free_ = t;
       }
     }
-    if (restart) {  // hand the baton and this token straight to a new source task
+    if (restart) {          // hand the baton and this token straight to a new source task
       if (released != 0) {  // a sampled wait stands for time_one_in of them
         rec_.thread(me()).stages[0].wait_output_ticks +=
             elapsed_ticks(pipeline_clock::now() - released) * static_cast<std::int64_t>(o_.time_one_in);

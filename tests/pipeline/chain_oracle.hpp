@@ -10,8 +10,8 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "taskpipe/pipeline/pipeline.hpp"
@@ -79,7 +79,10 @@ struct chain_spec {
 class chain_observer {
  public:
   explicit chain_observer(const chain_spec& spec)
-      : spec_(spec), hits_(spec.modes.size() * static_cast<std::size_t>(spec.items + 1)), inside_(spec.modes.size()), order_(spec.modes.size()) {}
+      : spec_(spec),
+        hits_(spec.modes.size() * static_cast<std::size_t>(spec.items + 1)),
+        inside_(spec.modes.size()),
+        order_(spec.modes.size()) {}
 
   runnable_pipeline build(executor& ex, pipeline_options o) {
     o.max_in_flight = spec_.max_in_flight;
@@ -100,7 +103,9 @@ class chain_observer {
     tracked_item::peak.store(0);
   }
 
-  [[nodiscard]] int hits(std::size_t stage, int item) const { return hits_[stage * static_cast<std::size_t>(spec_.items + 1) + static_cast<std::size_t>(item)].load(); }
+  [[nodiscard]] int hits(std::size_t stage, int item) const {
+    return hits_[stage * static_cast<std::size_t>(spec_.items + 1) + static_cast<std::size_t>(item)].load();
+  }
   /// Most items alive at once: from the source's construction of an item to the destruction of its last owner.
   [[nodiscard]] static int peak_live() { return tracked_item::peak.load(); }
   [[nodiscard]] int overlap_seen() const { return overlap_.load(); }
@@ -111,9 +116,7 @@ class chain_observer {
   runnable_pipeline add_stages(pipeline_builder<tracked_item>&& b, std::size_t i) {
     const std::size_t last = spec_.modes.size() - 1;
     if (i == last) {
-      return std::move(b).sink(spec_.modes[i], [this, i](tracked_item it) {
-        visit(i, it);
-      });
+      return std::move(b).sink(spec_.modes[i], [this, i](tracked_item it) { visit(i, it); });
     }
     auto next = std::move(b).stage(spec_.modes[i], [this, i](tracked_item it) {
       visit(i, it);
@@ -156,7 +159,8 @@ class chain_observer {
     h ^= h >> 32U;
     const auto r = h % 100;
     if (r < 10) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(h % 20));
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(h % 20));
       while (std::chrono::steady_clock::now() < until) {
       }
     } else if (r < 12) {

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <thread>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "taskpipe/pipeline/pipeline.hpp"
@@ -23,7 +23,9 @@ using taskpipe::execution_strategy;
 
 class each_strategy : public testing::TestWithParam<execution_strategy> {};
 
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) { return std::string(taskpipe::to_string(i.param)); }
+std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
+  return std::string(taskpipe::to_string(i.param));
+}
 
 auto counter_source(int n) {
   return [i = 0, n]() mutable -> std::optional<int> {
@@ -39,7 +41,8 @@ TEST_P(each_strategy, typed_chain_changes_types_and_keeps_order) {
   std::vector<std::string> out;
   auto stats = taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = GetParam()}}
                    .source(counter_source(1000))
-                   .stage(taskpipe::parallel, [](int i) { return std::to_string(i); }, "to_string")
+                   .stage(
+                       taskpipe::parallel, [](int i) { return std::to_string(i); }, "to_string")
                    .stage(taskpipe::parallel, [](std::string s) { return s + "!"; })
                    .sink(taskpipe::serial_in_order, [&](std::string s) { out.push_back(std::move(s)); })
                    .run();
@@ -115,10 +118,12 @@ TEST_P(each_strategy, one_token_runs_items_one_at_a_time) {
 
 TEST_P(each_strategy, trace_is_chrome_json_with_one_slice_per_stage_execution) {
   taskpipe::executor ex{{.workers = 2}};
-  const std::string path = testing::TempDir() + "pipeline_trace_" + std::string(taskpipe::to_string(GetParam())) + ".json";
+  const std::string path =
+      testing::TempDir() + "pipeline_trace_" + std::string(taskpipe::to_string(GetParam())) + ".json";
   taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam(), .trace_path = path}}
       .source(counter_source(10))
-      .stage(taskpipe::parallel, [](int i) { return i; }, "double \"quoted\"")
+      .stage(
+          taskpipe::parallel, [](int i) { return i; }, "double \"quoted\"")
       .sink(taskpipe::serial_in_order, [](int) {})
       .run();
   std::ifstream f{path};
@@ -137,7 +142,9 @@ TEST_P(each_strategy, trace_is_chrome_json_with_one_slice_per_stage_execution) {
 
 TEST_P(each_strategy, bad_options_throw_invalid_argument_naming_the_value) {
   taskpipe::executor ex{{.workers = 1}};
-  auto p = taskpipe::pipeline{ex, {.max_in_flight = 0, .strategy = GetParam()}}.source(counter_source(3)).sink(taskpipe::parallel, [](int) {});
+  auto p = taskpipe::pipeline{ex, {.max_in_flight = 0, .strategy = GetParam()}}
+               .source(counter_source(3))
+               .sink(taskpipe::parallel, [](int) {});
   try {
     p.run();
     FAIL() << "no exception";
@@ -157,10 +164,11 @@ TEST_P(each_strategy, timing_every_item_gives_busy_time_for_every_stage) {
   taskpipe::executor ex{{.workers = 2}};
   auto stats = taskpipe::pipeline{ex, {.max_in_flight = 4, .strategy = GetParam(), .time_one_in = 1}}
                    .source(counter_source(20))
-                   .stage(taskpipe::parallel, [](int i) {
-                     std::this_thread::sleep_for(std::chrono::microseconds(100));
-                     return i;
-                   })
+                   .stage(taskpipe::parallel,
+                          [](int i) {
+                            std::this_thread::sleep_for(std::chrono::microseconds(100));
+                            return i;
+                          })
                    .sink(taskpipe::serial_in_order, [](int) {})
                    .run();
   EXPECT_GE(stats.stages[1].busy, std::chrono::microseconds(20 * 100));
@@ -169,13 +177,16 @@ TEST_P(each_strategy, timing_every_item_gives_busy_time_for_every_stage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(pipeline, each_strategy,
-                         testing::Values(execution_strategy::token, execution_strategy::pinned, execution_strategy::farm), strategy_name);
+                         testing::Values(execution_strategy::token, execution_strategy::pinned,
+                                         execution_strategy::farm),
+                         strategy_name);
 
 TEST(pipeline_farm, refuses_serial_middle_stages) {
   taskpipe::executor ex{{.workers = 1}};
   auto p = taskpipe::pipeline{ex, {.strategy = execution_strategy::farm}}
                .source(counter_source(3))
-               .stage(taskpipe::serial_in_order, [](int i) { return i; }, "ordered")
+               .stage(
+                   taskpipe::serial_in_order, [](int i) { return i; }, "ordered")
                .sink(taskpipe::serial_in_order, [](int) {});
   try {
     p.run();

@@ -18,7 +18,9 @@ using taskpipe::execution_strategy;
 
 class failure : public testing::TestWithParam<execution_strategy> {};
 
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) { return std::string(taskpipe::to_string(i.param)); }
+std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
+  return std::string(taskpipe::to_string(i.param));
+}
 
 auto endless_source() {
   return [i = 0]() mutable -> std::optional<int> { return i++; };
@@ -82,10 +84,11 @@ TEST_P(failure, an_outside_stop_ends_an_endless_stream_and_finishes_what_was_pro
                  produced.fetch_add(1);
                  return i++;
                })
-               .stage(taskpipe::parallel, [](int i) {
-                 std::this_thread::sleep_for(10us);
-                 return i;
-               })
+               .stage(taskpipe::parallel,
+                      [](int i) {
+                        std::this_thread::sleep_for(10us);
+                        return i;
+                      })
                .sink(taskpipe::serial_in_order, [&](int) { sunk.fetch_add(1); });
   std::thread stopper{[&] {
     while (sunk.load() < 100) {
@@ -139,6 +142,8 @@ TEST_P(failure, the_pipeline_runs_again_after_a_failure) {
 }
 
 INSTANTIATE_TEST_SUITE_P(pipeline, failure,
-                         testing::Values(execution_strategy::token, execution_strategy::pinned, execution_strategy::farm), strategy_name);
+                         testing::Values(execution_strategy::token, execution_strategy::pinned,
+                                         execution_strategy::farm),
+                         strategy_name);
 
 }  // namespace

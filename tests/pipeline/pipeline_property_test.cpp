@@ -18,16 +18,18 @@ constexpr int chains_per_case = 25;
 
 class property : public testing::TestWithParam<execution_strategy> {};
 
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) { return std::string(taskpipe::to_string(i.param)); }
+std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
+  return std::string(taskpipe::to_string(i.param));
+}
 
 std::string describe(const chain_spec& c) {
   std::string s = "modes=";
   for (auto m : c.modes) {
     s += m == taskpipe::stage_mode::parallel ? 'p' : (m == taskpipe::stage_mode::serial_in_order ? 'i' : 'o');
   }
-  return s + " items=" + std::to_string(c.items) + " max_in_flight=" + std::to_string(c.max_in_flight) + " fail=" +
-         std::to_string(c.fail_stage) + "@" + std::to_string(c.fail_item) + " stop=" + std::to_string(c.stop_stage) + "@" +
-         std::to_string(c.stop_item);
+  return s + " items=" + std::to_string(c.items) + " max_in_flight=" + std::to_string(c.max_in_flight) +
+         " fail=" + std::to_string(c.fail_stage) + "@" + std::to_string(c.fail_item) +
+         " stop=" + std::to_string(c.stop_stage) + "@" + std::to_string(c.stop_item);
 }
 
 // Checks the promises shared by every outcome: serial stages never overlap, in-order stages see increasing
@@ -127,6 +129,8 @@ TEST_P(property, a_throw_at_a_random_point_leaves_every_item_on_a_prefix_of_the_
 }
 
 INSTANTIATE_TEST_SUITE_P(pipeline, property,
-                         testing::Values(execution_strategy::token, execution_strategy::pinned, execution_strategy::farm), strategy_name);
+                         testing::Values(execution_strategy::token, execution_strategy::pinned,
+                                         execution_strategy::farm),
+                         strategy_name);
 
 }  // namespace

@@ -53,7 +53,9 @@ struct optional_value<std::optional<T>> {
   using type = T;
 };
 template <class T>
-concept is_optional = requires { typename optional_value<std::remove_cvref_t<T>>::type; };
+concept is_optional = requires {
+  typename optional_value<std::remove_cvref_t<T>>::type;
+};
 
 pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o);
 }  // namespace detail
@@ -76,7 +78,8 @@ class runnable_pipeline {
  private:
   template <class>
   friend class pipeline_builder;
-  runnable_pipeline(executor& ex, pipeline_options o, detail::chain c) : ex_(&ex), options_(std::move(o)), chain_(std::move(c)) {}
+  runnable_pipeline(executor& ex, pipeline_options o, detail::chain c)
+      : ex_(&ex), options_(std::move(o)), chain_(std::move(c)) {}
 
   executor* ex_;
   pipeline_options options_;
@@ -104,7 +107,8 @@ class pipeline_builder {
       if constexpr (!std::is_void_v<out>) {
         chain_.template fit<out>();
         chain_.stages.push_back(std::make_unique<detail::middle_stage<T, out, fn>>(
-            mode, std::forward<F>(f), name.empty() ? "stage " + std::to_string(chain_.stages.size()) : std::move(name)));
+            mode, std::forward<F>(f),
+            name.empty() ? "stage " + std::to_string(chain_.stages.size()) : std::move(name)));
         return pipeline_builder<out>(*ex_, std::move(options_), std::move(chain_));
       }
     }
@@ -127,7 +131,8 @@ class pipeline_builder {
   template <class>
   friend class pipeline_builder;
   friend class pipeline;
-  pipeline_builder(executor& ex, pipeline_options o, detail::chain c) : ex_(&ex), options_(std::move(o)), chain_(std::move(c)) {}
+  pipeline_builder(executor& ex, pipeline_options o, detail::chain c)
+      : ex_(&ex), options_(std::move(o)), chain_(std::move(c)) {}
 
   executor* ex_;
   pipeline_options options_;
@@ -143,7 +148,8 @@ class pipeline {
   template <class F>
   auto source(F&& f, std::string name = "source") {
     using fn = std::decay_t<F>;
-    static_assert(std::is_invocable_v<fn&>, "taskpipe::pipeline::source: the source must be callable with no arguments");
+    static_assert(std::is_invocable_v<fn&>,
+                  "taskpipe::pipeline::source: the source must be callable with no arguments");
     if constexpr (std::is_invocable_v<fn&>) {
       using result = std::invoke_result_t<fn&>;
       static_assert(detail::is_optional<result>,

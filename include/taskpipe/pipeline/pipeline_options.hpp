@@ -34,9 +34,12 @@ enum class execution_strategy : std::uint8_t { token, pinned, farm };
 
 [[nodiscard]] constexpr std::string_view to_string(execution_strategy s) noexcept {
   switch (s) {
-    case execution_strategy::token: return "token";
-    case execution_strategy::pinned: return "pinned";
-    case execution_strategy::farm: return "farm";
+    case execution_strategy::token:
+      return "token";
+    case execution_strategy::pinned:
+      return "pinned";
+    case execution_strategy::farm:
+      return "farm";
   }
   return "?";
 }

@@ -29,9 +29,12 @@ inline constexpr stage_mode parallel = stage_mode::parallel;
 
 [[nodiscard]] constexpr std::string_view to_string(stage_mode m) noexcept {
   switch (m) {
-    case stage_mode::serial_in_order: return "serial_in_order";
-    case stage_mode::serial_out_of_order: return "serial_out_of_order";
-    case stage_mode::parallel: return "parallel";
+    case stage_mode::serial_in_order:
+      return "serial_in_order";
+    case stage_mode::serial_out_of_order:
+      return "serial_out_of_order";
+    case stage_mode::parallel:
+      return "parallel";
   }
   return "?";
 }

@@ -68,7 +68,8 @@ class recorder {
     ++c.timed_items;
     c.busy_ticks += elapsed_ticks(end - begin);
     if (trace_) {
-      r.slices.push_back({static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
+      r.slices.push_back(
+          {static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
     }
   }
 
@@ -86,6 +87,7 @@ class recorder {
 
 /// Writes the slices as Chrome-trace JSON with the trace layer (one track per thread record). Throws taskpipe::error
 /// on I/O failure.
-void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads, double ns_per_tick);
+void write_chrome_trace(const std::string& path, const chain& c, const std::vector<thread_record>& threads,
+                        double ns_per_tick);
 
 }  // namespace taskpipe::detail

@@ -5,6 +5,7 @@
 // local first, so when the user's function throws, the slot is already empty: a slot never holds a half-consumed item.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -13,7 +14,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-#include <algorithm>
 
 #include "taskpipe/pipeline/stage_mode.hpp"
 

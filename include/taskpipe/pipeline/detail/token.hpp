@@ -24,7 +24,8 @@ struct pipeline_clock {
 #if defined(__x86_64__) || defined(__i386__)
     return static_cast<time_point>(__builtin_ia32_rdtsc());
 #else
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 #endif
   }
   /// Calibrated once per process against steady_clock (about a millisecond, on the first call).
@@ -49,12 +50,12 @@ class token_pool {
       : stride_((c.slot_size + c.slot_align - 1) / c.slot_align * c.slot_align),
         align_(c.slot_align),
         tokens_(count),
-        storage_(static_cast<std::byte*>(::operator new(stride_ * count, std::align_val_t{align_}))) {
+        storage_(static_cast<std::byte*>(::operator new (stride_* count, std::align_val_t{align_}))) {
     for (std::size_t i = 0; i < count; ++i) {
       tokens_[i].slot = storage_ + i * stride_;
     }
   }
-  ~token_pool() { ::operator delete(storage_, std::align_val_t{align_}); }
+  ~token_pool() { ::operator delete (storage_, std::align_val_t{align_}); }
   token_pool(const token_pool&) = delete;
   token_pool& operator=(const token_pool&) = delete;
 
