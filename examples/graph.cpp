@@ -46,5 +46,5 @@ int main() {
   } catch (const taskpipe::error& e) {
     std::printf("error: %s\n", e.what());
   }
-  return total == 4 * 3000 ? 0 : 1;
+  return total == 4L * 3000 ? 0 : 1;
 }

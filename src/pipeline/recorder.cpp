@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace taskpipe::detail {
 
@@ -73,7 +74,7 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
     if (lat.empty()) {
       return std::chrono::nanoseconds{0};
     }
-    const auto rank = static_cast<std::size_t>(p * static_cast<double>(lat.size() - 1) + 0.5);
+    const auto rank = static_cast<std::size_t>(std::llround(p * static_cast<double>(lat.size() - 1)));
     std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(rank), lat.end());
     return ticks_to_ns(lat[rank]);
   };

@@ -26,9 +26,10 @@ namespace taskpipe::detail {
 class node_work {
  public:
   node_work() noexcept = default;
+  // The constraint keeps this from hiding the move constructor.
   template <class F>
-  requires(!std::is_same_v<std::decay_t<F>, node_work>) explicit node_work(
-      F&& f)  // NOLINT(bugprone-forwarding-reference-overload): constrained above
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
+  requires(!std::is_same_v<std::decay_t<F>, node_work>) explicit node_work(F&& f)
       : obj_(new std::decay_t<F>(std::forward<F>(f))),
         call_(&call<std::decay_t<F>>),
         destroy_(&destroy<std::decay_t<F>>) {}
