@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/ratio_report.hpp"
+#include "common/runtimes.hpp"
 #include "taskpipe/algorithm/parallel_for.hpp"
 #include "taskpipe/algorithm/parallel_reduce.hpp"
 #include "taskpipe/algorithm/parallel_scan.hpp"
@@ -30,15 +31,8 @@ namespace {
 constexpr int parallel_workers = 2;
 constexpr std::size_t n_elements = 10'000'000;
 
-taskpipe::executor& taskpipe_executor() {
-  static taskpipe::executor ex{{.workers = parallel_workers}};
-  return ex;
-}
-
-tbb::task_arena& tbb_arena() {
-  static tbb::task_arena arena{parallel_workers};
-  return arena;
-}
+taskpipe::executor& taskpipe_executor() { return taskpipe::bench::shared_executor(parallel_workers); }
+tbb::task_arena& tbb_arena() { return taskpipe::bench::shared_arena(parallel_workers); }
 
 inline std::uint64_t light(std::uint64_t x) noexcept { return x * 3 + 1; }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/ratio_report.hpp"
+#include "common/runtimes.hpp"
 #include "forkjoin.hpp"
 
 namespace {
@@ -32,16 +33,9 @@ struct tbb_forker {
 };
 
 taskpipe::executor& taskpipe_executor(int workers) {
-  static taskpipe::executor two{{.workers = parallel_workers}};
-  static taskpipe::executor one{{.workers = 1}};
-  return workers == 1 ? one : two;
+  return taskpipe::bench::shared_executor(static_cast<std::size_t>(workers));
 }
-
-tbb::task_arena& tbb_arena(int workers) {
-  static tbb::task_arena two{parallel_workers};
-  static tbb::task_arena one{1};
-  return workers == 1 ? one : two;
-}
+tbb::task_arena& tbb_arena(int workers) { return taskpipe::bench::shared_arena(static_cast<std::size_t>(workers)); }
 
 // Runs `body(forker)` under the implementation `impl` and checks the result against `expect`.
 template <class Body>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/ratio_report.hpp"
+#include "common/runtimes.hpp"
 #include "taskpipe/graph/graph.hpp"
 
 namespace {
@@ -82,15 +83,8 @@ dag graph_traversal(std::uint32_t n) {
   return d;
 }
 
-taskpipe::executor& taskpipe_executor() {
-  static taskpipe::executor ex{{.workers = parallel_workers}};
-  return ex;
-}
-
-tbb::task_arena& tbb_arena() {
-  static tbb::task_arena arena{parallel_workers};
-  return arena;
-}
+taskpipe::executor& taskpipe_executor() { return taskpipe::bench::shared_executor(parallel_workers); }
+tbb::task_arena& tbb_arena() { return taskpipe::bench::shared_arena(parallel_workers); }
 
 void check_counts(benchmark::State& state, const std::vector<std::uint32_t>& counts) {
   const auto want = static_cast<std::uint32_t>(state.iterations());
