@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -83,6 +86,99 @@ TEST_P(parallel_sort_workers, a_throwing_comparator_reaches_the_caller) {
   }
 }
 
+// Inputs that defeat naive pivot choices or partitions: every key equal, two keys, organ pipe, sawtooth, sorted with
+// a few swaps. Besides the result, the number of comparisons must stay within a small multiple of n log2 n, which a
+// partition that degenerates to quadratic work on any of these would exceed by far.
+TEST_P(parallel_sort_workers, patterned_inputs_sort_in_n_log_n_comparisons) {
+  taskpipe::executor ex{{.workers = GetParam()}};
+  constexpr std::size_t n = 400'000;  // above parallel_partition_above: the top steps run in parallel
+  std::vector<std::pair<const char*, std::vector<int>>> inputs;
+  inputs.emplace_back("all equal", std::vector<int>(n, 7));
+  std::vector<int> two(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    two[i] = static_cast<int>((i * 2654435761U) % 2);
+  }
+  inputs.emplace_back("two keys", two);
+  std::vector<int> organ(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    organ[i] = static_cast<int>(i < n / 2 ? i : n - i);
+  }
+  inputs.emplace_back("organ pipe", organ);
+  std::vector<int> saw(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    saw[i] = static_cast<int>(i % 1000);
+  }
+  inputs.emplace_back("sawtooth", saw);
+  std::vector<int> nearly(n);
+  std::iota(nearly.begin(), nearly.end(), 0);
+  std::mt19937 rng{31};
+  for (int k = 0; k < 20; ++k) {
+    std::swap(nearly[rng() % n], nearly[rng() % n]);
+  }
+  inputs.emplace_back("nearly sorted", nearly);
+
+  const double n_log_n = static_cast<double>(n) * static_cast<double>(std::bit_width(n));
+  for (auto& [name, v] : inputs) {
+    auto expect = v;
+    std::sort(expect.begin(), expect.end());
+    std::atomic<std::uint64_t> comparisons{0};
+    taskpipe::parallel_sort(ex, v.begin(), v.end(), [&comparisons](int a, int b) {
+      comparisons.fetch_add(1, std::memory_order_relaxed);
+      return a < b;
+    });
+    EXPECT_EQ(v, expect) << name;
+    EXPECT_LT(static_cast<double>(comparisons.load()), 4.0 * n_log_n) << name;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(workers, parallel_sort_workers, testing::Values(1U, 2U, 8U));
+
+// The partition step alone, against its postcondition, on small ranges full of duplicates.
+TEST(hoare_partition, splits_around_the_pivot_on_small_ranges) {
+  std::mt19937 rng{5};
+  auto less = std::less<>{};
+  for (int round = 0; round < 20'000; ++round) {
+    const std::size_t n = 2 + rng() % 40;
+    std::vector<int> v(n);
+    const int keys = 1 + static_cast<int>(rng() % 6);
+    for (auto& x : v) {
+      x = static_cast<int>(rng() % static_cast<unsigned>(keys));
+    }
+    const int pivot = v.front();
+    auto sorted_before = v;
+    std::sort(sorted_before.begin(), sorted_before.end());
+    const auto mid = taskpipe::detail::hoare_partition(v.begin(), v.end(), less);
+    ASSERT_EQ(*mid, pivot);
+    ASSERT_TRUE(std::all_of(v.begin(), mid, [&](int x) { return x <= pivot; })) << "round " << round;
+    ASSERT_TRUE(std::all_of(mid + 1, v.end(), [&](int x) { return x >= pivot; })) << "round " << round;
+    std::sort(v.begin(), v.end());
+    ASSERT_EQ(v, sorted_before) << "a permutation of the input";
+  }
+}
+
+// The shared partition step against the same postcondition, with 1 to 8 blocks on ranges as small as one element.
+TEST(parallel_hoare_partition, splits_around_the_pivot_like_the_serial_step) {
+  taskpipe::executor ex{{.workers = 2}};
+  std::mt19937 rng{6};
+  auto less = std::less<>{};
+  for (int round = 0; round < 3'000; ++round) {
+    const std::size_t n = 1 + rng() % 3'000;
+    const std::size_t parts = 1 + rng() % 8;
+    std::vector<int> v(n);
+    const auto keys = static_cast<unsigned>(1 + rng() % 50);
+    for (auto& x : v) {
+      x = static_cast<int>(rng() % keys);
+    }
+    const int pivot = v.front();
+    auto sorted_before = v;
+    std::sort(sorted_before.begin(), sorted_before.end());
+    const auto mid = taskpipe::detail::parallel_hoare_partition(ex, v.begin(), v.end(), less, parts, {});
+    ASSERT_EQ(*mid, pivot) << "round " << round;
+    ASSERT_TRUE(std::all_of(v.begin(), mid, [&](int x) { return x <= pivot; })) << "round " << round;
+    ASSERT_TRUE(std::all_of(mid + 1, v.end(), [&](int x) { return x >= pivot; })) << "round " << round;
+    std::sort(v.begin(), v.end());
+    ASSERT_EQ(v, sorted_before) << "a permutation of the input";
+  }
+}
 
 }  // namespace

@@ -2,7 +2,7 @@
 //
 // parallel_sort(ex, first, last[, comp]) sorts [first, last) into ascending order by `comp` (default std::less<>),
 // like std::sort: not stable, in place (no extra memory), for random-access iterators over swappable elements. A
-// parallel three-way quicksort (detail/quick_sort.hpp); ranges below a few thousand elements are sorted with
+// parallel quicksort (detail/quick_sort.hpp); ranges below a few thousand elements are sorted with
 // std::sort on the calling thread.
 //
 // Thread safety: callable from any thread, also from inside tasks of `ex`. `comp` is called concurrently.
@@ -42,7 +42,7 @@ void parallel_sort(executor& ex, It first, It last, Comp comp = {}, stop_token s
   detail::on_worker(ex, [&] {
     // Pieces small enough that every worker finds some to steal, big enough to pay for their task.
     const std::size_t cutoff = std::max<std::size_t>(serial_below / 4, n / (32 * ex.num_workers()));
-    detail::quick_sort(ex, first, last, comp, cutoff, stop);
+    detail::quick_sort(ex, first, last, comp, cutoff, detail::quick_sort_depth_limit(n), stop);
   });
 }
 

@@ -1,8 +1,10 @@
 // taskpipe/algorithm/partitioner.hpp — how a parallel algorithm cuts its range into chunks, and how small a chunk may
 // be.
 //
-// - automatic (the default): about eight chunks per worker, split recursively so idle workers steal big pieces.
-//   Good for most bodies, cheap or costly, even or uneven.
+// - automatic (the default): about 32 chunks per worker, split recursively so idle workers steal big pieces. Fine
+//   enough that a worker slowed down by a busy machine leaves at most ~1/32 of its share for the others to wait on;
+//   coarse enough that a chunk's task costs nothing next to its work. Good for most bodies, cheap or costly, even or
+//   uneven.
 // - static: one equal chunk per worker, no further balancing. Least overhead for cheap, even bodies.
 // - dynamic (guided): chunks that shrink as the range is used up (remaining / (2 × workers), never below the
 //   grain), handed out in order from a shared cursor. Best for bodies whose cost varies a lot.

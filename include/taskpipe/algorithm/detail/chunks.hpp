@@ -48,7 +48,7 @@ struct chunk_plan {
       }
       return plan;
     }
-    const std::size_t wanted = p.mode == partitioner::kind::fixed ? workers : 8 * workers;
+    const std::size_t wanted = p.mode == partitioner::kind::fixed ? workers : 32 * workers;
     const std::size_t chunks = std::max<std::size_t>(1, std::min(wanted, max_chunks));
     plan.bounds.resize(chunks + 1);
     const std::size_t base = n / chunks;
