@@ -211,7 +211,10 @@ void register_all() {
   for (const std::string impl : {"serial", "taskpipe", "tbb"}) {
     auto reg = [&](const std::string& name, auto fn, std::int64_t size) {
       benchmark::RegisterBenchmark((name.substr(0, name.find('/')) + "/" + impl + name.substr(name.find('/'))).c_str(),
-                                   [impl, fn](benchmark::State& s) { fn(s, impl); })
+                                   [impl, fn](benchmark::State& s) {
+                                     fn(s, impl);
+                                     taskpipe::bench::settle_idle_workers();
+                                   })
           ->Arg(size)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();

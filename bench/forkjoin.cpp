@@ -5,11 +5,9 @@
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
-#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
@@ -64,9 +62,7 @@ void run_impl(benchmark::State& state, const std::string& impl, int workers, std
       check(arena.execute([&] { return body(fk); }));
     }
   }
-  // Outside the timed loop: give every runtime's idle workers time to stop spinning and sleep, so no benchmark runs
-  // beside the previous one's spinning threads (with random interleaving any impl may follow any other).
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  taskpipe::bench::settle_idle_workers();
 }
 
 void register_all() {

@@ -181,16 +181,26 @@ void register_all() {
   for (const auto& w : workloads) {
     auto d = std::make_shared<dag>(w.make(w.size));
     benchmark::RegisterBenchmark((std::string(w.name) + "/serial").c_str(),
-                                 [d](benchmark::State& s) { run_serial(s, *d); })
+                                 [d](benchmark::State& s) {
+                                   run_serial(s, *d);
+                                   taskpipe::bench::settle_idle_workers();
+                                 })
         ->Arg(w.arg)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark((std::string(w.name) + "/taskpipe").c_str(),
-                                 [d](benchmark::State& s) { run_taskpipe(s, *d); })
+                                 [d](benchmark::State& s) {
+                                   run_taskpipe(s, *d);
+                                   taskpipe::bench::settle_idle_workers();
+                                 })
         ->Arg(w.arg)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark((std::string(w.name) + "/tbb").c_str(), [d](benchmark::State& s) { run_tbb(s, *d); })
+    benchmark::RegisterBenchmark((std::string(w.name) + "/tbb").c_str(),
+                                 [d](benchmark::State& s) {
+                                   run_tbb(s, *d);
+                                   taskpipe::bench::settle_idle_workers();
+                                 })
         ->Arg(w.arg)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();

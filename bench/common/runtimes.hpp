@@ -4,9 +4,11 @@
 
 #include <oneapi/tbb/task_arena.h>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "taskpipe/runtime/executor.hpp"
 
@@ -33,5 +35,10 @@ inline tbb::task_arena& shared_arena(std::size_t workers = parallel_workers) {
   }
   return *arena;
 }
+
+/// Call after a benchmark's timed loop (outside the timing): gives every runtime's idle workers time to stop spinning
+/// and sleep, so that no benchmark runs beside the previous one's spinning threads. With random interleaving any
+/// implementation may follow any other, and without the pause the first one after oneTBB (or after taskpipe) pays.
+inline void settle_idle_workers() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
 
 }  // namespace taskpipe::bench

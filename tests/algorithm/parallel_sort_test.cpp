@@ -134,11 +134,12 @@ TEST_P(parallel_sort_workers, patterned_inputs_sort_in_n_log_n_comparisons) {
 INSTANTIATE_TEST_SUITE_P(workers, parallel_sort_workers, testing::Values(1U, 2U, 8U));
 
 // The partition step alone, against its postcondition, on small ranges full of duplicates.
+// Ranges up to 1000 elements cover both the scalar loop and the block scheme (ints) with its scalar finish.
 TEST(hoare_partition, splits_around_the_pivot_on_small_ranges) {
   std::mt19937 rng{5};
   auto less = std::less<>{};
   for (int round = 0; round < 20'000; ++round) {
-    const std::size_t n = 2 + rng() % 40;
+    const std::size_t n = 1 + (round % 2 == 0 ? rng() % 40 : rng() % 1000);
     std::vector<int> v(n);
     const int keys = 1 + static_cast<int>(rng() % 6);
     for (auto& x : v) {
@@ -153,6 +154,31 @@ TEST(hoare_partition, splits_around_the_pivot_on_small_ranges) {
     ASSERT_TRUE(std::all_of(mid + 1, v.end(), [&](int x) { return x >= pivot; })) << "round " << round;
     std::sort(v.begin(), v.end());
     ASSERT_EQ(v, sorted_before) << "a permutation of the input";
+  }
+}
+
+// The two split loops directly, on keys that are not arithmetic (scalar) and are (blocks), against the contract.
+TEST(hoare_split, both_loops_split_around_an_outside_pivot) {
+  std::mt19937 rng{8};
+  auto less = std::less<>{};
+  for (int round = 0; round < 5'000; ++round) {
+    const std::size_t n = rng() % 700;
+    std::vector<int> v(n);
+    const auto keys = static_cast<unsigned>(1 + rng() % 20);
+    for (auto& x : v) {
+      x = static_cast<int>(rng() % keys);
+    }
+    const int pivot = static_cast<int>(rng() % keys);
+    auto w = v;
+    const auto s = taskpipe::detail::hoare_split_blocks(v.begin(), v.end(), pivot, less);
+    ASSERT_TRUE(std::all_of(v.begin(), s, [&](int x) { return x <= pivot; })) << "blocks, round " << round;
+    ASSERT_TRUE(std::all_of(s, v.end(), [&](int x) { return x >= pivot; })) << "blocks, round " << round;
+    const auto t = taskpipe::detail::hoare_split_scalar(w.begin(), w.end(), pivot, less);
+    ASSERT_TRUE(std::all_of(w.begin(), t, [&](int x) { return x <= pivot; })) << "scalar, round " << round;
+    ASSERT_TRUE(std::all_of(t, w.end(), [&](int x) { return x >= pivot; })) << "scalar, round " << round;
+    std::sort(v.begin(), v.end());
+    std::sort(w.begin(), w.end());
+    ASSERT_EQ(v, w) << "both permutations of the input";
   }
 }
 

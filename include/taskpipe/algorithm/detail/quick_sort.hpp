@@ -14,9 +14,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <iterator>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -47,7 +49,7 @@ It pseudo_median_of_nine(It first, std::size_t n, Comp& comp) {
 /// Splits [first, last) around `pivot` (which must not be inside the range) in one pass from both ends. Returns `s`
 /// with [first, s) <= pivot and [s, last) >= pivot; elements equal to the pivot may land on either side.
 template <class It, class V, class Comp>
-It hoare_split(It first, It last, const V& pivot, Comp& comp) {
+It hoare_split_scalar(It first, It last, const V& pivot, Comp& comp) {
   It i = first;
   It j = last;  // invariant: [first, i) <= pivot, [j, last) >= pivot
   for (;;) {
@@ -63,6 +65,72 @@ It hoare_split(It first, It last, const V& pivot, Comp& comp) {
     std::iter_swap(i, j - 1);
     ++i;
     --j;
+  }
+}
+
+/// hoare_split_scalar's contract without a branch per comparison (the block partition of Edelkamp and Weiß): a block
+/// of 64 elements at each end is scanned first, recording only the offsets of the elements on the wrong side
+/// (`count += !comp(x, pivot)`, no branch), and then the recorded pairs are swapped. On random keys the scalar loops
+/// mispredict about every other comparison, which costs more than the comparison itself. The last few blocks' worth
+/// is finished by the scalar loop.
+template <class It, class V, class Comp>
+It hoare_split_blocks(It first, It last, const V& pivot, Comp& comp) {
+  using diff = std::iter_difference_t<It>;
+  constexpr diff block = 64;
+  std::array<unsigned char, block> wrong_left{};   // offsets from l of elements >= pivot
+  std::array<unsigned char, block> wrong_right{};  // offsets back from r - 1 of elements <= pivot
+  diff left_count = 0;
+  diff right_count = 0;
+  diff left_start = 0;
+  diff right_start = 0;
+  It l = first;  // [first, l) <= pivot, [r, last) >= pivot; [l, r) not yet settled
+  It r = last;
+  while (r - l > 2 * block) {
+    if (left_count == 0) {
+      left_start = 0;
+      for (diff k = 0; k < block; ++k) {
+        wrong_left[static_cast<std::size_t>(left_count)] = static_cast<unsigned char>(k);
+        left_count += static_cast<diff>(!comp(l[k], pivot));
+      }
+    }
+    if (right_count == 0) {
+      right_start = 0;
+      for (diff k = 0; k < block; ++k) {
+        wrong_right[static_cast<std::size_t>(right_count)] = static_cast<unsigned char>(k);
+        right_count += static_cast<diff>(!comp(pivot, *(r - 1 - k)));
+      }
+    }
+    const diff pairs = std::min(left_count, right_count);
+    for (diff k = 0; k < pairs; ++k) {
+      std::iter_swap(l + wrong_left[static_cast<std::size_t>(left_start + k)],
+                     r - 1 - wrong_right[static_cast<std::size_t>(right_start + k)]);
+    }
+    left_count -= pairs;
+    right_count -= pairs;
+    left_start += pairs;
+    right_start += pairs;
+    if (left_count == 0) {
+      l += block;  // every element of the block is now <= pivot
+    }
+    if (right_count == 0) {
+      r -= block;
+    }
+  }
+  // A block still holding unswapped offsets lies inside [l, r); the scalar loop settles the rest, whatever its state.
+  return hoare_split_scalar(l, r, pivot, comp);
+}
+
+/// Element types whose comparison is cheap enough that a mispredicted branch costs more than it.
+template <class It>
+inline constexpr bool cheap_to_compare =
+    std::is_arithmetic_v<std::iter_value_t<It>> || std::is_pointer_v<std::iter_value_t<It>>;
+
+template <class It, class V, class Comp>
+It hoare_split(It first, It last, const V& pivot, Comp& comp) {
+  if constexpr (cheap_to_compare<It>) {
+    return hoare_split_blocks(first, last, pivot, comp);
+  } else {
+    return hoare_split_scalar(first, last, pivot, comp);
   }
 }
 
