@@ -130,6 +130,7 @@ TEST(dependent_async, a_long_chain_and_a_wide_fan_in) {
   }
   prev.get();
   std::vector<taskpipe::async_dependency> fan;
+  fan.reserve(1000);
   for (int i = 0; i < 1000; ++i) {
     fan.push_back(ex.dependent_async([&] { ++counter; }));
   }
