@@ -145,6 +145,7 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
   j["stages"] = s.stages;
   j["microbatches"] = s.microbatches;
   j["makespan"] = sim.makespan();
+  j["cost"] = sim.cost();
   j["bubble_rate"] = sim.bubble_rate();
   j["megatron_bubble"] = sim.megatron_bubble();
   for (int r = 0; r < s.ranks; ++r) {
@@ -152,6 +153,7 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
     j["peak_activation_bytes"].push_back(sim.peak_activation_bytes(r));
     j["busy"].push_back(sim.busy(r));
     j["idle"].push_back(sim.idle(r));
+    j["bubble"].push_back(sim.bubble(r));
   }
   return j;
 }
@@ -175,12 +177,14 @@ void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c)
              s.microbatches);
   fmt::print("{}\n{}\n", pp::to_text(s), trace::text_view(sim.timeline(), o.width));
   fmt::print(
-      "makespan {:.4g}   bubble rate {:.2f}% (idle / ranks x makespan)   megatron bubble {:.2f}% (idle / busy)\n\n",
-      sim.makespan(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
-  fmt::print("{:<6}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "peak activations", "peak bytes");
+      "makespan {:.4g}   cost {:.4g} (longest rank)   bubble rate {:.2f}% (bubble / ranks x cost)   megatron bubble "
+      "{:.2f}% (idle / busy)\n\n",
+      sim.makespan(), sim.cost(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
+  fmt::print("{:<6}{:>12}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "bubble", "peak activations",
+             "peak bytes");
   for (int r = 0; r < s.ranks; ++r) {
-    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.peak_activations(r),
-               sim.peak_activation_bytes(r));
+    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.bubble(r),
+               sim.peak_activations(r), sim.peak_activation_bytes(r));
   }
 }
 
@@ -204,6 +208,7 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
       nlohmann::json row{{"kind", pp::kind_name(k)}};
       if (sim) {
         row["makespan"] = sim->makespan();
+        row["cost"] = sim->cost();
         row["bubble_rate"] = sim->bubble_rate();
         row["megatron_bubble"] = sim->megatron_bubble();
         for (int r = 0; r < sim->ranks(); ++r) {

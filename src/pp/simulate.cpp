@@ -16,6 +16,8 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
                    [](const timed_action& a, const timed_action& b) { return a.start < b.start; });
   const auto n = static_cast<std::size_t>(ranks_);
   busy_.assign(n, 0);
+  span_.assign(n, 0);
+  std::vector<double> first(n, std::numeric_limits<double>::infinity());
   peak_count_.assign(n, 0);
   peak_bytes_.assign(n, 0);
   // Activation memory changes: +1 at an F's start, -1 when the W or B that ends the micro-batch's stage finishes.
@@ -29,6 +31,8 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
     const auto r = static_cast<std::size_t>(ta.rank);
     makespan_ = std::max(makespan_, ta.finish);
     busy_[r] += ta.finish - ta.start;
+    first[r] = std::min(first[r], ta.start);
+    span_[r] = std::max(span_[r], ta.finish - first[r]);
     const double bytes = c.at(ta.what.stage).activation_bytes;
     if (ta.what.kind == action_kind::forward) {
       changes[r].push_back({ta.start, +1, bytes});
@@ -37,6 +41,7 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
       changes[r].push_back({ta.finish, -1, -bytes});
     }
   }
+  cost_ = span_.empty() ? 0 : *std::max_element(span_.begin(), span_.end());
   for (std::size_t r = 0; r < n; ++r) {
     // Frees before allocations at equal times: a W that ends as the next F starts makes room for it.
     std::stable_sort(changes[r].begin(), changes[r].end(), [](const change& a, const change& b) {
@@ -66,15 +71,22 @@ double simulation::busy(int rank) const {
 
 double simulation::idle(int rank) const { return makespan_ - busy(rank); }
 
+double simulation::span(int rank) const {
+  check_rank(rank);
+  return span_[static_cast<std::size_t>(rank)];
+}
+
+double simulation::bubble(int rank) const { return cost_ - busy(rank); }
+
 double simulation::bubble_rate() const noexcept {
-  if (makespan_ <= 0) {
+  if (cost_ <= 0) {
     return 0;
   }
-  double idle_total = 0;
+  double bubble_total = 0;
   for (const double b : busy_) {
-    idle_total += makespan_ - b;
+    bubble_total += cost_ - b;
   }
-  return idle_total / (static_cast<double>(ranks_) * makespan_);
+  return bubble_total / (static_cast<double>(ranks_) * cost_);
 }
 
 double simulation::megatron_bubble() const noexcept {

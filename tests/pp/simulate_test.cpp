@@ -26,6 +26,26 @@ TEST(simulate, split_backward_takes_w_off_the_critical_path) {
   EXPECT_DOUBLE_EQ(sim.busy(1), 7);
 }
 
+TEST(simulate, cost_is_the_longest_rank_time_and_bubble_is_measured_against_it) {
+  const auto s = pp::from_csv("0F0,0I0,0W0\n1F0,1I0,1W0\n");
+  const auto sim = pp::simulate(s, pp::costs::uniform({.f = 1, .b = 2, .w = 4, .comm = 0.5}));
+  // Rank 0: F [0,1], I [5,7], W [7,11]: its own time is 11. Rank 1: F [1.5,2.5], I [2.5,4.5], W [4.5,8.5]: 7.
+  EXPECT_DOUBLE_EQ(sim.span(0), 11);
+  EXPECT_DOUBLE_EQ(sim.span(1), 7);
+  EXPECT_DOUBLE_EQ(sim.cost(), 11);
+  EXPECT_DOUBLE_EQ(sim.bubble(1), 11 - 7);
+  EXPECT_DOUBLE_EQ(sim.bubble_rate(), (4 + 4) / (2 * 11.0));
+  EXPECT_THROW((void)sim.span(2), taskpipe::invalid_argument);
+  // ZB-H2 is a parallelogram: with F = B = W = 1 every rank is busy its whole own time 3m, rank r starting at r, so
+  // the cost is 3m while the makespan is 3m + p - 1.
+  const auto h2 =
+      pp::simulate(pp::make_schedule(pp::kind::zb_h2, {.stages = 4, .microbatches = 8}), pp::costs::uniform({}));
+  EXPECT_DOUBLE_EQ(h2.makespan(), 3 * 8 + 3);
+  EXPECT_DOUBLE_EQ(h2.cost(), 3 * 8);
+  EXPECT_DOUBLE_EQ(h2.bubble_rate(), 0);
+  EXPECT_DOUBLE_EQ(h2.idle(3), 3);
+}
+
 TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
   pp::costs c;
   c.per_stage = {{1, 1, 1, 100}, {1, 1, 1, 10}, {1, 1, 1, 1}, {1, 1, 1, 1000}};

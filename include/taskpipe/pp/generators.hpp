@@ -13,8 +13,10 @@
 //   zb-h2: 2(p - r) - 1 until I, 2p - 1 until W;
 //   zb-v:  two chunks per rank in a V, 2p chunk activations (1F1B's p whole-stage ones);
 //   zb-auto: `memory_limit` (2p - 1 when 0) until W, the best of several limit shapes and W policies by simulation.
-// zb-h1 reaches the closed form idle (p-1)(F+B-W) when W <= F + B; zb-h2 reaches (p-1)(F+B-2W) when
-// m >= 2p - 1 and W is small against F and B (e.g. F=2, B=3, W=1), and otherwise stays between it and zb-h1's.
+// zb-h1 reaches the closed form idle (p-1)(F+B-W) when W <= F + B. zb-h2 is the paper's parallelogram: its bubble
+// (simulation::bubble, against the longest rank's own time, since ZB-H2 does not synchronise optimizer steps) is
+// max(0, (p-1)(F+B-2W)) whenever m >= 2p - 1; with p <= m < 2p - 1 (and W <= min(F, B)) it is that plus one W per
+// micro-batch short of 2p - 1, i.e. zb-h1's at m = p.
 // Thread safety: pure functions.
 #pragma once
 
