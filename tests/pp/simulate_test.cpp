@@ -56,6 +56,35 @@ TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
   EXPECT_THROW((void)sim.peak_activations(4), taskpipe::invalid_argument);
 }
 
+TEST(simulate, activation_bytes_are_freed_at_i_except_the_part_w_needs) {
+  const auto s = pp::from_csv("0F0,0I0,0F1,0I1,0W0,0W1\n");
+  pp::costs c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 2});
+  // F0 +10, I0 -8 (2 kept for W0), F1 +10 = 12, I1 -8 = 4, W0 -2, W1 -2.
+  const auto split = pp::simulate(s, c);
+  EXPECT_DOUBLE_EQ(split.peak_activation_bytes(0), 12);
+  EXPECT_EQ(split.peak_activations(0), 1);
+  EXPECT_EQ(split.peak_activations_until_w(0), 2);
+  c.per_stage[0].w_bytes = 10;  // W needs the whole activation: held until W
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 20);
+  c.per_stage[0].w_bytes = 11;
+  EXPECT_THROW((void)pp::simulate(s, c), taskpipe::invalid_argument);
+}
+
+TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_deferred_w_part) {
+  for (int p = 2; p <= 8; ++p) {
+    const pp::schedule_options o{.stages = p, .microbatches = 3 * p};
+    const auto one =
+        pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, o), pp::costs::uniform({.activation_bytes = 100}));
+    const auto h1 = pp::make_schedule(pp::kind::zb_h1, o);
+    const auto lean = pp::simulate(h1, pp::costs::uniform({.activation_bytes = 100}));
+    const auto whole = pp::simulate(h1, pp::costs::uniform({.activation_bytes = 100, .w_bytes = 100}));
+    for (int r = 0; r < p; ++r) {
+      EXPECT_DOUBLE_EQ(lean.peak_activation_bytes(r), one.peak_activation_bytes(r)) << "p=" << p << " rank " << r;
+      EXPECT_DOUBLE_EQ(whole.peak_activation_bytes(r), 100.0 * whole.peak_activations_until_w(r));
+    }
+  }
+}
+
 TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {
   const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 4, .microbatches = 8});
   const auto sim = pp::simulate(s, pp::costs::uniform({}));

@@ -13,7 +13,11 @@
 //   bubble_rate()     — the Zero Bubble paper's (cost - m(F+B+W)) / cost, summed over ranks:
 //                       sum of bubble(r) / (ranks x cost);
 //   megatron_bubble() — Megatron's idle / ideal: total idle / total busy ((p-1)/m for GPipe).
-// Activation memory: a stage's activation is held from its F's start to its W's (or B's) finish.
+// Activation memory, counted in micro-batches of one stage (the paper's M_B) and in bytes:
+//   peak_activations(r)        — activations held from an F's start until its I (or B) finishes: the measure of the
+//                                paper's bounds (GPipe m, 1F1B and ZB-H1 p - r on rank r, ZB-H2 at most 2p - 1);
+//   peak_activations_until_w(r) — the same held until the W finishes instead: the bound if W needed everything;
+//   peak_activation_bytes(r)   — activation_bytes until I, then the w_bytes part until W (see costs.hpp).
 // `simulate` validates first and throws `schedule_error`; accessors throw `taskpipe::invalid_argument` on a bad
 // rank. Thread safety: the result is immutable.
 #pragma once
@@ -50,6 +54,7 @@ class simulation {
   double bubble_rate() const noexcept;
   double megatron_bubble() const noexcept;
   int peak_activations(int rank) const;
+  int peak_activations_until_w(int rank) const;
   double peak_activation_bytes(int rank) const;
   /// Every action with its rank and times, in order of start time.
   const std::vector<timed_action>& actions() const noexcept { return actions_; }
@@ -66,6 +71,7 @@ class simulation {
   std::vector<double> busy_;
   std::vector<double> span_;
   std::vector<int> peak_count_;
+  std::vector<int> peak_until_w_;
   std::vector<double> peak_bytes_;
 };
 
