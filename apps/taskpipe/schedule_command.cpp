@@ -48,9 +48,9 @@ double parse_number(const std::string& key, const std::string& text) {
   return v;
 }
 
-// "f=1,b=2,w=1,comm=0.1,act=1e6"; a value may list one number per stage separated by ':' ("f=1:2:1:1").
+// "f=1,b=2,w=1,comm=0.1,act=1e6,wact=1e5"; a value may list one number per stage separated by ':' ("f=1:2:1:1").
 pp::costs parse_costs(const std::string& spec) {
-  std::vector<double> f{1}, b{1}, w{1}, act{0};
+  std::vector<double> f{1}, b{1}, w{1}, act{0}, wact{0};
   double comm = 0;
   std::size_t start = 0;
   while (start <= spec.size()) {
@@ -80,14 +80,17 @@ pp::costs parse_costs(const std::string& spec) {
       w = values;
     } else if (key == "act") {
       act = values;
+    } else if (key == "wact") {
+      wact = values;
     } else if (key == "comm" && values.size() == 1) {
       comm = values[0];
     } else {
-      throw invalid_argument("--costs: unknown key '" + key + "': expected f, b, w, act (per stage with ':') or comm");
+      throw invalid_argument("--costs: unknown key '" + key +
+                             "': expected f, b, w, act, wact (per stage with ':') or comm");
     }
   }
   std::size_t n = 1;
-  for (const auto* list : {&f, &b, &w, &act}) {
+  for (const auto* list : {&f, &b, &w, &act, &wact}) {
     if (list->size() == 1) {
       continue;
     }
@@ -101,7 +104,7 @@ pp::costs parse_costs(const std::string& spec) {
   pp::costs c;
   c.comm = comm;
   for (std::size_t i = 0; i < n; ++i) {
-    c.per_stage.push_back({at(f, i), at(b, i), at(w, i), at(act, i)});
+    c.per_stage.push_back({at(f, i), at(b, i), at(w, i), at(act, i), at(wact, i)});
   }
   pp::validate_costs(c);
   return c;
@@ -126,6 +129,7 @@ pp::costs for_kind(pp::kind k, const pp::costs& c, int stages, int chunks) {
     sc.b /= v;
     sc.w /= v;
     sc.activation_bytes /= v;
+    sc.w_bytes /= v;
     out.per_stage.push_back(sc);
   }
   return out;
@@ -145,13 +149,16 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
   j["stages"] = s.stages;
   j["microbatches"] = s.microbatches;
   j["makespan"] = sim.makespan();
+  j["cost"] = sim.cost();
   j["bubble_rate"] = sim.bubble_rate();
   j["megatron_bubble"] = sim.megatron_bubble();
   for (int r = 0; r < s.ranks; ++r) {
     j["peak_activations"].push_back(sim.peak_activations(r));
+    j["peak_activations_until_w"].push_back(sim.peak_activations_until_w(r));
     j["peak_activation_bytes"].push_back(sim.peak_activation_bytes(r));
     j["busy"].push_back(sim.busy(r));
     j["idle"].push_back(sim.idle(r));
+    j["bubble"].push_back(sim.bubble(r));
   }
   return j;
 }
@@ -175,12 +182,14 @@ void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c)
              s.microbatches);
   fmt::print("{}\n{}\n", pp::to_text(s), trace::text_view(sim.timeline(), o.width));
   fmt::print(
-      "makespan {:.4g}   bubble rate {:.2f}% (idle / ranks x makespan)   megatron bubble {:.2f}% (idle / busy)\n\n",
-      sim.makespan(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
-  fmt::print("{:<6}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "peak activations", "peak bytes");
+      "makespan {:.4g}   cost {:.4g} (longest rank)   bubble rate {:.2f}% (bubble / ranks x cost)   megatron bubble "
+      "{:.2f}% (idle / busy)\n\n",
+      sim.makespan(), sim.cost(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
+  fmt::print("{:<6}{:>12}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "bubble", "peak activations",
+             "peak bytes");
   for (int r = 0; r < s.ranks; ++r) {
-    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.peak_activations(r),
-               sim.peak_activation_bytes(r));
+    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.bubble(r),
+               sim.peak_activations(r), sim.peak_activation_bytes(r));
   }
 }
 
@@ -204,6 +213,7 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
       nlohmann::json row{{"kind", pp::kind_name(k)}};
       if (sim) {
         row["makespan"] = sim->makespan();
+        row["cost"] = sim->cost();
         row["bubble_rate"] = sim->bubble_rate();
         row["megatron_bubble"] = sim->megatron_bubble();
         for (int r = 0; r < sim->ranks(); ++r) {
@@ -263,7 +273,8 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--layers", opts->layers, "Model layers; refused unless they split evenly over the stages");
   cmd->add_option("--costs", opts->costs,
                   "Times and sizes of one rank's stage: f,b,w (per stage with ':', e.g. f=1:2:1:1), comm, act "
-                  "(activation bytes); interleaved and zb-v give each chunk its share")
+                  "(activation bytes, held until I) and wact (the part of act kept until W); interleaved and zb-v give "
+                  "each chunk its share")
       ->capture_default_str();
   cmd->add_option("--memory-limit", opts->memory_limit, "zb-auto: activations a rank may hold (default 2P-1)");
   cmd->add_option("--svg", opts->svg, "Write the simulated timeline as SVG");

@@ -7,7 +7,9 @@
 
 namespace taskpipe::pp {
 
-costs costs::uniform(const uniform_costs& c) { return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes}}, c.comm}; }
+costs costs::uniform(const uniform_costs& c) {
+  return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes, c.w_bytes}}, c.comm};
+}
 
 const stage_cost& costs::at(int stage) const {
   if (per_stage.size() == 1) {
@@ -56,6 +58,12 @@ void validate_costs(const costs& c) {
     check_time(c.per_stage[s].b, "b" + at);
     check_time(c.per_stage[s].w, "w" + at);
     check_time(c.per_stage[s].activation_bytes, "activation_bytes" + at);
+    check_time(c.per_stage[s].w_bytes, "w_bytes" + at);
+    if (c.per_stage[s].w_bytes > c.per_stage[s].activation_bytes) {
+      throw invalid_argument("w_bytes" + at + " = " + std::to_string(c.per_stage[s].w_bytes) +
+                             " exceeds activation_bytes = " + std::to_string(c.per_stage[s].activation_bytes) +
+                             ": it is the part of the activation kept until W");
+    }
   }
 }
 

@@ -10,44 +10,70 @@
 
 namespace taskpipe::pp {
 
+namespace {
+
+// One change of a rank's activation memory: in-flight count (F until I/B), count until W, bytes.
+struct memory_change {
+  double time = 0;
+  int until_i = 0;
+  int until_w = 0;
+  double bytes = 0;
+};
+
+void add_memory_changes(const timed_action& ta, const stage_cost& c, std::vector<memory_change>& out) {
+  switch (ta.what.kind) {
+    case action_kind::forward:
+      out.push_back({ta.start, +1, +1, c.activation_bytes});
+      return;
+    case action_kind::backward_input:  // keeps what W still needs
+      out.push_back({ta.finish, -1, 0, -(c.activation_bytes - c.w_bytes)});
+      return;
+    case action_kind::backward_weight:
+      out.push_back({ta.finish, 0, -1, -c.w_bytes});
+      return;
+    case action_kind::backward_full:
+      out.push_back({ta.finish, -1, -1, -c.activation_bytes});
+      return;
+  }
+}
+
+}  // namespace
+
 simulation::simulation(int ranks, std::vector<timed_action> actions, const costs& c)
     : ranks_(ranks), actions_(std::move(actions)) {
   std::stable_sort(actions_.begin(), actions_.end(),
                    [](const timed_action& a, const timed_action& b) { return a.start < b.start; });
   const auto n = static_cast<std::size_t>(ranks_);
   busy_.assign(n, 0);
+  span_.assign(n, 0);
+  std::vector<double> first(n, std::numeric_limits<double>::infinity());
   peak_count_.assign(n, 0);
+  peak_until_w_.assign(n, 0);
   peak_bytes_.assign(n, 0);
-  // Activation memory changes: +1 at an F's start, -1 when the W or B that ends the micro-batch's stage finishes.
-  struct change {
-    double time;
-    int count;
-    double bytes;
-  };
-  std::vector<std::vector<change>> changes(n);
+  std::vector<std::vector<memory_change>> changes(n);
   for (const auto& ta : actions_) {
     const auto r = static_cast<std::size_t>(ta.rank);
     makespan_ = std::max(makespan_, ta.finish);
     busy_[r] += ta.finish - ta.start;
-    const double bytes = c.at(ta.what.stage).activation_bytes;
-    if (ta.what.kind == action_kind::forward) {
-      changes[r].push_back({ta.start, +1, bytes});
-    }
-    if (ta.what.kind == action_kind::backward_weight || ta.what.kind == action_kind::backward_full) {
-      changes[r].push_back({ta.finish, -1, -bytes});
-    }
+    first[r] = std::min(first[r], ta.start);
+    span_[r] = std::max(span_[r], ta.finish - first[r]);
+    add_memory_changes(ta, c.at(ta.what.stage), changes[r]);
   }
+  cost_ = span_.empty() ? 0 : *std::max_element(span_.begin(), span_.end());
   for (std::size_t r = 0; r < n; ++r) {
-    // Frees before allocations at equal times: a W that ends as the next F starts makes room for it.
-    std::stable_sort(changes[r].begin(), changes[r].end(), [](const change& a, const change& b) {
-      return a.time < b.time || (a.time == b.time && a.count < b.count);
+    // Frees before allocations at equal times: an I or W that ends as the next F starts makes room for it.
+    std::stable_sort(changes[r].begin(), changes[r].end(), [](const memory_change& a, const memory_change& b) {
+      return a.time < b.time || (a.time == b.time && a.until_w + a.until_i < b.until_w + b.until_i);
     });
-    int count = 0;
+    int until_i = 0;
+    int until_w = 0;
     double bytes = 0;
     for (const auto& ch : changes[r]) {
-      count += ch.count;
+      until_i += ch.until_i;
+      until_w += ch.until_w;
       bytes += ch.bytes;
-      peak_count_[r] = std::max(peak_count_[r], count);
+      peak_count_[r] = std::max(peak_count_[r], until_i);
+      peak_until_w_[r] = std::max(peak_until_w_[r], until_w);
       peak_bytes_[r] = std::max(peak_bytes_[r], bytes);
     }
   }
@@ -66,15 +92,22 @@ double simulation::busy(int rank) const {
 
 double simulation::idle(int rank) const { return makespan_ - busy(rank); }
 
+double simulation::span(int rank) const {
+  check_rank(rank);
+  return span_[static_cast<std::size_t>(rank)];
+}
+
+double simulation::bubble(int rank) const { return cost_ - busy(rank); }
+
 double simulation::bubble_rate() const noexcept {
-  if (makespan_ <= 0) {
+  if (cost_ <= 0) {
     return 0;
   }
-  double idle_total = 0;
+  double bubble_total = 0;
   for (const double b : busy_) {
-    idle_total += makespan_ - b;
+    bubble_total += cost_ - b;
   }
-  return idle_total / (static_cast<double>(ranks_) * makespan_);
+  return bubble_total / (static_cast<double>(ranks_) * cost_);
 }
 
 double simulation::megatron_bubble() const noexcept {
@@ -90,6 +123,11 @@ double simulation::megatron_bubble() const noexcept {
 int simulation::peak_activations(int rank) const {
   check_rank(rank);
   return peak_count_[static_cast<std::size_t>(rank)];
+}
+
+int simulation::peak_activations_until_w(int rank) const {
+  check_rank(rank);
+  return peak_until_w_[static_cast<std::size_t>(rank)];
 }
 
 double simulation::peak_activation_bytes(int rank) const {

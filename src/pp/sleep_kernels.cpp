@@ -1,7 +1,11 @@
 #include "taskpipe/pp/sleep_kernels.hpp"
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/pp/detail/sleep_chain.hpp"
 
+#include <cerrno>
+#include <ctime>
+#include <string>
 #include <thread>
 
 #if defined(__linux__)
@@ -14,14 +18,36 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+void sleep_until(clock::time_point deadline) {
+#if defined(__linux__)
+  // libstdc++'s steady_clock is CLOCK_MONOTONIC; an absolute clock_nanosleep is not lengthened by a preemption
+  // between reading the clock and going to sleep, as a relative one would be.
+  const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch());
+  timespec at{};
+  at.tv_sec = static_cast<time_t>(since_epoch.count() / 1'000'000'000);
+  at.tv_nsec = static_cast<long>(since_epoch.count() % 1'000'000'000);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+  }
+#else
+  std::this_thread::sleep_until(deadline);
+#endif
+}
+
 void sleep_for_units(double units, std::chrono::duration<double> unit) {
 #if defined(__linux__)
-  // The default 50 us timer slack would add up to a few percent over a pipeline's critical path.
+  // Linux lets a timer fire up to the thread's timer slack late, 50 us by default; over a pipeline's critical path of
+  // hundreds of actions that alone is a few percent. 1 ns asks for the timer's own resolution. It is per thread and
+  // lasts for the thread's life, so it is set once per rank thread, on its first sleep.
   thread_local const bool tight = [] { return prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0; }();
   (void)tight;
 #endif
-  const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(unit * units);
-  std::this_thread::sleep_until(deadline);
+  thread_local detail::sleep_chain chain;
+  const clock::time_point start = chain.start_of(clock::now());
+  const clock::time_point deadline = start + std::chrono::duration_cast<clock::duration>(unit * units);
+  sleep_until(deadline);
+  chain.deadline = deadline;
+  chain.woke = clock::now();
+  chain.started = true;
 }
 
 }  // namespace

@@ -41,6 +41,13 @@ sched=$("$bin" schedule --kind 1f1b --stages 4 --microbatches 8 --costs f=1,b=1,
 # 1F1B: makespan m(F+B+W) + (p-1)(F+B+W) = 24 + 9 = 33.
 printf '%s' "$sched" | grep -q '"makespan": 33' || fail "schedule --json makespan is not 33: $sched"
 
+# ZB-H2, F = B = W = 1: a parallelogram, cost (the longest rank's own time) 3m = 24 against a makespan of 3m + p - 1.
+sched=$("$bin" schedule --kind zb-h2 --stages 4 --microbatches 8 --json) || fail "schedule zb-h2 --json exited $?"
+printf '%s' "$sched" | grep -q '"cost": 24' || fail "zb-h2 --json cost is not 24: $sched"
+printf '%s' "$sched" | grep -q '"makespan": 27' || fail "zb-h2 --json makespan is not 27: $sched"
+printf '%s' "$sched" | grep -q '"peak_activations_until_w"' || fail "zb-h2 --json lacks peak_activations_until_w"
+expect_bad_input schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=11
+
 rm -f /tmp/taskpipe_cli_err.$$
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit "$failures"

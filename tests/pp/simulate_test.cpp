@@ -26,6 +26,26 @@ TEST(simulate, split_backward_takes_w_off_the_critical_path) {
   EXPECT_DOUBLE_EQ(sim.busy(1), 7);
 }
 
+TEST(simulate, cost_is_the_longest_rank_time_and_bubble_is_measured_against_it) {
+  const auto s = pp::from_csv("0F0,0I0,0W0\n1F0,1I0,1W0\n");
+  const auto sim = pp::simulate(s, pp::costs::uniform({.f = 1, .b = 2, .w = 4, .comm = 0.5}));
+  // Rank 0: F [0,1], I [5,7], W [7,11]: its own time is 11. Rank 1: F [1.5,2.5], I [2.5,4.5], W [4.5,8.5]: 7.
+  EXPECT_DOUBLE_EQ(sim.span(0), 11);
+  EXPECT_DOUBLE_EQ(sim.span(1), 7);
+  EXPECT_DOUBLE_EQ(sim.cost(), 11);
+  EXPECT_DOUBLE_EQ(sim.bubble(1), 11 - 7);
+  EXPECT_DOUBLE_EQ(sim.bubble_rate(), (4 + 4) / (2 * 11.0));
+  EXPECT_THROW((void)sim.span(2), taskpipe::invalid_argument);
+  // ZB-H2 is a parallelogram: with F = B = W = 1 every rank is busy its whole own time 3m, rank r starting at r, so
+  // the cost is 3m while the makespan is 3m + p - 1.
+  const auto h2 =
+      pp::simulate(pp::make_schedule(pp::kind::zb_h2, {.stages = 4, .microbatches = 8}), pp::costs::uniform({}));
+  EXPECT_DOUBLE_EQ(h2.makespan(), 3 * 8 + 3);
+  EXPECT_DOUBLE_EQ(h2.cost(), 3 * 8);
+  EXPECT_DOUBLE_EQ(h2.bubble_rate(), 0);
+  EXPECT_DOUBLE_EQ(h2.idle(3), 3);
+}
+
 TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
   pp::costs c;
   c.per_stage = {{1, 1, 1, 100}, {1, 1, 1, 10}, {1, 1, 1, 1}, {1, 1, 1, 1000}};
@@ -34,6 +54,35 @@ TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
   EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(1), 3 * 10.0);
   EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(3), 1 * 1000.0);
   EXPECT_THROW((void)sim.peak_activations(4), taskpipe::invalid_argument);
+}
+
+TEST(simulate, activation_bytes_are_freed_at_i_except_the_part_w_needs) {
+  const auto s = pp::from_csv("0F0,0I0,0F1,0I1,0W0,0W1\n");
+  pp::costs c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 2});
+  // F0 +10, I0 -8 (2 kept for W0), F1 +10 = 12, I1 -8 = 4, W0 -2, W1 -2.
+  const auto split = pp::simulate(s, c);
+  EXPECT_DOUBLE_EQ(split.peak_activation_bytes(0), 12);
+  EXPECT_EQ(split.peak_activations(0), 1);
+  EXPECT_EQ(split.peak_activations_until_w(0), 2);
+  c.per_stage[0].w_bytes = 10;  // W needs the whole activation: held until W
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 20);
+  c.per_stage[0].w_bytes = 11;
+  EXPECT_THROW((void)pp::simulate(s, c), taskpipe::invalid_argument);
+}
+
+TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_deferred_w_part) {
+  for (int p = 2; p <= 8; ++p) {
+    const pp::schedule_options o{.stages = p, .microbatches = 3 * p};
+    const auto one =
+        pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, o), pp::costs::uniform({.activation_bytes = 100}));
+    const auto h1 = pp::make_schedule(pp::kind::zb_h1, o);
+    const auto lean = pp::simulate(h1, pp::costs::uniform({.activation_bytes = 100}));
+    const auto whole = pp::simulate(h1, pp::costs::uniform({.activation_bytes = 100, .w_bytes = 100}));
+    for (int r = 0; r < p; ++r) {
+      EXPECT_DOUBLE_EQ(lean.peak_activation_bytes(r), one.peak_activation_bytes(r)) << "p=" << p << " rank " << r;
+      EXPECT_DOUBLE_EQ(whole.peak_activation_bytes(r), 100.0 * whole.peak_activations_until_w(r));
+    }
+  }
 }
 
 TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {

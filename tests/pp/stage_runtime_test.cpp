@@ -1,3 +1,4 @@
+#include <taskpipe/pp/detail/sleep_chain.hpp>
 #include <taskpipe/pp/generators.hpp>
 #include <taskpipe/pp/inproc_transport.hpp>
 #include <taskpipe/pp/simulate.hpp>
@@ -173,6 +174,32 @@ TEST(stage_runtime, sleep_kernels_track_the_simulated_makespan) {
   const double simulated = pp::simulate(s, c).makespan() * 0.002;
   EXPECT_GE(result.makespan_s, simulated * 0.98);
   EXPECT_LE(result.makespan_s, simulated * 3.0);
+}
+
+TEST(stage_runtime, a_sleep_that_follows_the_previous_one_directly_is_timed_from_its_deadline) {
+  using namespace std::chrono_literals;
+  const auto t = std::chrono::steady_clock::time_point{} + 1s;
+  pp::detail::sleep_chain chain;
+  EXPECT_EQ(chain.start_of(t), t);  // the thread's first sleep
+  chain = {.deadline = t - 15us, .woke = t - 10us, .started = true};
+  EXPECT_EQ(chain.start_of(t), t - 15us);  // back to back: the previous overshoot (5 us) is not added again
+  chain.woke = t - 25us;
+  EXPECT_EQ(chain.start_of(t), t);  // blocked in between: timed from its own start
+  chain = {.deadline = t + 1us, .woke = t - 1us, .started = true};
+  EXPECT_EQ(chain.start_of(t), t);  // never from a deadline still ahead
+}
+
+TEST(stage_runtime, back_to_back_sleep_kernels_do_not_add_up_their_overshoot_and_never_sleep_less) {
+  // 100 back-to-back 1 ms forwards on one thread. Never less than 100 ms in all; the upper bound is loose for a
+  // shared machine (each chained call is timed from the previous deadline, so only preemptions add).
+  const auto kernels = pp::sleep_kernels(pp::costs::uniform({.f = 1}), 1, std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    (void)kernels[0].forward(i, {});
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(elapsed.count(), 0.100);
+  EXPECT_LE(elapsed.count(), 0.150);
 }
 
 TEST(stage_runtime, link_latency_delays_delivery) {

@@ -2,8 +2,14 @@
 //
 // Times are in arbitrary units (the simulator's timeline uses them as-is; `microseconds_per_unit` maps them to a
 // trace's clock). A stage's F, I and W times may differ by stage; a full backward B costs b + w. `comm` is added to
-// every transfer between two ranks (none between two stages on one rank). A stage's activation is held from the
-// start of its F until its W (or B) finishes. Thread safety: a value type. `at` and `validate_costs` throw
+// every transfer between two ranks (none between two stages on one rank).
+//
+// Activation memory is freed in two parts, as the Zero Bubble paper counts it: a stage's `activation_bytes` are held
+// from the start of its F until its I (or fused B) finishes, except `w_bytes` of them — what the weight gradient still
+// needs, the inputs of the stage's matmuls — which stay until its W finishes. The paper's Table 1 puts that part at a
+// small fraction of the whole (about 2bsh of roughly 34bsh + 5as^2b per transformer layer), which is why ZB-H1 keeps
+// 1F1B's peak while it defers W's. `w_bytes` is 0 by default; set it to activation_bytes to count a whole activation
+// until W. Thread safety: a value type. `at` and `validate_costs` throw
 // `taskpipe::invalid_argument`.
 #pragma once
 
@@ -19,7 +25,8 @@ struct stage_cost {
   double f = 1;                 ///< forward
   double b = 1;                 ///< backward for the input gradient (I)
   double w = 1;                 ///< backward for the weight gradient (W)
-  double activation_bytes = 0;  ///< held per micro-batch from F until W
+  double activation_bytes = 0;  ///< held per micro-batch from F until I (or B)
+  double w_bytes = 0;           ///< of activation_bytes, the part still held after I until W (<= activation_bytes)
 };
 
 struct uniform_costs {
@@ -28,6 +35,7 @@ struct uniform_costs {
   double w = 1;
   double comm = 0;
   double activation_bytes = 0;
+  double w_bytes = 0;
 };
 
 struct costs {
@@ -42,7 +50,8 @@ struct costs {
   double duration(const action& a) const;
 };
 
-/// Throws when a time is negative or not finite, or when `per_stage` is empty.
+/// Throws when a time or size is negative or not finite, when w_bytes exceeds activation_bytes, or when `per_stage` is
+/// empty.
 void validate_costs(const costs& c);
 
 }  // namespace taskpipe::pp

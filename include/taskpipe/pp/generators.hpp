@@ -8,13 +8,16 @@
 //   interleaved: chunks >= 2 and microbatches a multiple of stages (Megatron's rule);
 //   layers (when given) a multiple of stages x chunks, so every chunk holds the same number of layers.
 // GPipe, 1F1B and interleaved use full backwards (B); the zero-bubble kinds split them into I and W and place the W
-// with a list scheduler driven by `planning_costs` (the ZB paper's heuristic). Memory, in activations of one stage:
-//   zb-h1: p - r held until I on rank r (1F1B's, the paper's bound), at most 2p - r - 1 until W;
+// with a list scheduler driven by `planning_costs` (the ZB paper's heuristic). Memory, in activations of one stage
+// held until I (simulation::peak_activations; W keeps only a small part, see costs.hpp) and until W:
+//   zb-h1: p - r until I on rank r, exactly 1F1B's (the paper's claim), at most 2p - r - 1 until W;
 //   zb-h2: 2(p - r) - 1 until I, 2p - 1 until W;
 //   zb-v:  two chunks per rank in a V, 2p chunk activations (1F1B's p whole-stage ones);
 //   zb-auto: `memory_limit` (2p - 1 when 0) until W, the best of several limit shapes and W policies by simulation.
-// zb-h1 reaches the closed form idle (p-1)(F+B-W) when W <= F + B; zb-h2 reaches (p-1)(F+B-2W) when
-// m >= 2p - 1 and W is small against F and B (e.g. F=2, B=3, W=1), and otherwise stays between it and zb-h1's.
+// zb-h1 reaches the closed form idle (p-1)(F+B-W) when W <= F + B. zb-h2 is the paper's parallelogram: its bubble
+// (simulation::bubble, against the longest rank's own time, since ZB-H2 does not synchronise optimizer steps) is
+// max(0, (p-1)(F+B-2W)) whenever m >= 2p - 1; with p <= m < 2p - 1 (and W <= min(F, B)) it is that plus one W per
+// micro-batch short of 2p - 1, i.e. zb-h1's at m = p.
 // Thread safety: pure functions.
 #pragma once
 

@@ -1,11 +1,23 @@
 // taskpipe/pp/simulate.hpp — predicts a schedule's time and memory under a cost model.
 //
 // Each rank runs its actions in order; an action starts when its rank is free and its inputs have arrived (producer
-// finish + `comm` when the producer sits on another rank). Bubble rates:
-//   bubble_rate()     — the Zero Bubble paper's (cost - m(F+B+W)) / cost with cost the makespan, summed over ranks:
-//                       total idle / (ranks x makespan);
+// finish + `comm` when the producer sits on another rank). Two clocks for a rank's idle time:
+//   idle(r)   = makespan - busy(r): what a rank waits when every rank's optimizer step is synchronised, so an
+//               iteration lasts from the first action anywhere to the last one anywhere;
+//   bubble(r) = cost - busy(r), cost = the longest rank's time (its first start to its last finish): the Zero Bubble
+//               paper's measure. The paper drops the optimizer-step synchronisation (its post-update validation), so
+//               consecutive iterations overlap as a parallelogram and rank r's late start and early finish are not
+//               idle. For GPipe, 1F1B, interleaved and ZB-H1 rank 0 runs from 0 to the makespan, so both agree; for
+//               ZB-H2 they differ by up to (p-1)F.
+// Bubble rates:
+//   bubble_rate()     — the Zero Bubble paper's (cost - m(F+B+W)) / cost, summed over ranks:
+//                       sum of bubble(r) / (ranks x cost);
 //   megatron_bubble() — Megatron's idle / ideal: total idle / total busy ((p-1)/m for GPipe).
-// Activation memory: a stage's activation is held from its F's start to its W's (or B's) finish.
+// Activation memory, counted in micro-batches of one stage (the paper's M_B) and in bytes:
+//   peak_activations(r)        — activations held from an F's start until its I (or B) finishes: the measure of the
+//                                paper's bounds (GPipe m, 1F1B and ZB-H1 p - r on rank r, ZB-H2 at most 2p - 1);
+//   peak_activations_until_w(r) — the same held until the W finishes instead: the bound if W needed everything;
+//   peak_activation_bytes(r)   — activation_bytes until I, then the w_bytes part until W (see costs.hpp).
 // `simulate` validates first and throws `schedule_error`; accessors throw `taskpipe::invalid_argument` on a bad
 // rank. Thread safety: the result is immutable.
 #pragma once
@@ -33,9 +45,16 @@ class simulation {
   double makespan() const noexcept { return makespan_; }
   double busy(int rank) const;
   double idle(int rank) const;
+  /// Rank `rank`'s own time: from its first action's start to its last one's finish (0 for a rank with no action).
+  double span(int rank) const;
+  /// The Zero Bubble paper's cost: the longest rank's `span`.
+  double cost() const noexcept { return cost_; }
+  /// cost() - busy(rank): the rank's idle time when iterations are not synchronised (see above).
+  double bubble(int rank) const;
   double bubble_rate() const noexcept;
   double megatron_bubble() const noexcept;
   int peak_activations(int rank) const;
+  int peak_activations_until_w(int rank) const;
   double peak_activation_bytes(int rank) const;
   /// Every action with its rank and times, in order of start time.
   const std::vector<timed_action>& actions() const noexcept { return actions_; }
@@ -48,8 +67,11 @@ class simulation {
   int ranks_;
   std::vector<timed_action> actions_;
   double makespan_ = 0;
+  double cost_ = 0;
   std::vector<double> busy_;
+  std::vector<double> span_;
   std::vector<int> peak_count_;
+  std::vector<int> peak_until_w_;
   std::vector<double> peak_bytes_;
 };
 
