@@ -34,8 +34,9 @@ template <class T>
 struct alignas(64) scan_chunk {
   enum : int { none = 0, aggregate_ready = 1, inclusive_ready = 2 };
   std::atomic<int> flag{none};
-  std::optional<T> aggregate;  // fold of this chunk alone
-  std::optional<T> inclusive;  // fold of init and every element up to this chunk's end
+  std::atomic<std::size_t> progress{0};  // elements done by the pass that will publish `inclusive`
+  std::optional<T> aggregate;            // fold of this chunk alone
+  std::optional<T> inclusive;            // fold of init and every element up to this chunk's end
 };
 
 template <class T, class It, class Out, class Op>
@@ -74,6 +75,7 @@ class ordered_scan {
  private:
   using diff = std::iter_difference_t<It>;
   using out_diff = std::iter_difference_t<Out>;
+  static constexpr std::size_t progress_step = 512;
 
   void process(std::size_t i) {
     const std::size_t lo = i * size_;
@@ -84,16 +86,23 @@ class ordered_scan {
       return;
     }
     scan_chunk<T>& before = state_[i - 1];
+    if (nearly_done(before, i - 1) && !wait_for_inclusive(before)) {
+      return;  // a chunk before this one failed: its exception is on its way to the caller
+    }
     if (before.flag.load(std::memory_order_acquire) == scan_chunk<T>::inclusive_ready) {
       write(lo, hi, before.inclusive, me);
       return;
     }
     // Two passes: publish this chunk's fold, find the prefix, publish the inclusive value, then write.
     It it = first_ + static_cast<diff>(lo);
-    const It end = first_ + static_cast<diff>(hi);
     T agg = static_cast<T>(*it);
-    for (++it; it != end; ++it) {
-      agg = (*op_)(std::move(agg), *it);
+    ++it;
+    for (std::size_t done = 1; done < hi - lo;) {
+      const std::size_t step_end = std::min(hi - lo, done + progress_step);
+      for (; done < step_end; ++done, ++it) {
+        agg = (*op_)(std::move(agg), *it);
+      }
+      me.progress.store(done, std::memory_order_relaxed);
     }
     me.aggregate.emplace(agg);
     me.flag.store(scan_chunk<T>::aggregate_ready, std::memory_order_release);
@@ -104,6 +113,25 @@ class ordered_scan {
     me.inclusive.emplace(prefix ? (*op_)(*prefix, std::move(agg)) : std::move(agg));
     me.flag.store(scan_chunk<T>::inclusive_ready, std::memory_order_release);
     write(lo, hi, prefix, me, false);
+  }
+
+  // Whether chunk j's publishing pass is at least half way (or already published).
+  bool nearly_done(const scan_chunk<T>& c, std::size_t j) const noexcept {
+    const std::size_t len = std::min(n_, (j + 1) * size_) - j * size_;
+    return 2 * c.progress.load(std::memory_order_relaxed) >= len;
+  }
+
+  // Waits until `c` publishes its inclusive value; false when a chunk failed meanwhile.
+  bool wait_for_inclusive(const scan_chunk<T>& c) noexcept {
+    for (unsigned spins = 0; c.flag.load(std::memory_order_acquire) != scan_chunk<T>::inclusive_ready;) {
+      if (failed_.load(std::memory_order_relaxed)) {
+        return false;
+      }
+      if (++spins % 64 == 0) {
+        std::this_thread::yield();  // its claimer may be descheduled on a busy machine
+      }
+    }
+    return true;
   }
 
   // The fold of init and chunks [0, i); empty when that is nothing (no init), or when a chunk before failed.
@@ -141,21 +169,38 @@ class ordered_scan {
     Out out = d_first_ + static_cast<out_diff>(lo);
     if (exclusive_) {
       T acc = *prefix;  // an exclusive scan always has init, so every prefix exists
-      for (; it != end; ++it, ++out) {
-        T next = (*op_)(acc, *it);  // read *it before writing *out: they may be the same element
-        *out = std::move(acc);
-        acc = std::move(next);
+      for (std::size_t done = 0; it != end;) {
+        const std::size_t step_end = std::min(hi - lo, done + progress_step);
+        for (; done < step_end; ++done, ++it, ++out) {
+          T next = (*op_)(acc, *it);  // read *it before writing *out: they may be the same element
+          *out = std::move(acc);
+          acc = std::move(next);
+        }
+        report(me, done, publish);
       }
       finish(std::move(acc), me, publish);
       return;
     }
     T acc = prefix ? (*op_)(*prefix, *it) : static_cast<T>(*it);
     *out = acc;
-    for (++it, ++out; it != end; ++it, ++out) {
-      acc = (*op_)(std::move(acc), *it);
-      *out = acc;
+    ++it;
+    ++out;
+    for (std::size_t done = 1; it != end;) {
+      const std::size_t step_end = std::min(hi - lo, done + progress_step);
+      for (; done < step_end; ++done, ++it, ++out) {
+        acc = (*op_)(std::move(acc), *it);
+        *out = acc;
+      }
+      report(me, done, publish);
     }
     finish(std::move(acc), me, publish);
+  }
+
+  // Progress of a one-pass write (the pass that publishes); a second pass's progress is of no use to anyone.
+  static void report(scan_chunk<T>& me, std::size_t done, bool publish) noexcept {
+    if (publish) {
+      me.progress.store(done, std::memory_order_relaxed);
+    }
   }
 
   static void finish(T&& acc, scan_chunk<T>& me, bool publish) {
