@@ -10,11 +10,9 @@
 // interrupt and switch to the woken thread, hence the calibration.
 //
 // Calibration: `calibrate_sleep_ns(threads, calls)` runs the kernel `calls` times on each of `threads` plain threads
-// at once (neither runtime's) and returns the mean time of one call. With `threads` equal to the most stage
-// executions a pipeline can have in flight, this is the time one stage execution costs on this machine when nothing
-// but the sleeps run: no schedule can beat it, so it is the honest per-stage time for the ideal. Mean, not median:
-// throughput adds up every call's time, tail included. Not thread-safe (one calibration at a time); throws
-// std::system_error when a thread cannot start.
+// at once (neither runtime's) and returns the mean time of one call: the kernel's realised time on this machine.
+// Mean, not median: throughput adds up every call's time, tail included. Not thread-safe (one calibration at a time);
+// throws std::system_error when a thread cannot start.
 #pragma once
 
 #include <sys/prctl.h>
