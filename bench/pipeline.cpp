@@ -1,32 +1,44 @@
 // Streaming-pipeline workloads of ../shared/BENCHMARKS.md: the three taskpipe strategies (token, pinned, farm)
-// against oneTBB's parallel_pipeline. Names `<workload>/<impl>/<args>`. Example:
-//   build/bench/bench/pipeline --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// against oneTBB's parallel_pipeline. Names `<workload>/<impl>/<args>`. Example (any implementation may follow any
+// other, so none always runs right after a given rival or always last):
+//   build/bench/bench/pipeline --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true \
+//       --benchmark_report_aggregates_only=true
 //
 // - empty_tokens/<impl>/<tokens>: source → parallel stage → in-order sink, all empty, 10^5 items, 2 threads;
 //   the ns_per_token counter is the per-token overhead.
 // - sleep_stages/<impl>/<pattern>/<tokens>: a cheap serial source, then one stage per pattern letter (s serial in
 //   order, p parallel; the last letter is the sink), each stage a 10 µs timed sleep, 10^4 items. Sleeping needs no
 //   CPU, so every implementation gets `tokens` threads (executor workers, TBB arena threads, pinned width).
-//   pct_ideal compares throughput with the ideal items × max(slowest stage time / width, chain time / tokens), using
-//   the realised time of one 10 µs sleep on this machine (calibrated at start-up); pct_ideal_nominal uses 10 µs.
-//   farm runs only the pattern whose middle stages are all parallel (pppp).
+//   The ideal time per item is max(slowest stage time / its width, chain time / tokens) (a serial stage has width 1,
+//   a parallel one `tokens`; the chain bound holds because an item occupies one token through every stage). Counters:
+//   pct_ideal uses the stage time calibrated in this run: the mean time of one kernel call on one plain thread, just
+//   before and just after the timed loop (common/sleep_kernel.hpp). That is the slowest stage's actual time per item
+//   when nothing else runs; it is the strict choice, as the cost of many threads sleeping and waking at once on two
+//   cores stays part of what every implementation is measured on. pct_ideal_nominal uses 10 µs. stage_us is the
+//   calibrated time; stage_us_concurrent (information only, not used) is the same kernel's mean time with as many
+//   plain threads sleeping at once as the pipeline can have stages running. farm runs only the pattern whose middle
+//   stages are all parallel (pppp).
 // - cpu_chain/<impl>/<tokens>: parse → transform → hash → ordered write over 10^6 generated lines, 2 threads.
+//
+// Fairness between runtimes: one taskpipe executor and one oneTBB arena per width, created once and shared
+// (common/runtimes.hpp); the same untimed pause after every benchmark for every implementation (see settle()), and
+// for empty_tokens, whose runs last milliseconds, one untimed warm-up run before the timed ones (the other workloads'
+// runs last long enough for that not to matter); the timer slack is lowered in main before any thread exists.
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
-#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/ratio_report.hpp"
+#include "common/runtimes.hpp"
+#include "common/sleep_kernel.hpp"
 #include "taskpipe/pipeline/pipeline.hpp"
 #include "text_chain.hpp"
 
@@ -42,23 +54,10 @@ constexpr std::int64_t sleep_items = 10'000;
 constexpr std::size_t chain_lines = 1'000'000;
 
 taskpipe::executor& executor_with(int workers) {
-  static std::map<int, std::unique_ptr<taskpipe::executor>> all;
-  auto& e = all[workers];
-  if (!e) {
-    e = std::make_unique<taskpipe::executor>(taskpipe::executor_options{.workers = static_cast<std::size_t>(workers)});
-  }
-  return *e;
+  return taskpipe::bench::shared_executor(static_cast<std::size_t>(workers));
 }
 
-tbb::task_arena& arena_with(int threads) {
-  static tbb::global_control allow{tbb::global_control::max_allowed_parallelism, 64};
-  static std::map<int, std::unique_ptr<tbb::task_arena>> all;
-  auto& a = all[threads];
-  if (!a) {
-    a = std::make_unique<tbb::task_arena>(threads);
-  }
-  return *a;
-}
+tbb::task_arena& arena_with(int threads) { return taskpipe::bench::shared_arena(static_cast<std::size_t>(threads)); }
 
 execution_strategy strategy_of(const std::string& impl) {
   return impl == "pinned" ? execution_strategy::pinned
@@ -66,27 +65,13 @@ execution_strategy strategy_of(const std::string& impl) {
                           : execution_strategy::token;
 }
 
-// The 10 µs sleep kernel. Linux rounds short sleeps up by the thread's timer slack (50 µs by default); 1 ns of slack
-// makes the sleep as short as the kernel can wake a thread.
-void sleep_kernel() {
-  thread_local const bool slack_set = [] { return prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0; }();
-  (void)slack_set;
-  std::this_thread::sleep_for(10us);
-}
+using taskpipe::bench::sleep_kernel;
 
-double calibrated_sleep_ns() {
-  static const double ns = [] {
-    std::vector<double> s;
-    for (int i = 0; i < 501; ++i) {
-      const auto b = std::chrono::steady_clock::now();
-      sleep_kernel();
-      s.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - b).count());
-    }
-    std::nth_element(s.begin(), s.begin() + 250, s.end());
-    return s[250];
-  }();
-  return ns;
-}
+// Untimed, after every benchmark and the same for every implementation: lets the idle threads of whichever runtime
+// ran last (taskpipe workers spin up to 200 µs, oneTBB's a similar while) park before the next benchmark starts, so
+// no benchmark shares the two cores with the previous one's spinning threads. Measured: under a millisecond of CPU
+// is burnt after a run ends, so 20 ms is ample.
+void settle() { std::this_thread::sleep_for(20ms); }
 
 tbb::filter_mode tbb_mode(taskpipe::stage_mode m) {
   switch (m) {
@@ -103,7 +88,7 @@ tbb::filter_mode tbb_mode(taskpipe::stage_mode m) {
 void empty_tokens(benchmark::State& state, const std::string& impl) {
   const auto tokens = static_cast<std::size_t>(state.range(0));
   std::int64_t sunk = 0;
-  for (auto _ : state) {
+  const auto run_once = [&] {
     sunk = 0;
     if (impl == "tbb") {
       arena_with(cpu_threads).execute([&] {
@@ -132,10 +117,15 @@ void empty_tokens(benchmark::State& state, const std::string& impl) {
           .sink(taskpipe::serial_in_order, [&](std::int64_t) { ++sunk; })
           .run();
     }
+  };
+  run_once();  // untimed warm-up, the same for every implementation (threads awake, memory touched)
+  for (auto _ : state) {
+    run_once();
     if (sunk != empty_items) {
       state.SkipWithError("lost items");
     }
   }
+  settle();
   state.counters["ns_per_token"] =
       benchmark::Counter(static_cast<double>(empty_items) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
@@ -146,6 +136,15 @@ void sleep_stages(benchmark::State& state, const std::string& impl, const std::s
   for (const char c : pattern) {
     modes.push_back(c == 'p' ? taskpipe::parallel : taskpipe::serial_in_order);
   }
+  // The most stage executions that can run at once: one per serial stage, `tokens` per parallel one, and never more
+  // than the items alive.
+  std::size_t concurrent = 0;
+  for (const auto m : modes) {
+    concurrent += is_serial(m) ? 1 : static_cast<std::size_t>(tokens);
+  }
+  concurrent = std::min(concurrent, static_cast<std::size_t>(tokens));
+  const double concurrent_ns = taskpipe::bench::calibrate_sleep_ns(concurrent, 300);
+  const double before_ns = taskpipe::bench::calibrate_sleep_ns(1, 500);
   for (auto _ : state) {
     std::int64_t sunk = 0;
     if (impl == "tbb") {
@@ -199,17 +198,23 @@ void sleep_stages(benchmark::State& state, const std::string& impl, const std::s
       }
     }
   }
+  // Again after the loop: the machine is shared and its load drifts, so the two calibrations bracket the timed runs.
+  const double stage_ns = 0.5 * (before_ns + taskpipe::bench::calibrate_sleep_ns(1, 500));
+  settle();
   // Ideal time per item: the slowest stage over its width (1 for a serial stage, tokens for a parallel one), or
-  // the whole chain over the tokens, whichever bounds throughput.
+  // the whole chain over the tokens, whichever bounds throughput; in units of one stage's time.
   const auto k = static_cast<double>(modes.size());
   const bool any_serial = std::any_of(modes.begin(), modes.end(), [](auto m) { return is_serial(m); });
   const double t = static_cast<double>(tokens);
   const double per_item_units = std::max(any_serial ? 1.0 : 1.0 / t, k / t);
   const double items = static_cast<double>(sleep_items) * static_cast<double>(state.iterations());
+  const double nominal_ns = std::chrono::duration<double, std::nano>(taskpipe::bench::sleep_kernel_nominal).count();
+  state.counters["stage_us"] = stage_ns * 1e-3;
+  state.counters["stage_us_concurrent"] = concurrent_ns * 1e-3;
   state.counters["pct_ideal"] =
-      benchmark::Counter(100.0 * items * per_item_units * calibrated_sleep_ns() * 1e-9, benchmark::Counter::kIsRate);
+      benchmark::Counter(100.0 * items * per_item_units * stage_ns * 1e-9, benchmark::Counter::kIsRate);
   state.counters["pct_ideal_nominal"] =
-      benchmark::Counter(100.0 * items * per_item_units * 10e-6, benchmark::Counter::kIsRate);
+      benchmark::Counter(100.0 * items * per_item_units * nominal_ns * 1e-9, benchmark::Counter::kIsRate);
 }
 
 void cpu_chain(benchmark::State& state, const std::string& impl) {
@@ -258,6 +263,7 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
       state.SkipWithError("wrong checksum");
     }
   }
+  settle();
   state.counters["lines_per_s"] = benchmark::Counter(
       static_cast<double>(corpus.size()) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
@@ -296,6 +302,11 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so every thread of every runtime inherits it (see common/sleep_kernel.hpp).
+  const auto slack_ns = taskpipe::bench::lower_timer_slack();
+  benchmark::AddCustomContext("timer_slack_ns", std::to_string(slack_ns));
+  // oneTBB caps its workers at the core count by default; sleep_stages gives it up to 16 threads like the others.
+  const tbb::global_control allow{tbb::global_control::max_allowed_parallelism, 64};
   register_all();
   return taskpipe::bench::run_with_ratios(argc, argv, {"token", "pinned", "farm", "tbb"}, "tbb");
 }

@@ -8,8 +8,8 @@
 //   the stage (summed over items); the source's wait_output is the time it was suspended because max_in_flight items
 //   were alive. Parallel stages never wait.
 // Whole run: items that reached the sink, wall time, and per-item latency (source start to sink end) percentiles.
-// Busy time and latency come from the timed sample of items (pipeline_options::time_one_in, every item by default
-// one in 8): busy is scaled up to all items, the percentiles are those of the sample. Item counts are exact.
+// Busy time and latency come from the timed sample of items (pipeline_options::time_one_in, by default
+// one in 64): busy is scaled up to all items, the percentiles are those of the sample. Item counts are exact.
 //
 // Thread safety: a plain value, filled in by `run()` after every thread of the run has finished. Never throws.
 //

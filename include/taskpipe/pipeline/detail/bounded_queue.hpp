@@ -7,6 +7,10 @@
 // atomic wait). Producers pay for a wake-up only when a consumer has announced itself as sleeping; a seq_cst
 // read-modify-write of the sleeper count on both sides guarantees a sleeper is either seen or sees the item.
 //
+// Batching: `push_quiet()` publishes an item without the wake-up check, and `notify()` does the check once for every
+// item pushed quietly before it; a producer that pushes several items quietly and then notifies pays for one
+// wake-up instead of one per item. A quiet push must be followed by notify() before the producer blocks or exits.
+//
 // The pinned strategy sizes every queue to hold all tokens, so a push never finds the queue full.
 #pragma once
 
@@ -78,9 +82,19 @@ class bounded_queue {
 
   /// Pushes, yielding while full (never the case when sized for every token), and wakes a sleeping consumer.
   void push(T v) noexcept {
+    push_quiet(v);
+    notify();
+  }
+
+  /// Pushes like push() but leaves waking a consumer to a later notify().
+  void push_quiet(T v) noexcept {
     while (!try_push(v)) {
       std::this_thread::yield();
     }
+  }
+
+  /// Wakes the consumers if one is sleeping: call after quiet pushes.
+  void notify() noexcept {
     // A read-modify-write rather than a fence + load (ThreadSanitizer does not model fences): either it is ordered
     // before a consumer's registration in pop(), whose try_pop then sees the item, or it sees that consumer.
     if (sleepers_.fetch_add(0, std::memory_order_seq_cst) != 0) {
