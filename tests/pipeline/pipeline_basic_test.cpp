@@ -43,7 +43,7 @@ TEST_P(each_strategy, typed_chain_changes_types_and_keeps_order) {
                    .source(counter_source(1000))
                    .stage(
                        taskpipe::parallel, [](int i) { return std::to_string(i); }, "to_string")
-                   .stage(taskpipe::parallel, [](std::string s) { return s + "!"; })
+                   .stage(taskpipe::parallel, [](const std::string& s) { return s + "!"; })
                    .sink(taskpipe::serial_in_order, [&](std::string s) { out.push_back(std::move(s)); })
                    .run();
   ASSERT_EQ(out.size(), 1000U);
@@ -87,7 +87,7 @@ TEST_P(each_strategy, stages_may_use_task_parallelism_inside) {
                std::atomic<long> s{0};
                taskpipe::task_group g{ex};
                for (int k = 0; k < 8; ++k) {
-                 g.spawn([&s, i, k] { s.fetch_add(i * k); });
+                 g.spawn([&s, i, k] { s.fetch_add(static_cast<long>(i) * k); });
                }
                g.wait();
                return s.load();
