@@ -226,23 +226,24 @@ void quick_sort(executor& ex, It first, It last, Comp& comp, std::size_t cutoff,
       const It mid = size >= parallel_partition_above && ex.num_workers() > 1
                          ? parallel_hoare_partition(ex, first, last, comp, ex.num_workers(), g.get_stop_token())
                          : hoare_partition(first, last, comp);
-      It lo_first = first;
-      It lo_last = mid;
-      It hi_first = mid + 1;
-      It hi_last = last;
-      if (lo_last - lo_first > hi_last - hi_first) {  // keep the smaller part, so this loop's stack stays shallow
-        std::swap(lo_first, hi_first);
-        std::swap(lo_last, hi_last);
+      // The larger part is spawned, so that a thief takes the bigger piece; this loop goes on with the smaller one.
+      It small_first = first;
+      It small_last = mid;
+      It large_first = mid + 1;
+      It large_last = last;
+      if (small_last - small_first > large_last - large_first) {
+        std::swap(small_first, large_first);
+        std::swap(small_last, large_last);
       }
-      if (static_cast<std::size_t>(hi_last - hi_first) > cutoff) {
-        g.spawn([&ex, hi_first, hi_last, &comp, cutoff, depth_left](stop_token s) {
-          quick_sort(ex, hi_first, hi_last, comp, cutoff, depth_left, s);
+      if (static_cast<std::size_t>(large_last - large_first) > cutoff) {
+        g.spawn([&ex, large_first, large_last, &comp, cutoff, depth_left](stop_token s) {
+          quick_sort(ex, large_first, large_last, comp, cutoff, depth_left, s);
         });
       } else {
-        std::sort(hi_first, hi_last, comp);
+        std::sort(large_first, large_last, comp);
       }
-      first = lo_first;
-      last = lo_last;
+      first = small_first;
+      last = small_last;
     }
     if (!g.is_cancelling()) {
       std::sort(first, last, comp);
