@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "taskpipe/error.hpp"
 
@@ -130,12 +131,23 @@ void scheduler::help_until(worker& w, const wait_target& target) noexcept {
   }
 }
 
-void scheduler::block_until(const wait_target& target) noexcept {
-  for (int i = 0; i < 2000; ++i) {
+void scheduler::block_until(const wait_target& target) const noexcept {
+  // A thread that is not a worker usually shares the cores with every worker (an executor's default width is one
+  // worker per core), so it spins only for about a microsecond, then yields the core at every check — when the
+  // workers need the core they get it, when nobody does the check comes round in about half a microsecond — and
+  // parks once the workers' own spin time has passed.
+  for (int i = 0; i < 64; ++i) {
     if (target.done(target.self)) {
       return;
     }
     cpu_relax();
+  }
+  using clock = std::chrono::steady_clock;
+  for (const auto deadline = clock::now() + options_.spin_before_sleep; clock::now() < deadline;) {
+    if (target.done(target.self)) {
+      return;
+    }
+    std::this_thread::yield();
   }
   parker& me = this_thread_parker();
   while (target.arm(target.self, me)) {
@@ -212,12 +224,14 @@ task* scheduler::find_work(worker& w, const wait_target* target) noexcept {
       return nullptr;
     }
     if (clock::now() < deadline) {
-      if (round % 16 == 15) {
+      // The first rounds only pause (~1 µs each), to catch work spawned right after this worker ran dry; later
+      // rounds also yield, so that a thread with real work on this core (the caller waiting to go on, another
+      // process) never waits on an idle worker for more than one round.
+      for (int i = 0; i < 32; ++i) {
+        cpu_relax();
+      }
+      if (round >= 4) {
         std::this_thread::yield();
-      } else {
-        for (int i = 0; i < 32; ++i) {
-          cpu_relax();
-        }
       }
       continue;
     }

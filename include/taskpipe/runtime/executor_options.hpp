@@ -10,8 +10,10 @@ namespace taskpipe {
 struct executor_options {
   /// Number of worker threads; 0 means one per hardware thread. Must be at most 4096.
   std::size_t workers = 0;
-  /// How long an idle worker keeps looking for work (stealing, then yielding) before it sleeps. Sleeping costs no
-  /// CPU; waking costs a few microseconds. 0 sleeps as soon as a steal round finds nothing.
+  /// How long an idle worker keeps looking for work before it sleeps, and how long a thread that is not a worker
+  /// (waiting in `task_group::wait()`, `future::get()`, an algorithm) checks for completion before it sleeps. Both
+  /// yield the core between checks, so threads with real work on a full machine are not held up. Sleeping costs no
+  /// CPU; waking costs a few microseconds or more. 0 sleeps as soon as a steal round finds nothing.
   std::chrono::microseconds spin_before_sleep{200};
 };
 

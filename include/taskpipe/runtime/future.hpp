@@ -72,7 +72,7 @@ struct future_state {
     if (worker* w = sched->local_worker()) {
       sched->help_until(*w, t);
     } else {
-      scheduler::block_until(t);
+      sched->block_until(t);
     }
   }
 };

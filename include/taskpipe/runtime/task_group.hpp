@@ -107,7 +107,7 @@ class task_group {
         sched_->execute(*owner_, t);
       }
     } else if (!done()) {
-      detail::scheduler::block_until(target());
+      sched_->block_until(target());
     }
     return finish_wait();
   }

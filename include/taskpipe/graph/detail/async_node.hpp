@@ -76,7 +76,7 @@ class async_node {
     if (worker* w = sched_->local_worker()) {
       sched_->help_until(*w, t);
     } else {
-      scheduler::block_until(t);
+      sched_->block_until(t);
     }
   }
 

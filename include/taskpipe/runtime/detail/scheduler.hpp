@@ -103,8 +103,9 @@ class scheduler {
 
   /// On a worker: runs tasks (its own first, then stolen ones) until the target is done.
   void help_until(worker& w, const wait_target& target) noexcept;
-  /// Off the workers: spins briefly, then sleeps until the target is done.
-  static void block_until(const wait_target& target) noexcept;
+  /// Off the workers: spins about a microsecond, yields the core between checks for up to `spin_before_sleep`, then
+  /// sleeps until the target is done.
+  void block_until(const wait_target& target) const noexcept;
 
   /// Work that nobody joins (async tasks): the destructor waits for it.
   void detached_begin() noexcept { detached_.fetch_add(1, std::memory_order_relaxed); }
