@@ -22,6 +22,7 @@
 #include <iterator>
 #include <type_traits>
 
+#include "taskpipe/algorithm/detail/chunk_loops.hpp"
 #include "taskpipe/algorithm/detail/chunks.hpp"
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
@@ -39,9 +40,8 @@ void parallel_for(executor& ex, I first, I last, F f, partitioner p = {}, stop_t
   detail::on_worker(ex, [&] {
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
     auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        f(static_cast<I>(first + static_cast<I>(i)));
-      }
+      auto at = [first, &f](std::size_t i) { f(static_cast<I>(first + static_cast<I>(i))); };
+      detail::for_each_index(lo, hi, at);
     };
     detail::run_chunks(ex, plan, stop, chunk);
   });
@@ -57,10 +57,8 @@ void parallel_for(executor& ex, It first, It last, F f, partitioner p = {}, stop
   detail::on_worker(ex, [&] {
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
     auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
-      const It end = first + static_cast<std::iter_difference_t<It>>(hi);
-      for (It it = first + static_cast<std::iter_difference_t<It>>(lo); it != end; ++it) {
-        f(it);
-      }
+      auto at = [first, &f](std::size_t i) { f(first + static_cast<std::iter_difference_t<It>>(i)); };
+      detail::for_each_index(lo, hi, at);
     };
     detail::run_chunks(ex, plan, stop, chunk);
   });

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskpipe/algorithm/detail/chunk_loops.hpp"
 #include "taskpipe/algorithm/detail/chunks.hpp"
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
@@ -43,13 +44,7 @@ T parallel_transform_reduce(executor& ex, It first, It last, T init, Op op, Tran
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p, 1024);
     std::vector<std::optional<T>> partial(plan.size());
     auto chunk = [first, &op, &t, &partial](std::size_t c, std::size_t lo, std::size_t hi) {
-      It it = first + static_cast<std::iter_difference_t<It>>(lo);
-      const It end = first + static_cast<std::iter_difference_t<It>>(hi);
-      T acc = static_cast<T>(t(*it));
-      for (++it; it != end; ++it) {
-        acc = op(std::move(acc), t(*it));
-      }
-      partial[c].emplace(std::move(acc));
+      partial[c].emplace(detail::fold_two_streams<T>(first, lo, hi, op, t));
     };
     detail::run_chunks(ex, plan, stop, chunk);
     T result = std::move(init);
