@@ -40,8 +40,9 @@ void parallel_sort(executor& ex, It first, It last, Comp comp = {}, stop_token s
     return;
   }
   detail::on_worker(ex, [&] {
-    // Pieces small enough that every worker finds some to steal, big enough to pay for their task.
-    const std::size_t cutoff = std::max<std::size_t>(serial_below / 4, n / (32 * ex.num_workers()));
+    // Pieces small enough that every worker finds some to steal and that std::sort finishes each one in cache (about
+    // 128 per worker), big enough to pay for their task (at least 2048 elements).
+    const std::size_t cutoff = std::max<std::size_t>(serial_below / 4, n / (256 * ex.num_workers()));
     detail::quick_sort(ex, first, last, comp, cutoff, detail::quick_sort_depth_limit(n), stop);
   });
 }
