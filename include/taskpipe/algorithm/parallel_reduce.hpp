@@ -2,9 +2,11 @@
 //
 // - parallel_reduce(ex, first, last, init, op): init op x0 op x1 op ... op x(n-1).
 // - parallel_transform_reduce(ex, first, last, init, op, t): init op t(x0) op ... op t(x(n-1)).
-// `op` must be associative; unlike std::reduce it need not be commutative: every chunk folds its elements left to
-// right, and the chunk results are combined in range order. An empty range gives `init`. Random-access iterators;
-// `T` must be copy- or move-constructible. Optional partitioner and stop_token as in parallel_for.hpp.
+// `op` must be associative; unlike std::reduce it need not be commutative: operands are only ever combined in range
+// order (a chunk folds its two halves side by side, each left to right, then joins them as left op right; the chunk
+// results are combined in range order). `t` is called once per element, in no particular order. An empty range
+// gives `init`. Random-access iterators; `T` must be copy- or move-constructible. Optional partitioner and
+// stop_token as in parallel_for.hpp.
 //
 // Thread safety: callable from any thread, also from inside tasks of `ex`. `op` and `t` are called concurrently.
 // Exceptions: the first exception thrown by `op` or `t` is rethrown; chunks not yet started are skipped.
