@@ -6,6 +6,7 @@
 #include <oneapi/tbb/task_group.h>
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +34,13 @@ struct tbb_forker {
 taskpipe::executor& taskpipe_executor(int workers) {
   return taskpipe::bench::shared_executor(static_cast<std::size_t>(workers));
 }
+// One set of matrices per size for every implementation and repetition: the same addresses, so the same cache
+// behaviour; C keeps accumulating, which changes nothing in the timing.
+wl::matmul_inputs& shared_matmul_inputs(std::size_t n) {
+  static std::map<std::size_t, wl::matmul_inputs> inputs;
+  return inputs.try_emplace(n, n).first->second;
+}
+
 tbb::task_arena& tbb_arena(int workers) { return taskpipe::bench::shared_arena(static_cast<std::size_t>(workers)); }
 
 // Runs `body(forker)` under the implementation `impl` and checks the result against `expect`.
@@ -104,9 +112,9 @@ void register_all() {
     benchmark::RegisterBenchmark(("matmul/" + impl).c_str(),
                                  [impl](benchmark::State& s) {
                                    const auto n = static_cast<std::size_t>(s.range(0));
-                                   wl::matmul_inputs in{n};
+                                   wl::matmul_inputs& in = shared_matmul_inputs(n);
                                    run_impl(s, impl, parallel_workers, 0, [&in](auto& fk) {
-                                     wl::matmul(fk, in.a.data(), in.b.data(), in.c.data(), in.n, in.n);
+                                     wl::matmul(fk, in.a(), in.b(), in.c(), in.n, in.ld);
                                      return std::int64_t{0};
                                    });
                                  })

@@ -62,14 +62,6 @@ struct row {
   double taskpipe_ms;
 };
 
-std::int64_t matmul_checksum(const workloads::matmul_inputs& in) {
-  double s = 0;
-  for (float v : in.c) {
-    s += static_cast<double>(v);
-  }
-  return static_cast<std::int64_t>(s);
-}
-
 void run_bench(const bench_options& o) {
   const sizes sz = sizes_for(o.size);
   executor ex{{.workers = o.workers}};
@@ -92,9 +84,9 @@ void run_bench(const bench_options& o) {
   both("nqueens", std::to_string(sz.nqueens), [&](auto& fk) { return workloads::nqueens(fk, sz.nqueens); });
   workloads::matmul_inputs mm{sz.matmul};
   both("matmul", fmt::format("{}x{}", sz.matmul, sz.matmul), [&](auto& fk) {
-    std::fill(mm.c.begin(), mm.c.end(), 0.0F);
-    workloads::matmul(fk, mm.a.data(), mm.b.data(), mm.c.data(), mm.n, mm.n);
-    return matmul_checksum(mm);
+    mm.clear_c();
+    workloads::matmul(fk, mm.a(), mm.b(), mm.c(), mm.n, mm.ld);
+    return static_cast<std::int64_t>(mm.c_sum());
   });
 
   // spawn_overhead: fib(30) on one worker against serial fib(30), per spawned task.

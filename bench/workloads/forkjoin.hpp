@@ -7,6 +7,7 @@
 // Used by `taskpipe bench` and bench/forkjoin.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -193,17 +194,55 @@ void matmul(Forker& fk, const float* a, const float* b, float* c, std::size_t n,
 }
 
 /// Inputs for matmul of size n (a power of two >= matmul_leaf), deterministic so results can be compared.
-struct matmul_inputs {
-  explicit matmul_inputs(std::size_t size) : n(size), a(n * n), b(n * n), c(n * n, 0.0F) {
-    for (std::size_t i = 0; i < n * n; ++i) {
-      a[i] = static_cast<float>(i % 7) * 0.25F;
-      b[i] = static_cast<float>(i % 5) * 0.5F;
+///
+/// The layout is fixed, so that the kernel's speed does not depend on where malloc happens to put three 4 MiB blocks:
+/// with rows exactly 4 KiB apart and A, B, C at whatever offsets the allocator chose, serial 1024 x 1024 took
+/// 150-250 ms on the reference machine from one allocation to the next (4K aliasing between B's loads and C's stores,
+/// cache-set conflicts), and that lottery, not the scheduler, decided taskpipe against oneTBB. Here the three matrices
+/// live in one buffer, each starts on a 64-byte boundary, and a row is padded by one cache line (ld = n + 16): the
+/// same kernel then takes about 130 ms, allocation after allocation.
+class matmul_inputs {
+ public:
+  static constexpr std::size_t row_padding = 16;  // floats: one 64-byte cache line
+
+  explicit matmul_inputs(std::size_t size) : n(size), ld(size + row_padding), storage_(3 * n * ld + alignment_floats) {
+    const auto misalignment = reinterpret_cast<std::uintptr_t>(storage_.data()) % (alignment_floats * sizeof(float));
+    first_ = misalignment == 0 ? 0 : alignment_floats - misalignment / sizeof(float);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        a()[i * ld + j] = static_cast<float>((i * n + j) % 7) * 0.25F;
+        b()[i * ld + j] = static_cast<float>((i * n + j) % 5) * 0.5F;
+      }
     }
   }
-  std::size_t n;
-  std::vector<float> a;
-  std::vector<float> b;
-  std::vector<float> c;
+
+  std::size_t n;   ///< matrices are n x n
+  std::size_t ld;  ///< leading dimension: distance between rows, in floats
+
+  [[nodiscard]] float* a() noexcept { return storage_.data() + first_; }
+  [[nodiscard]] float* b() noexcept { return a() + n * ld; }
+  [[nodiscard]] float* c() noexcept { return b() + n * ld; }
+
+  void clear_c() noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      std::fill_n(c() + i * ld, n, 0.0F);
+    }
+  }
+  /// Sum of C's n x n elements (padding excluded), as a check that two runs computed the same product.
+  [[nodiscard]] double c_sum() noexcept {
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        s += static_cast<double>(c()[i * ld + j]);
+      }
+    }
+    return s;
+  }
+
+ private:
+  static constexpr std::size_t alignment_floats = 16;
+  std::vector<float> storage_;
+  std::size_t first_ = 0;  // index of A's first element: the first 64-byte boundary in storage_
 };
 
 }  // namespace taskpipe::workloads
