@@ -2,7 +2,9 @@
 // parallel_reduce / parallel_scan / parallel_sort (default partitioners on both sides) and std:: serial, on 2 worker
 // threads, 10^7 elements. `light` bodies are a few instructions per element (memory-bound), `heavy` ones ~100 ns.
 // Sort: light = 10^7 random uint32, heavy = 10^6 random 16-character strings; the input is restored outside the
-// timed region. Names `<workload>/<impl>/<light|heavy>/<n>`. Example:
+// timed region. for_each and reduce also run as `halves` (common/static_halves.hpp): two equal halves on two plain
+// threads, the ceiling no runtime beats on two cores except by chance. Names `<workload>/<impl>/<light|heavy>/<n>`.
+// Example:
 //   build/bench/bench/algorithm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -21,6 +23,7 @@
 
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
+#include "common/static_halves.hpp"
 #include "taskpipe/algorithm/parallel_for.hpp"
 #include "taskpipe/algorithm/parallel_reduce.hpp"
 #include "taskpipe/algorithm/parallel_scan.hpp"
@@ -67,6 +70,10 @@ void for_each_bench(benchmark::State& state, const std::string& impl) {
   for (auto _ : state) {
     if (impl == "serial") {
       std::for_each(v.begin(), v.end(), f);
+    } else if (impl == "halves") {
+      const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+      taskpipe::bench::shared_halves().run([&] { std::for_each(v.begin(), mid, f); },
+                                           [&] { std::for_each(mid, v.end(), f); });
     } else if (impl == "taskpipe") {
       taskpipe::parallel_for_each(taskpipe_executor(), v.begin(), v.end(), f);
     } else {
@@ -94,6 +101,14 @@ void reduce_bench(benchmark::State& state, const std::string& impl) {
     std::uint64_t got = 0;
     if (impl == "serial") {
       got = std::transform_reduce(v.begin(), v.end(), std::uint64_t{0}, std::plus<>{}, t);
+    } else if (impl == "halves") {
+      const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+      std::uint64_t low = 0;
+      std::uint64_t high = 0;
+      taskpipe::bench::shared_halves().run(
+          [&] { low = std::transform_reduce(v.begin(), mid, std::uint64_t{0}, std::plus<>{}, t); },
+          [&] { high = std::transform_reduce(mid, v.end(), std::uint64_t{0}, std::plus<>{}, t); });
+      got = low + high;
     } else if (impl == "taskpipe") {
       got = taskpipe::parallel_transform_reduce(taskpipe_executor(), v.begin(), v.end(), std::uint64_t{0},
                                                 std::plus<>{}, t);
@@ -208,7 +223,7 @@ const std::vector<std::string>& sort_heavy_input() {
 
 void register_all() {
   const auto n = static_cast<std::int64_t>(n_elements);
-  for (const std::string impl : {"serial", "taskpipe", "tbb"}) {
+  for (const std::string impl : {"serial", "halves", "taskpipe", "tbb"}) {
     auto reg = [&](const std::string& name, auto fn, std::int64_t size) {
       benchmark::RegisterBenchmark((name.substr(0, name.find('/')) + "/" + impl + name.substr(name.find('/'))).c_str(),
                                    [impl, fn](benchmark::State& s) {
@@ -223,6 +238,9 @@ void register_all() {
     reg("for_each/heavy", &for_each_bench<true>, n);
     reg("reduce/light", &reduce_bench<false>, n);
     reg("reduce/heavy", &reduce_bench<true>, n);
+    if (impl == "halves") {
+      continue;  // the ceiling is measured where both runtimes are near it: the plain loops
+    }
     reg("scan/light", &scan_bench<false>, n);
     reg("scan/heavy", &scan_bench<true>, n);
     reg(
@@ -236,5 +254,5 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
-  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "taskpipe", "tbb"}, "tbb");
+  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "halves", "taskpipe", "tbb"}, "tbb");
 }

@@ -1,5 +1,6 @@
 // Fork-join workloads of ../shared/BENCHMARKS.md: taskpipe against oneTBB's task_group and the serial baseline,
-// the parallel ones on 2 worker threads. Names `<workload>/<impl>/<size>`. Example:
+// the parallel ones on 2 worker threads; matmul also as `halves` (two equal halves on two plain threads, the ceiling of
+// common/static_halves.hpp). Names `<workload>/<impl>/<size>`. Example:
 //   build/bench/bench/forkjoin --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -12,6 +13,7 @@
 
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
+#include "common/static_halves.hpp"
 #include "forkjoin.hpp"
 
 namespace {
@@ -73,7 +75,31 @@ void run_impl(benchmark::State& state, const std::string& impl, int workers, std
   taskpipe::bench::settle_idle_workers();
 }
 
+// matmul cut by rows of C into two halves of equal cost, each multiplied serially (same leaf kernel, same order of
+// leaves as the serial run) on its own thread: the ceiling of common/static_halves.hpp.
+void matmul_halves(benchmark::State& state) {
+  wl::matmul_inputs& in = shared_matmul_inputs(static_cast<std::size_t>(state.range(0)));
+  const std::size_t h = in.n / 2;
+  const std::size_t ld = in.ld;
+  auto half = [&in, h, ld](std::size_t row_block) {
+    wl::serial_forker fk;
+    const float* a = in.a() + row_block * h * ld;
+    const float* b = in.b();
+    float* c = in.c() + row_block * h * ld;
+    // C_i0 += A_i0 B_00 + A_i1 B_10 and C_i1 += A_i0 B_01 + A_i1 B_11, in the serial recursion's order.
+    wl::matmul(fk, a, b, c, h, ld);
+    wl::matmul(fk, a, b + h, c + h, h, ld);
+    wl::matmul(fk, a + h, b + h * ld, c, h, ld);
+    wl::matmul(fk, a + h, b + h * ld + h, c + h, h, ld);
+  };
+  for (auto _ : state) {
+    taskpipe::bench::shared_halves().run([&] { half(0); }, [&] { half(1); });
+  }
+  taskpipe::bench::settle_idle_workers();
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("matmul/halves", matmul_halves)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
   for (const std::string impl : {"serial", "taskpipe", "tbb"}) {
     benchmark::RegisterBenchmark(("fib/" + impl).c_str(),
                                  [impl](benchmark::State& s) {
@@ -158,5 +184,5 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
-  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "taskpipe", "tbb"}, "tbb");
+  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "halves", "taskpipe", "tbb"}, "tbb");
 }

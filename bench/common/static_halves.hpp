@@ -1,0 +1,91 @@
+// The hand-written ceiling for workloads where both runtimes are at the machine's limit: the work is cut into two
+// halves of equal cost up front, the calling thread runs one and a helper thread, started once per program, the other.
+// No scheduler, no stealing, no chunking. On two cores with halves of equal cost no runtime can beat this except by
+// chance, so `<workload>/halves` shows how far taskpipe and oneTBB are from what the hardware allows.
+//
+// Use from one thread at a time (Google Benchmark runs benchmarks one at a time). The helper spins briefly after a
+// half, then sleeps on an atomic wait, so it takes no CPU between benchmarks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace taskpipe::bench {
+
+class static_halves {
+ public:
+  static_halves() : helper_([this] { serve(); }) {}
+  static_halves(const static_halves&) = delete;
+  static_halves& operator=(const static_halves&) = delete;
+  ~static_halves() {
+    stopping_.store(true, std::memory_order_relaxed);
+    round_.fetch_add(1, std::memory_order_release);
+    round_.notify_one();
+    helper_.join();
+  }
+
+  /// Runs `here()` on the calling thread and `there()` on the helper; returns when both have returned.
+  template <class Here, class There>
+  void run(Here&& here, There&& there) {
+    job_ = [](void* f) { (*static_cast<std::remove_reference_t<There>*>(f))(); };
+    job_arg_ = static_cast<void*>(&there);
+    const std::uint32_t round = round_.fetch_add(1, std::memory_order_release) + 1;
+    round_.notify_one();
+    std::forward<Here>(here)();
+    std::uint32_t d = done_.load(std::memory_order_acquire);
+    for (int spin = 0; d != round && spin < spins_before_sleep; ++spin) {
+      std::this_thread::yield();
+      d = done_.load(std::memory_order_acquire);
+    }
+    while (d != round) {
+      done_.wait(d, std::memory_order_acquire);
+      d = done_.load(std::memory_order_acquire);
+    }
+  }
+
+ private:
+  // Yields (about a microsecond each) before an atomic wait: about 2 ms, far below the 50 ms that
+  // settle_idle_workers() leaves between benchmarks.
+  static constexpr int spins_before_sleep = 2000;
+
+  void serve() {
+    std::uint32_t seen = 0;
+    for (;;) {
+      std::uint32_t now = round_.load(std::memory_order_acquire);
+      // A benchmark's iterations follow each other within microseconds: spin a little before sleeping.
+      for (int spin = 0; now == seen && spin < spins_before_sleep; ++spin) {
+        std::this_thread::yield();
+        now = round_.load(std::memory_order_acquire);
+      }
+      while (now == seen) {
+        round_.wait(seen, std::memory_order_acquire);
+        now = round_.load(std::memory_order_acquire);
+      }
+      seen = now;
+      if (stopping_.load(std::memory_order_relaxed)) {
+        return;
+      }
+      job_(job_arg_);
+      done_.store(seen, std::memory_order_release);
+      done_.notify_one();
+    }
+  }
+
+  void (*job_)(void*) = nullptr;
+  void* job_arg_ = nullptr;
+  std::atomic<std::uint32_t> round_{0};
+  std::atomic<std::uint32_t> done_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread helper_;  // last: starts after every other member is initialised
+};
+
+/// The program's one pair of halves.
+inline static_halves& shared_halves() {
+  static static_halves halves;
+  return halves;
+}
+
+}  // namespace taskpipe::bench
