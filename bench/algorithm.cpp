@@ -3,7 +3,7 @@
 // threads, 10^7 elements. `light` bodies are a few instructions per element (memory-bound), `heavy` ones ~100 ns.
 // Sort: light = 10^7 random uint32, heavy = 10^6 random 16-character strings; the input is restored outside the
 // timed region. for_each and reduce also run as `halves` (common/static_halves.hpp): two equal halves on two plain
-// threads, the ceiling no runtime beats on two cores except by chance. Names `<workload>/<impl>/<light|heavy>/<n>`.
+// threads, no scheduler: the reference of common/static_halves.hpp. Names `<workload>/<impl>/<light|heavy>/<n>`.
 // Example:
 //   build/bench/bench/algorithm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/blocked_range.h>
@@ -248,7 +248,7 @@ void register_all() {
     reg("reduce/light", &reduce_bench<false>, n);
     reg("reduce/heavy", &reduce_bench<true>, n);
     if (impl == "halves") {
-      continue;  // the ceiling is measured where both runtimes are near it: the plain loops
+      continue;  // the reference is taken where both runtimes are near the machine's limit: the plain loops
     }
     reg("scan/light", &scan_bench<false>, n);
     reg("scan/heavy", &scan_bench<true>, n);

@@ -1,6 +1,6 @@
 // Fork-join workloads of ../shared/BENCHMARKS.md: taskpipe against oneTBB's task_group and the serial baseline,
-// the parallel ones on 2 worker threads; matmul also as `halves` (two equal halves on two plain threads, the ceiling of
-// common/static_halves.hpp). Names `<workload>/<impl>/<size>`. Example:
+// the parallel ones on 2 worker threads; matmul also as `halves` (two equal halves on two plain threads, the
+// no-scheduler reference of common/static_halves.hpp). Names `<workload>/<impl>/<size>`. Example:
 //   build/bench/bench/forkjoin --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -76,7 +76,7 @@ void run_impl(benchmark::State& state, const std::string& impl, int workers, std
 }
 
 // matmul cut by rows of C into two halves of equal cost, each multiplied serially (same leaf kernel, same order of
-// leaves as the serial run) on its own thread: the ceiling of common/static_halves.hpp.
+// leaves as the serial run) on its own thread: the reference of common/static_halves.hpp.
 void matmul_halves(benchmark::State& state) {
   wl::matmul_inputs& in = shared_matmul_inputs(static_cast<std::size_t>(state.range(0)));
   const std::size_t h = in.n / 2;

@@ -1,7 +1,9 @@
-// The hand-written ceiling for workloads where both runtimes are at the machine's limit: the work is cut into two
+// The no-scheduler reference for workloads where both runtimes run near the machine's limit: the work is cut into two
 // halves of equal cost up front, the calling thread runs one and a helper thread, started once per program, the other.
-// No scheduler, no stealing, no chunking. On two cores with halves of equal cost no runtime can beat this except by
-// chance, so `<workload>/halves` shows how far taskpipe and oneTBB are from what the hardware allows.
+// No stealing, no chunking, no task at all: what two plain threads get. When taskpipe, oneTBB and `<workload>/halves`
+// land within a few percent of one another, scheduling costs nothing measurable there and the ratio between the two
+// runtimes is the machine's noise. It is a reference, not a bound: the runtimes can beat it where the order of the
+// work matters (chunks streaming neighbouring memory, a recursive matmul's cache reuse).
 //
 // Use from one thread at a time (Google Benchmark runs benchmarks one at a time). The helper spins briefly after a
 // half, then sleeps on an atomic wait, so it takes no CPU between benchmarks.
