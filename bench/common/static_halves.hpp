@@ -29,14 +29,29 @@ class static_halves {
     helper_.join();
   }
 
-  /// Runs `here()` on the calling thread and `there()` on the helper; returns when both have returned.
+  /// Runs `here()` on the calling thread and `there()` on the helper; returns when both have returned. An exception
+  /// from `here()` is rethrown after `there()` has finished; `there()` must not throw (the helper would terminate).
   template <class Here, class There>
   void run(Here&& here, There&& there) {
     job_ = [](void* f) { (*static_cast<std::remove_reference_t<There>*>(f))(); };
     job_arg_ = static_cast<void*>(&there);
     const std::uint32_t round = round_.fetch_add(1, std::memory_order_release) + 1;
     round_.notify_one();
-    std::forward<Here>(here)();
+    try {
+      std::forward<Here>(here)();
+    } catch (...) {
+      wait_for(round);  // `there` may refer to the caller's frame: it must finish before the exception unwinds it
+      throw;
+    }
+    wait_for(round);
+  }
+
+ private:
+  // Yields before an atomic wait: a fraction of a millisecond on an idle core, at most a few milliseconds on a busy
+  // one, far below the 50 ms that settle_idle_workers() leaves between benchmarks.
+  static constexpr int spins_before_sleep = 2000;
+
+  void wait_for(std::uint32_t round) {
     std::uint32_t d = done_.load(std::memory_order_acquire);
     for (int spin = 0; d != round && spin < spins_before_sleep; ++spin) {
       std::this_thread::yield();
@@ -47,11 +62,6 @@ class static_halves {
       d = done_.load(std::memory_order_acquire);
     }
   }
-
- private:
-  // Yields (about a microsecond each) before an atomic wait: about 2 ms, far below the 50 ms that
-  // settle_idle_workers() leaves between benchmarks.
-  static constexpr int spins_before_sleep = 2000;
 
   void serve() {
     std::uint32_t seen = 0;

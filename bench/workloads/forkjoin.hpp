@@ -216,6 +216,13 @@ class matmul_inputs {
     }
   }
 
+  // A copy would get a new buffer with the old alignment offset; moving keeps the buffer, so the offset stays right.
+  matmul_inputs(const matmul_inputs&) = delete;
+  matmul_inputs& operator=(const matmul_inputs&) = delete;
+  matmul_inputs(matmul_inputs&&) noexcept = default;
+  matmul_inputs& operator=(matmul_inputs&&) noexcept = default;
+  ~matmul_inputs() = default;
+
   std::size_t n;   ///< matrices are n x n
   std::size_t ld;  ///< leading dimension: distance between rows, in floats
 
