@@ -2,8 +2,8 @@
 // parallel_reduce / parallel_scan / parallel_sort (default partitioners on both sides) and std:: serial, on 2 worker
 // threads, 10^7 elements. `light` bodies are a few instructions per element (memory-bound), `heavy` ones ~100 ns.
 // Sort: light = 10^7 random uint32, heavy = 10^6 random 16-character strings; the input is restored outside the
-// timed region. for_each and reduce also run as `halves` (common/static_halves.hpp): two equal halves on two plain
-// threads, no scheduler: the reference of common/static_halves.hpp. Names `<workload>/<impl>/<light|heavy>/<n>`.
+// timed region. for_each and reduce also run as `halves`: two equal halves on two plain threads, no scheduler (the
+// reference of common/static_halves.hpp). Names `<workload>/<impl>/<light|heavy>/<n>`.
 // Example:
 //   build/bench/bench/algorithm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/blocked_range.h>
@@ -69,6 +69,13 @@ std::vector<std::uint64_t>& shared_input() {
   return v;
 }
 
+/// The shared input set back to 1..n_elements (for_each may have rewritten it); call outside timed loops.
+const std::vector<std::uint64_t>& restored_input() {
+  auto& v = shared_input();
+  std::iota(v.begin(), v.end(), std::uint64_t{1});
+  return v;
+}
+
 template <bool Heavy>
 void for_each_bench(benchmark::State& state, const std::string& impl) {
   auto& v = shared_input();
@@ -97,9 +104,7 @@ void for_each_bench(benchmark::State& state, const std::string& impl) {
 
 template <bool Heavy>
 void reduce_bench(benchmark::State& state, const std::string& impl) {
-  // for_each may have rewritten the shared input: restore 1..n, outside the timed loop.
-  std::iota(shared_input().begin(), shared_input().end(), std::uint64_t{1});
-  const auto& v = shared_input();
+  const auto& v = restored_input();
   const auto t = [](std::uint64_t x) { return body<Heavy>(x); };
   std::uint64_t expect = 0;
   for (const auto x : v) {
@@ -142,8 +147,7 @@ void reduce_bench(benchmark::State& state, const std::string& impl) {
 // Heavy scan: the operation itself costs ~100 ns (the scanned values stay exact sums, checked against std).
 template <bool Heavy>
 void scan_bench(benchmark::State& state, const std::string& impl) {
-  std::iota(shared_input().begin(), shared_input().end(), std::uint64_t{1});
-  const auto& v = shared_input();
+  const auto& v = restored_input();
   static std::vector<std::uint64_t> out(n_elements);  // shared too: every implementation writes the same pages
   std::fill(out.begin(), out.end(), 0);  // what an earlier implementation left must not pass for this one's output
   const auto op = [](std::uint64_t a, std::uint64_t b) {

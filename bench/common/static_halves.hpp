@@ -51,32 +51,30 @@ class static_halves {
   // one, far below the 50 ms that settle_idle_workers() leaves between benchmarks.
   static constexpr int spins_before_sleep = 2000;
 
-  void wait_for(std::uint32_t round) {
-    std::uint32_t d = done_.load(std::memory_order_acquire);
-    for (int spin = 0; d != round && spin < spins_before_sleep; ++spin) {
+  // Returns the first value of `a` for which `ready(value)` holds: yields between checks for a while (a benchmark's
+  // iterations follow each other within microseconds), then sleeps on an atomic wait.
+  template <class Ready>
+  static std::uint32_t await(const std::atomic<std::uint32_t>& a, Ready ready) {
+    std::uint32_t v = a.load(std::memory_order_acquire);
+    for (int spin = 0; !ready(v) && spin < spins_before_sleep; ++spin) {
       std::this_thread::yield();
-      d = done_.load(std::memory_order_acquire);
+      v = a.load(std::memory_order_acquire);
     }
-    while (d != round) {
-      done_.wait(d, std::memory_order_acquire);
-      d = done_.load(std::memory_order_acquire);
+    while (!ready(v)) {
+      a.wait(v, std::memory_order_acquire);
+      v = a.load(std::memory_order_acquire);
     }
+    return v;
+  }
+
+  void wait_for(std::uint32_t round) {
+    await(done_, [round](std::uint32_t d) { return d == round; });
   }
 
   void serve() {
     std::uint32_t seen = 0;
     for (;;) {
-      std::uint32_t now = round_.load(std::memory_order_acquire);
-      // A benchmark's iterations follow each other within microseconds: spin a little before sleeping.
-      for (int spin = 0; now == seen && spin < spins_before_sleep; ++spin) {
-        std::this_thread::yield();
-        now = round_.load(std::memory_order_acquire);
-      }
-      while (now == seen) {
-        round_.wait(seen, std::memory_order_acquire);
-        now = round_.load(std::memory_order_acquire);
-      }
-      seen = now;
+      seen = await(round_, [seen](std::uint32_t now) { return now != seen; });
       if (stopping_.load(std::memory_order_relaxed)) {
         return;
       }

@@ -68,12 +68,7 @@ struct future_state {
     if (is_ready()) {
       return;
     }
-    const wait_target t = target();
-    if (worker* w = sched->local_worker()) {
-      sched->help_until(*w, t);
-    } else {
-      sched->block_until(t);
-    }
+    sched->wait_until(target());
   }
 };
 

@@ -73,11 +73,7 @@ class async_node {
     const wait_target t{this, [](void* s) noexcept { return static_cast<async_node*>(s)->is_ready(); },
                         [](void* s, parker& p) noexcept { return static_cast<async_node*>(s)->arm(p); },
                         [](void* s) noexcept { static_cast<async_node*>(s)->disarm(); }};
-    if (worker* w = sched_->local_worker()) {
-      sched_->help_until(*w, t);
-    } else {
-      sched_->block_until(t);
-    }
+    sched_->wait_until(t);
   }
 
  protected:

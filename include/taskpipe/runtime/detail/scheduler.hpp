@@ -106,6 +106,14 @@ class scheduler {
   /// Off the workers: spins about a microsecond, yields the core between checks for up to `spin_before_sleep`, then
   /// sleeps until the target is done.
   void block_until(const wait_target& target) const noexcept;
+  /// From any thread: helps on a worker of this scheduler, blocks elsewhere.
+  void wait_until(const wait_target& target) noexcept {
+    if (worker* w = local_worker()) {
+      help_until(*w, target);
+    } else {
+      block_until(target);
+    }
+  }
 
   /// Work that nobody joins (async tasks): the destructor waits for it.
   void detached_begin() noexcept { detached_.fetch_add(1, std::memory_order_relaxed); }
