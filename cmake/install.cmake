@@ -3,7 +3,11 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS taskpipe EXPORT taskpipe-targets
+set(taskpipe_installed_libraries taskpipe)
+if(TARGET taskpipe_nn)
+  list(APPEND taskpipe_installed_libraries taskpipe_nn)
+endif()
+install(TARGETS ${taskpipe_installed_libraries} EXPORT taskpipe-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
