@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     const auto c = pp::costs::uniform({.f = per, .b = per, .w = per});
     for (const int p : {4, 8}) {
       for (const int m : {8, 16, 32}) {
-        pp::schedule_options o{.stages = p, .microbatches = m, .chunks = 2};
+        pp::schedule_options o{.ranks = p, .microbatches = m, .chunks = 2};
         o.planning_costs = c;
         configs.push_back({k, pp::make_schedule(k, o), c, {}});
       }

@@ -136,7 +136,7 @@ pp::costs for_kind(pp::kind k, const pp::costs& c, int stages, int chunks) {
 }
 
 pp::schedule_options options_of(const schedule_cli& o, const pp::costs& c) {
-  pp::schedule_options so{.stages = o.stages, .microbatches = o.microbatches, .chunks = o.chunks, .layers = o.layers};
+  pp::schedule_options so{.ranks = o.stages, .microbatches = o.microbatches, .chunks = o.chunks, .layers = o.layers};
   so.planning_costs = c;
   so.memory_limit = o.memory_limit;
   return so;

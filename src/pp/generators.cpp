@@ -21,15 +21,15 @@ constexpr std::array kinds{kind::gpipe, kind::one_f_one_b, kind::interleaved, ki
 std::string prefix(kind k) { return std::string(kind_name(k)) + ": "; }
 
 void check_options(kind k, const schedule_options& o) {
-  if (o.stages < 1) {
-    refuse(prefix(k) + "stages = " + std::to_string(o.stages) + ": must be >= 1");
+  if (o.ranks < 1) {
+    refuse(prefix(k) + "ranks = " + std::to_string(o.ranks) + ": must be >= 1");
   }
   if (o.microbatches < 1) {
     refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + ": must be >= 1");
   }
-  if (k != kind::gpipe && k != kind::interleaved && o.microbatches < o.stages) {
+  if (k != kind::gpipe && k != kind::interleaved && o.microbatches < o.ranks) {
     refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " is too few for " +
-           std::to_string(o.stages) + " stages: needs microbatches >= stages");
+           std::to_string(o.ranks) + " ranks: needs microbatches >= ranks");
   }
   int chunks = 1;
   if (k == kind::interleaved) {
@@ -37,9 +37,9 @@ void check_options(kind k, const schedule_options& o) {
     if (chunks < 2) {
       refuse(prefix(k) + "chunks = " + std::to_string(chunks) + ": must be >= 2 (1 is plain 1f1b)");
     }
-    if (o.microbatches % o.stages != 0) {
+    if (o.microbatches % o.ranks != 0) {
       refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) +
-             " must be a multiple of stages = " + std::to_string(o.stages) + " (the interleaving rule)");
+             " must be a multiple of ranks = " + std::to_string(o.ranks) + " (the interleaving rule)");
     }
   }
   if (k == kind::zb_v) {
@@ -48,9 +48,9 @@ void check_options(kind k, const schedule_options& o) {
   if (o.layers < 0) {
     refuse(prefix(k) + "layers = " + std::to_string(o.layers) + ": must be >= 0 (0: not checked)");
   }
-  if (o.layers > 0 && o.layers % (o.stages * chunks) != 0) {
-    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " + std::to_string(o.stages) +
-           " stages x " + std::to_string(chunks) + " chunks: layers must be a multiple of stages x chunks");
+  if (o.layers > 0 && o.layers % (o.ranks * chunks) != 0) {
+    refuse(prefix(k) + "layers = " + std::to_string(o.layers) + " does not divide into " + std::to_string(o.ranks) +
+           " ranks x " + std::to_string(chunks) + " chunks: layers must be a multiple of ranks x chunks");
   }
   if (o.memory_limit < 0) {
     refuse(prefix(k) + "memory_limit = " + std::to_string(o.memory_limit) + ": must be >= 1 (0: the default)");
@@ -60,17 +60,17 @@ void check_options(kind k, const schedule_options& o) {
 schedule shell(kind k, const schedule_options& o, std::vector<int> placement) {
   schedule s;
   s.name = std::string(kind_name(k));
-  s.ranks = o.stages;
+  s.ranks = o.ranks;
   s.stages = static_cast<int>(placement.size());
   s.microbatches = o.microbatches;
   s.stage_rank = std::move(placement);
-  s.orders.resize(static_cast<std::size_t>(o.stages));
+  s.orders.resize(static_cast<std::size_t>(o.ranks));
   return s;
 }
 
 schedule gpipe(const schedule_options& o) {
-  schedule s = shell(kind::gpipe, o, linear_placement(o.stages));
-  for (int r = 0; r < o.stages; ++r) {
+  schedule s = shell(kind::gpipe, o, linear_placement(o.ranks));
+  for (int r = 0; r < o.ranks; ++r) {
     auto& order = s.orders[static_cast<std::size_t>(r)];
     for (int mb = 0; mb < o.microbatches; ++mb) {
       order.push_back({r, action_kind::forward, mb});
@@ -83,11 +83,11 @@ schedule gpipe(const schedule_options& o) {
 }
 
 schedule one_f_one_b(const schedule_options& o) {
-  schedule s = shell(kind::one_f_one_b, o, linear_placement(o.stages));
+  schedule s = shell(kind::one_f_one_b, o, linear_placement(o.ranks));
   const int m = o.microbatches;
-  for (int r = 0; r < o.stages; ++r) {
+  for (int r = 0; r < o.ranks; ++r) {
     auto& order = s.orders[static_cast<std::size_t>(r)];
-    const int warmup = std::min(o.stages - r - 1, m);
+    const int warmup = std::min(o.ranks - r - 1, m);
     for (int mb = 0; mb < warmup; ++mb) {
       order.push_back({r, action_kind::forward, mb});
     }
@@ -105,7 +105,7 @@ schedule one_f_one_b(const schedule_options& o) {
 // Megatron's interleaved 1F1B: micro-batches go through the chunks in groups of p; rank r warms up with
 // 2(p - r - 1) + (v - 1)p forwards, then alternates one forward and one backward.
 schedule interleaved(const schedule_options& o) {
-  const int p = o.stages;
+  const int p = o.ranks;
   const int v = o.chunks;
   schedule s = shell(kind::interleaved, o, looped_placement(p, v));
   const int total = o.microbatches * v;
@@ -133,7 +133,7 @@ schedule interleaved(const schedule_options& o) {
 }
 
 schedule zero_bubble(kind k, const schedule_options& o) {
-  const int p = o.stages;
+  const int p = o.ranks;
   detail::zb_plan plan;
   plan.ranks = p;
   plan.microbatches = o.microbatches;

@@ -18,7 +18,7 @@ struct fbw {
 constexpr fbw cost_sets[] = {{1, 1, 1}, {2, 3, 1}, {1.5, 2.5, 1}, {3, 2, 1}};
 
 pp::simulation run(pp::kind k, int p, int m, const fbw& c, int chunks = 2) {
-  pp::schedule_options o{.stages = p, .microbatches = m, .chunks = chunks};
+  pp::schedule_options o{.ranks = p, .microbatches = m, .chunks = chunks};
   o.planning_costs = pp::costs::uniform({.f = c.f, .b = c.b, .w = c.w});
   return pp::simulate(pp::make_schedule(k, o), *o.planning_costs);
 }

@@ -35,7 +35,7 @@ TEST(notation, actions_print_and_parse_in_torch_notation) {
 
 TEST(notation, csv_round_trips_every_kind) {
   for (const auto k : pp::all_kinds()) {
-    const auto s = pp::make_schedule(k, {.stages = 4, .microbatches = 8, .chunks = 2});
+    const auto s = pp::make_schedule(k, {.ranks = 4, .microbatches = 8, .chunks = 2});
     const auto back = pp::from_csv(pp::to_csv(s));
     EXPECT_EQ(back.orders, s.orders) << pp::kind_name(k);
     EXPECT_EQ(back.stage_rank, s.stage_rank) << pp::kind_name(k);
@@ -48,7 +48,7 @@ TEST(notation, csv_round_trips_every_kind) {
 }
 
 TEST(notation, csv_file_round_trip) {
-  const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 3, .microbatches = 6});
+  const auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 3, .microbatches = 6});
   const std::string path = ::testing::TempDir() + "pp_notation_test.csv";
   pp::save_csv(s, path);
   EXPECT_EQ(pp::load_csv(path).orders, s.orders);

@@ -10,7 +10,7 @@ TEST(simulate, one_micro_batch_is_the_sum_of_its_chain_with_communication) {
   pp::costs c;
   c.per_stage = {{1, 2, 0.5, 0}, {3, 1, 0.25, 0}, {2, 2, 1, 0}};
   c.comm = 0.125;
-  const auto sim = pp::simulate(pp::make_schedule(pp::kind::gpipe, {.stages = 3, .microbatches = 1}), c);
+  const auto sim = pp::simulate(pp::make_schedule(pp::kind::gpipe, {.ranks = 3, .microbatches = 1}), c);
   // Forward 1 + 3 + 2, then the fused backwards (b + w) 3 + 1.25 + 2.5 back down, and 4 transfers.
   EXPECT_DOUBLE_EQ(sim.makespan(), (1 + 3 + 2) + (3 + 1.25 + 2.5) + 4 * 0.125);
   EXPECT_DOUBLE_EQ(sim.busy(1), 3 + 1.25);
@@ -39,7 +39,7 @@ TEST(simulate, cost_is_the_longest_rank_time_and_bubble_is_measured_against_it) 
   // ZB-H2 is a parallelogram: with F = B = W = 1 every rank is busy its whole own time 3m, rank r starting at r, so
   // the cost is 3m while the makespan is 3m + p - 1.
   const auto h2 =
-      pp::simulate(pp::make_schedule(pp::kind::zb_h2, {.stages = 4, .microbatches = 8}), pp::costs::uniform({}));
+      pp::simulate(pp::make_schedule(pp::kind::zb_h2, {.ranks = 4, .microbatches = 8}), pp::costs::uniform({}));
   EXPECT_DOUBLE_EQ(h2.makespan(), 3 * 8 + 3);
   EXPECT_DOUBLE_EQ(h2.cost(), 3 * 8);
   EXPECT_DOUBLE_EQ(h2.bubble_rate(), 0);
@@ -49,7 +49,7 @@ TEST(simulate, cost_is_the_longest_rank_time_and_bubble_is_measured_against_it) 
 TEST(simulate, peak_bytes_follow_per_stage_activation_sizes) {
   pp::costs c;
   c.per_stage = {{1, 1, 1, 100}, {1, 1, 1, 10}, {1, 1, 1, 1}, {1, 1, 1, 1000}};
-  const auto sim = pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 8}), c);
+  const auto sim = pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 8}), c);
   EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(0), 4 * 100.0);
   EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(1), 3 * 10.0);
   EXPECT_DOUBLE_EQ(sim.peak_activation_bytes(3), 1 * 1000.0);
@@ -72,7 +72,7 @@ TEST(simulate, activation_bytes_are_freed_at_i_except_the_part_w_needs) {
 
 TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_deferred_w_part) {
   for (int p = 2; p <= 8; ++p) {
-    const pp::schedule_options o{.stages = p, .microbatches = 3 * p};
+    const pp::schedule_options o{.ranks = p, .microbatches = 3 * p};
     const auto one =
         pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, o), pp::costs::uniform({.activation_bytes = 100}));
     const auto h1 = pp::make_schedule(pp::kind::zb_h1, o);
@@ -86,7 +86,7 @@ TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_
 }
 
 TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {
-  const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 4, .microbatches = 8});
+  const auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 4, .microbatches = 8});
   const auto sim = pp::simulate(s, pp::costs::uniform({}));
   const auto t = sim.timeline();
   ASSERT_EQ(t.events.size(), s.action_count());
@@ -111,14 +111,14 @@ TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {
 }
 
 TEST(simulate, refuses_bad_costs_and_invalid_schedules) {
-  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 2});
   EXPECT_THROW((void)pp::simulate(s, pp::costs::uniform({.f = -1})), taskpipe::invalid_argument);
   pp::costs three;
   three.per_stage = {{}, {}, {}};
   EXPECT_NO_THROW((void)pp::simulate(s, three));
   pp::costs one_short;
   one_short.per_stage = {{}, {}};
-  EXPECT_THROW((void)pp::simulate(pp::make_schedule(pp::kind::gpipe, {.stages = 3, .microbatches = 2}), one_short),
+  EXPECT_THROW((void)pp::simulate(pp::make_schedule(pp::kind::gpipe, {.ranks = 3, .microbatches = 2}), one_short),
                taskpipe::invalid_argument);
   auto broken = s;
   broken.orders[1].pop_back();

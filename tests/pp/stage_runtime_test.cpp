@@ -88,7 +88,7 @@ struct recorder {
 
 TEST(stage_runtime, runs_every_kind_with_each_action_once_in_schedule_order) {
   for (const auto k : pp::all_kinds()) {
-    const auto s = pp::make_schedule(k, {.stages = 4, .microbatches = 8, .chunks = 2});
+    const auto s = pp::make_schedule(k, {.ranks = 4, .microbatches = 8, .chunks = 2});
     recorder rec(s);
     const auto cbs = rec.callbacks();
     const auto result = pp::run_schedule(s, cbs);
@@ -102,7 +102,7 @@ TEST(stage_runtime, runs_every_kind_with_each_action_once_in_schedule_order) {
 }
 
 TEST(stage_runtime, recorded_timeline_respects_dependencies) {
-  const auto s = pp::make_schedule(pp::kind::interleaved, {.stages = 3, .microbatches = 6, .chunks = 2});
+  const auto s = pp::make_schedule(pp::kind::interleaved, {.ranks = 3, .microbatches = 6, .chunks = 2});
   recorder rec(s);
   const auto cbs = rec.callbacks();
   const auto result = pp::run_schedule(s, cbs);
@@ -122,7 +122,7 @@ TEST(stage_runtime, recorded_timeline_respects_dependencies) {
 }
 
 TEST(stage_runtime, a_failing_callback_stops_every_rank_and_rethrows) {
-  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 8});
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 8});
   recorder rec(s);
   auto cbs = rec.callbacks();
   cbs[2].forward = [](int mb, const pp::payload&) -> pp::payload {
@@ -140,7 +140,7 @@ TEST(stage_runtime, a_failing_callback_stops_every_rank_and_rethrows) {
 }
 
 TEST(stage_runtime, refuses_missing_callbacks_and_mismatched_transports) {
-  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 2});
   recorder rec(s);
   auto cbs = rec.callbacks();
   EXPECT_THROW((void)pp::run_schedule(s, std::span(cbs).first(1)), taskpipe::invalid_argument);
@@ -168,7 +168,7 @@ TEST(stage_runtime, transport_matches_by_tag_and_close_wakes_receivers) {
 TEST(stage_runtime, sleep_kernels_track_the_simulated_makespan) {
   // Loose bounds: this is a unit test on a shared machine (the tight figure is bench/pp_fidelity).
   const auto c = pp::costs::uniform({.f = 1, .b = 1, .w = 1});
-  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 4});
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 4});
   const auto unit = std::chrono::milliseconds(2);
   const auto result = pp::run_schedule(s, pp::sleep_kernels(c, s.stages, unit));
   const double simulated = pp::simulate(s, c).makespan() * 0.002;
@@ -204,7 +204,7 @@ TEST(stage_runtime, back_to_back_sleep_kernels_do_not_add_up_their_overshoot_and
 
 TEST(stage_runtime, link_latency_delays_delivery) {
   const auto c = pp::costs::uniform({.f = 1, .b = 1, .w = 0});
-  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 1});
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 1});
   pp::inproc_transport slow(2, std::chrono::milliseconds(20));
   const auto result = pp::run_schedule(s, pp::sleep_kernels(c, 2, std::chrono::milliseconds(1)), &slow);
   // 4 ms of compute and two 20 ms transfers.

@@ -25,12 +25,12 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 }  // namespace
 
 TEST(validate, accepts_generated_and_imported_schedules) {
-  EXPECT_EQ(why(pp::make_schedule(pp::kind::zb_v, {.stages = 4, .microbatches = 8})), "");
+  EXPECT_EQ(why(pp::make_schedule(pp::kind::zb_v, {.ranks = 4, .microbatches = 8})), "");
   EXPECT_EQ(why(pp::from_csv("0F0,0F1,0B0,0B1\n1F0,1B0,1F1,1B1\n")), "");
 }
 
 TEST(validate, catches_a_missing_w) {
-  auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 3, .microbatches = 6});
+  auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 3, .microbatches = 6});
   auto& order = s.orders[1];
   order.erase(std::find(order.begin(), order.end(), pp::action{1, pp::action_kind::backward_weight, 4}));
   const auto msg = why(s);
@@ -62,7 +62,7 @@ TEST(validate, catches_swapped_receives_that_deadlock) {
 }
 
 TEST(validate, catches_a_deadlock_in_a_generated_schedule_with_swapped_actions) {
-  auto s = pp::make_schedule(pp::kind::one_f_one_b, {.stages = 4, .microbatches = 8});
+  auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 8});
   // Rank 2 now wants micro-batch 1's gradient before it has forwarded micro-batch 1 to rank 3.
   auto& order = s.orders[2];
   const auto f = std::find(order.begin(), order.end(), pp::action{2, pp::action_kind::forward, 1});
@@ -73,10 +73,10 @@ TEST(validate, catches_a_deadlock_in_a_generated_schedule_with_swapped_actions) 
 }
 
 TEST(validate, catches_shape_errors) {
-  auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  auto s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 2});
   s.orders[0][0].microbatch = 5;
   EXPECT_TRUE(contains(why(s), "rank 0 step 0 (0F5): micro-batch out of range 0..1")) << why(s);
-  s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 2});
   s.stage_rank[1] = 0;
   EXPECT_TRUE(contains(why(s), "stage 1 is placed on rank 0")) << why(s);
   s.orders.pop_back();

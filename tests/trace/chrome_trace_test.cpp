@@ -13,7 +13,7 @@ namespace pp = taskpipe::pp;
 namespace trace = taskpipe::trace;
 
 TEST(chrome_trace, a_simulated_schedule_reads_back_with_one_slice_per_action) {
-  const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 4, .microbatches = 8});
+  const auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 4, .microbatches = 8});
   const auto sim = pp::simulate(s, pp::costs::uniform({.f = 2, .b = 3, .w = 1}));
   auto t = sim.timeline();
   t.microseconds_per_unit = 1000;

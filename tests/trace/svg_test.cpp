@@ -23,7 +23,7 @@ std::size_t count(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST(svg, one_box_per_action_coloured_by_kind_and_one_label_per_rank) {
-  const auto s = pp::make_schedule(pp::kind::zb_h1, {.stages = 3, .microbatches = 6});
+  const auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 3, .microbatches = 6});
   const auto sim = pp::simulate(s, pp::costs::uniform({}));
   std::ostringstream out;
   trace::write_svg(sim.timeline(), out);

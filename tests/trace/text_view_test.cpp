@@ -8,7 +8,7 @@ namespace pp = taskpipe::pp;
 namespace trace = taskpipe::trace;
 
 TEST(text_view, draws_gpipe_on_two_ranks_exactly) {
-  const auto s = pp::make_schedule(pp::kind::gpipe, {.stages = 2, .microbatches = 2});
+  const auto s = pp::make_schedule(pp::kind::gpipe, {.ranks = 2, .microbatches = 2});
   const auto sim = pp::simulate(s, pp::costs::uniform({.f = 1, .b = 1, .w = 1}));
   // Makespan 9 units at 4 columns a unit: F 4 columns, B (I + W) 8 columns.
   EXPECT_EQ(trace::text_view(sim.timeline(), 36),

@@ -3,10 +3,10 @@
 //
 // Contract: `make_schedule` returns a schedule that `pp::validate` accepts. Parameters a kind cannot take are refused
 // with `taskpipe::invalid_argument` naming the value and the rule:
-//   all kinds: stages (ranks) >= 1, microbatches >= 1;
-//   1f1b, zb-h1, zb-h2, zb-v, zb-auto: microbatches >= stages (the steady state needs p micro-batches in flight);
-//   interleaved: chunks >= 2 and microbatches a multiple of stages (Megatron's rule);
-//   layers (when given) a multiple of stages x chunks, so every chunk holds the same number of layers.
+//   all kinds: ranks >= 1, microbatches >= 1;
+//   1f1b, zb-h1, zb-h2, zb-v, zb-auto: microbatches >= ranks (the steady state needs p micro-batches in flight);
+//   interleaved: chunks >= 2 and microbatches a multiple of ranks (Megatron's rule);
+//   layers (when given) a multiple of ranks x chunks, so every chunk holds the same number of layers.
 // GPipe, 1F1B and interleaved use full backwards (B); the zero-bubble kinds split them into I and W and place the W
 // with a list scheduler driven by `planning_costs` (the ZB paper's heuristic). Memory, in activations of one stage
 // held until I (simulation::peak_activations; W keeps only a small part, see costs.hpp) and until W:
@@ -41,7 +41,7 @@ std::string_view kind_name(kind k) noexcept;
 kind parse_kind(std::string_view name);
 
 struct schedule_options {
-  int stages = 4;        ///< p: pipeline ranks
+  int ranks = 4;         ///< p: pipeline ranks (workers); the model has ranks x chunks stages
   int microbatches = 8;  ///< m
   int chunks = 2;        ///< v: stages per rank, interleaved only (zb-v always uses 2)
   int layers = 0;        ///< when > 0, refused unless a multiple of the stage count
