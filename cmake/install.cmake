@@ -7,6 +7,7 @@ set(taskpipe_installed_libraries taskpipe)
 if(TARGET taskpipe_nn)
   list(APPEND taskpipe_installed_libraries taskpipe_nn)
 endif()
+list(APPEND taskpipe_installed_libraries taskpipe_verdict)
 install(TARGETS ${taskpipe_installed_libraries} EXPORT taskpipe-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -65,6 +65,19 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
     lat.insert(lat.end(), r.latencies_ticks.begin(), r.latencies_ticks.end());
   }
   for (std::size_t i = 0; i < c.stages.size(); ++i) {
+    std::uint64_t timed = 0;
+    double sum = 0;
+    double square = 0;
+    for (const auto& r : threads_) {
+      timed += r.stages[i].timed_items;
+      sum += static_cast<double>(r.stages[i].busy_ticks);
+      square += r.stages[i].busy_square_ticks;
+    }
+    if (timed >= 2 && sum > 0) {
+      const double n = static_cast<double>(timed);
+      const double mean = sum / n;
+      out.stages[i].busy_spread = std::sqrt(std::max(0.0, square / n - mean * mean)) / mean;
+    }
     out.stages[i].name = c.stages[i]->name();
     out.stages[i].mode = c.stages[i]->mode();
   }

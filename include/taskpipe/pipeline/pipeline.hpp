@@ -74,6 +74,8 @@ class runnable_pipeline {
 
   pipeline_options& options() noexcept { return options_; }
   [[nodiscard]] std::size_t stage_count() const noexcept { return chain_.stages.size(); }
+  /// Bytes of the slot each item in flight occupies (the largest item type of the chain; heap the items own aside).
+  [[nodiscard]] std::size_t slot_bytes() const noexcept { return chain_.slot_size; }
 
  private:
   template <class>

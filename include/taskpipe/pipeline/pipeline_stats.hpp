@@ -7,6 +7,7 @@
 // - token and farm: wait_input is the time items spent parked in a serial stage's buffer while another item held
 //   the stage (summed over items); the source's wait_output is the time it was suspended because max_in_flight items
 //   were alive. Parallel stages never wait.
+// `busy_spread` is the coefficient of variation of one execution's time over the timed sample.
 // Whole run: items that reached the sink, wall time, and per-item latency (source start to sink end) percentiles.
 // Busy time and latency come from the timed sample of items (pipeline_options::time_one_in, by default
 // one in 64): busy is scaled up to all items, the percentiles are those of the sample. Item counts are exact.
@@ -35,6 +36,8 @@ struct stage_stats {
   stage_mode mode = stage_mode::serial_in_order;
   std::uint64_t items = 0;
   std::chrono::nanoseconds busy{0};
+  /// Spread of one execution's time over the timed sample: standard deviation / mean (0 with fewer than 2 samples).
+  double busy_spread = 0.0;
   std::chrono::nanoseconds wait_input{0};
   std::chrono::nanoseconds wait_output{0};
 };

@@ -20,6 +20,7 @@ struct stage_counters {
   std::uint64_t items = 0;
   std::uint64_t timed_items = 0;  // items whose execution was timed (busy_ticks covers these)
   std::int64_t busy_ticks = 0;
+  double busy_square_ticks = 0;  // sum of squared execution times of the timed items, for the spread
   std::int64_t wait_input_ticks = 0;
   std::int64_t wait_output_ticks = 0;
 };
@@ -66,7 +67,9 @@ class recorder {
     auto& c = r.stages[stage];
     ++c.items;
     ++c.timed_items;
-    c.busy_ticks += elapsed_ticks(end - begin);
+    const std::int64_t took = elapsed_ticks(end - begin);
+    c.busy_ticks += took;
+    c.busy_square_ticks += static_cast<double>(took) * static_cast<double>(took);
     if (trace_) {
       r.slices.push_back(
           {static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});

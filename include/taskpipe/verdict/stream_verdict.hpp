@@ -1,0 +1,75 @@
+// taskpipe/verdict/stream_verdict.hpp — the streaming verdict: calibrate a chain once, predict every strategy and
+// setting, measure the best few, and recommend one, with the error of each prediction beside it.
+//
+// The chain is the user's own typed pipeline, unchanged: a factory builds it on the executor and options it is given,
+// with a fresh source each call (every run must see the same input):
+//   auto report = taskpipe::verdict::compare([&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) {
+//     return taskpipe::pipeline{ex, o}.source(read_lines(sample)).stage(taskpipe::parallel, parse)
+//                                     .sink(taskpipe::serial_in_order, write);
+//   });
+//   std::cout << report.verdict;
+// Steps: (1) calibration, DS2's way: one run on one worker with every item timed gives each stage's true time per
+// item and its spread (the one-worker baseline is that run's rate); an empty chain of the same shape gives each
+// strategy's hand-off cost. (2) Prediction of every candidate (stream_model.hpp). (3) Measurement of the top
+// `top` candidates (the best-predicted of each strategy first), `repetitions` runs each, median and spread.
+// (4) The recommendation is the measured best; when it leads the runner-up by less than max(3 %, twice the measured
+// spread) the verdict says the two are tied and prefers the one with less memory per worker.
+// Exceptions: the factory's and the stages' exceptions propagate; bad options throw taskpipe::invalid_argument.
+// Thread safety: one compare at a time per factory (the factory's captured state is the user's).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "taskpipe/pipeline/pipeline.hpp"
+#include "taskpipe/verdict/stream_model.hpp"
+
+namespace taskpipe::verdict {
+
+using chain_factory = std::function<runnable_pipeline(executor&, const pipeline_options&)>;
+
+struct stream_options {
+  std::size_t max_workers = 0;  ///< 0: the hardware threads. 1 to 256.
+  std::size_t top = 3;          ///< candidates to measure, 1 to 64
+  std::size_t repetitions = 3;  ///< runs per measured candidate, 1 to 100
+  /// Per-stage state bytes the calibration cannot see in a typed chain (empty: none declared).
+  std::vector<std::size_t> state_bytes{};
+  /// Per-stage item bytes (heap the items own); empty: the slot size of the chain's item types.
+  std::vector<std::size_t> item_bytes{};
+  /// Called with a short description of the step and the fraction of the work done (0 to 1).
+  std::function<void(const std::string&, double)> progress{};
+};
+
+struct stream_measurement {
+  double throughput = 0;  ///< items per second, median of the repetitions
+  double spread = 0;      ///< (max - min) / median of the repetitions' throughputs
+  double latency_p50_ns = 0;
+  double latency_p99_ns = 0;
+};
+
+struct stream_row {
+  stream_prediction predicted;
+  std::optional<stream_measurement> measured;
+  /// |predicted - measured| / measured throughput, when measured.
+  [[nodiscard]] std::optional<double> error() const;
+};
+
+struct stream_report {
+  chain_profile profile;
+  double baseline_throughput = 0;  ///< one worker, one item at a time (the calibration run)
+  std::size_t cores = 0;
+  std::vector<stream_row> rows;  ///< every candidate, best predicted first
+  std::size_t recommended = 0;   ///< index into rows (a measured one)
+  bool tied = false;             ///< the recommendation's lead is within the noise
+  std::string verdict;           ///< a few sentences: what to use, by how much, why, and what would change it
+};
+
+/// Measures the chain's profile (step 1 above) on its own; `compare` calls it.
+chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput = nullptr);
+
+stream_report compare(const chain_factory& make, const stream_options& o = {});
+
+}  // namespace taskpipe::verdict

@@ -1,0 +1,135 @@
+#include "taskpipe/verdict/stream_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "taskpipe/error.hpp"
+
+namespace taskpipe::verdict {
+namespace {
+
+std::size_t strategy_index(execution_strategy s) noexcept { return static_cast<std::size_t>(s); }
+
+std::size_t threads_of_stage(const stage_profile& s, std::size_t i, std::size_t width) noexcept {
+  return i == 0 || is_serial(s.mode) ? 1 : width;
+}
+
+}  // namespace
+
+bool chain_profile::farm_allowed() const noexcept {
+  for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
+    if (stages[i].mode != stage_mode::parallel) {
+      return false;
+    }
+  }
+  return stages.size() >= 2;
+}
+
+std::string stream_candidate::label() const {
+  return std::string(to_string(strategy)) + ", " + std::to_string(workers) +
+         (workers == 1 ? " worker, " : " workers, ") + std::to_string(max_in_flight) + " in flight";
+}
+
+std::string stream_prediction::bound_text(const chain_profile& p) const {
+  const auto stage_name = [&] {
+    return bound_stage < p.stages.size() ? "'" + p.stages[bound_stage].name + "'" : std::string("?");
+  };
+  switch (bound) {
+    case stream_bound::serial_stage:
+      return "serial stage " + stage_name();
+    case stream_bound::cores:
+      return "cores (" + std::to_string(std::min(candidate.workers, threads)) + " busy)";
+    case stream_bound::stage_threads:
+      return "threads of stage " + stage_name() + " (" + std::to_string(candidate.workers) + ")";
+    case stream_bound::tokens:
+      return "tokens (" + std::to_string(candidate.max_in_flight) + " in flight)";
+  }
+  return "?";
+}
+
+std::vector<stream_candidate> stream_candidates(const chain_profile& p, std::size_t max_workers) {
+  if (p.stages.size() < 2) {
+    throw invalid_argument("stream_candidates: a chain profile needs at least a source and a sink");
+  }
+  max_workers = std::max<std::size_t>(1, max_workers);
+  std::set<std::size_t> workers{max_workers};
+  for (std::size_t w = 1; w < max_workers; w *= 2) {
+    workers.insert(w);
+  }
+  std::vector<execution_strategy> strategies{execution_strategy::token, execution_strategy::pinned};
+  if (p.farm_allowed()) {
+    strategies.push_back(execution_strategy::farm);
+  }
+  std::vector<stream_candidate> out;
+  for (const auto s : strategies) {
+    for (const auto w : workers) {
+      for (const std::size_t k : {1U, 2U, 4U, 8U}) {
+        out.push_back({s, w, std::max<std::size_t>(2, k * w)});
+      }
+    }
+  }
+  return out;
+}
+
+stream_prediction predict(const chain_profile& p, const stream_candidate& c, std::size_t cores) {
+  stream_prediction r;
+  r.candidate = c;
+  const double h = p.handoff_ns[strategy_index(c.strategy)];
+  const bool pinned = c.strategy == execution_strategy::pinned;
+  double latency = 0;
+  double variance = 0;
+  std::size_t largest_item = 0;
+  for (std::size_t i = 0; i < p.stages.size(); ++i) {
+    const auto& s = p.stages[i];
+    latency += s.mean_ns + h;
+    variance += (s.spread * s.mean_ns) * (s.spread * s.mean_ns);
+    largest_item = std::max(largest_item, s.item_bytes);
+    r.threads += pinned ? threads_of_stage(s, i, c.workers) : 0;
+  }
+  if (!pinned) {
+    r.threads = c.workers;
+  }
+  latency = std::max(latency, 1.0);
+  // Cores: the busy threads can never exceed the cores, nor (on the executor) the workers.
+  const double busy = static_cast<double>(std::min(cores, r.threads));
+  double x = busy / latency * 1e9;
+  r.bound = stream_bound::cores;
+  for (std::size_t i = 0; i < p.stages.size(); ++i) {
+    const auto& s = p.stages[i];
+    const double per = std::max(s.mean_ns + h, 1.0);
+    if (i == 0 || is_serial(s.mode)) {
+      if (1e9 / per < x) {
+        x = 1e9 / per;
+        r.bound = stream_bound::serial_stage;
+        r.bound_stage = i;
+      }
+    } else if (pinned && static_cast<double>(c.workers) * 1e9 / per < x) {
+      x = static_cast<double>(c.workers) * 1e9 / per;
+      r.bound = stream_bound::stage_threads;
+      r.bound_stage = i;
+    }
+  }
+  const double by_tokens = static_cast<double>(c.max_in_flight) / latency * 1e9;
+  if (by_tokens < x) {
+    x = by_tokens;
+    r.bound = stream_bound::tokens;
+  }
+  r.throughput = x;
+  const bool tokens_fill = !(r.bound == stream_bound::serial_stage && r.bound_stage == 0);
+  const double mean = tokens_fill ? std::max(latency, static_cast<double>(c.max_in_flight) / x * 1e9) : latency;
+  r.latency_p50_ns = mean;
+  r.latency_p99_ns = mean + 2.33 * std::sqrt(variance);
+  // Memory per worker: the items alive, shared by the threads that hold them, and the state each worker touches.
+  const std::size_t holders = std::max<std::size_t>(1, r.threads);
+  std::size_t state = 0;
+  std::size_t largest_state = 0;
+  for (const auto& s : p.stages) {
+    state += s.state_bytes;
+    largest_state = std::max(largest_state, s.state_bytes);
+  }
+  r.memory_per_worker = c.max_in_flight * largest_item / holders + (pinned ? largest_state : state);
+  return r;
+}
+
+}  // namespace taskpipe::verdict

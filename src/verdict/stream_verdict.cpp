@@ -1,0 +1,284 @@
+#include "taskpipe/verdict/stream_verdict.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "taskpipe/error.hpp"
+
+namespace taskpipe::verdict {
+namespace {
+
+std::size_t hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()); }
+
+void report_progress(const stream_options& o, const std::string& what, double done) {
+  if (o.progress) {
+    o.progress(what, done);
+  }
+}
+
+void check(const stream_options& o) {
+  if (o.max_workers > 256) {
+    throw invalid_argument("stream_options.max_workers = " + std::to_string(o.max_workers) +
+                           " is out of range; accepted: 0 (the hardware threads) to 256");
+  }
+  if (o.top < 1 || o.top > 64) {
+    throw invalid_argument("stream_options.top = " + std::to_string(o.top) + " is out of range; accepted: 1 to 64");
+  }
+  if (o.repetitions < 1 || o.repetitions > 100) {
+    throw invalid_argument("stream_options.repetitions = " + std::to_string(o.repetitions) +
+                           " is out of range; accepted: 1 to 100");
+  }
+}
+
+/// An empty chain with the same modes: what each strategy costs per stage and item when the stages do nothing.
+double handoff_ns(execution_strategy s, const std::vector<stage_profile>& stages, std::size_t workers,
+                  std::size_t cores) {
+  constexpr std::uint64_t items = 20000;
+  executor ex{executor_options{.workers = workers}};
+  std::uint64_t next = 0;
+  auto chain = pipeline{ex, {.max_in_flight = 16, .strategy = s}}.source([&]() -> std::optional<std::uint64_t> {
+    return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
+  });
+  for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
+    chain = std::move(chain).stage(stages[i].mode, [](std::uint64_t v) { return v; });
+  }
+  std::uint64_t sum = 0;
+  const auto st = std::move(chain).sink(stages.back().mode, [&](std::uint64_t v) { sum += v; }).run();
+  std::size_t threads = workers;
+  if (s == execution_strategy::pinned) {
+    threads = 0;
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+      threads += i == 0 || is_serial(stages[i].mode) ? 1 : workers;
+    }
+  }
+  // CPU time of the run spread over every stage execution.
+  const double busy = static_cast<double>(std::min(threads, cores));
+  return static_cast<double>(st.elapsed.count()) * busy / static_cast<double>(items * stages.size());
+}
+
+stream_measurement measure(const chain_factory& make, const stream_candidate& c, std::size_t repetitions) {
+  executor ex{executor_options{.workers = c.workers}};
+  std::vector<pipeline_stats> runs;
+  for (std::size_t r = 0; r < repetitions; ++r) {
+    auto p = make(ex, {.max_in_flight = c.max_in_flight, .strategy = c.strategy, .pinned_width = c.workers});
+    runs.push_back(p.run());
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const pipeline_stats& a, const pipeline_stats& b) { return a.throughput() < b.throughput(); });
+  const auto& mid = runs[runs.size() / 2];
+  stream_measurement m;
+  m.throughput = mid.throughput();
+  m.spread = m.throughput > 0 ? (runs.back().throughput() - runs.front().throughput()) / m.throughput : 0;
+  m.latency_p50_ns = static_cast<double>(mid.latency_p50.count());
+  m.latency_p99_ns = static_cast<double>(mid.latency_p99.count());
+  return m;
+}
+
+std::string rate(double x) {
+  char buf[64];
+  if (x >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.2f M items/s", x / 1e6);
+  } else if (x >= 1e3) {
+    std::snprintf(buf, sizeof buf, "%.1f k items/s", x / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f items/s", x);
+  }
+  return buf;
+}
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", x * 100);
+  return buf;
+}
+
+std::string times(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", x);
+  return buf;
+}
+
+std::string write_verdict(const stream_report& r) {
+  const auto& best = r.rows[r.recommended];
+  const auto& m = *best.measured;
+  std::string v = "Use " + best.predicted.candidate.label() + ": " + rate(m.throughput) + ", " +
+                  times(m.throughput / std::max(r.baseline_throughput, 1e-9)) + " the one-worker rate (predicted " +
+                  rate(best.predicted.throughput) + ", " + percent(best.error().value_or(0)) + " off). ";
+  v += "It is limited by " + best.predicted.bound_text(r.profile) + ". ";
+  // The best measured row of every other strategy, for the comparison.
+  for (const auto s : {execution_strategy::token, execution_strategy::pinned, execution_strategy::farm}) {
+    if (s == best.predicted.candidate.strategy) {
+      continue;
+    }
+    const stream_row* other = nullptr;
+    for (const auto& row : r.rows) {
+      if (row.measured && row.predicted.candidate.strategy == s &&
+          (other == nullptr || row.measured->throughput > other->measured->throughput)) {
+        other = &row;
+      }
+    }
+    if (other != nullptr) {
+      v += std::string(to_string(s)) + " at its best (" + other->predicted.candidate.label() + ") reaches " +
+           percent(other->measured->throughput / m.throughput) + " of that";
+      v += other->predicted.bound != best.predicted.bound
+               ? ", limited by " + other->predicted.bound_text(r.profile) + ". "
+               : ". ";
+    } else if (s == execution_strategy::farm && !r.profile.farm_allowed()) {
+      v += "farm does not apply: a middle stage is serial. ";
+    }
+  }
+  if (r.tied) {
+    v += "The lead over the runner-up is within the measured noise, so the choice with less memory per worker is "
+         "shown. ";
+  }
+  // What would change the answer: the bound, relaxed.
+  switch (best.predicted.bound) {
+    case stream_bound::serial_stage:
+      v += "Only a faster " + best.predicted.bound_text(r.profile) +
+           " (or splitting it into parallel work) would raise the rate; more workers will not.";
+      break;
+    case stream_bound::cores:
+      v += "More cores would raise the rate; the chain has no serial bottleneck at this size.";
+      break;
+    case stream_bound::stage_threads:
+      v += "More threads for that stage would raise the rate.";
+      break;
+    case stream_bound::tokens:
+      v += "More items in flight would raise the rate, at the cost of memory.";
+      break;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<double> stream_row::error() const {
+  if (!measured || measured->throughput <= 0) {
+    return std::nullopt;
+  }
+  return std::abs(predicted.throughput - measured->throughput) / measured->throughput;
+}
+
+chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput) {
+  check(o);
+  const std::size_t cores = hardware_threads();
+  const std::size_t max_workers = o.max_workers == 0 ? cores : o.max_workers;
+  // Three short runs on one worker, one item at a time, every item timed; per stage the median of the three means,
+  // so a single preemption on a shared machine does not decide the profile.
+  constexpr int runs = 3;
+  std::vector<pipeline_stats> stats;
+  std::size_t slot_bytes = 0;
+  {
+    executor one{executor_options{.workers = 1}};
+    for (int r = 0; r < runs; ++r) {
+      auto chain = make(one, {.max_in_flight = 1, .strategy = execution_strategy::token, .time_one_in = 1});
+      slot_bytes = chain.slot_bytes();
+      stats.push_back(chain.run());
+      if (stats.back().items == 0) {
+        throw invalid_argument("verdict: the chain's source produced no items; calibration needs a sample input");
+      }
+    }
+  }
+  std::sort(stats.begin(), stats.end(),
+            [](const pipeline_stats& a, const pipeline_stats& b) { return a.elapsed < b.elapsed; });
+  if (baseline_throughput != nullptr) {
+    *baseline_throughput = stats[runs / 2].throughput();
+  }
+  chain_profile p;
+  for (std::size_t i = 0; i < stats[0].stages.size(); ++i) {
+    std::vector<std::pair<double, double>> means;  // mean, spread
+    for (const auto& st : stats) {
+      const auto& s = st.stages[i];
+      means.emplace_back(s.items == 0 ? 0 : static_cast<double>(s.busy.count()) / static_cast<double>(s.items),
+                         s.busy_spread);
+    }
+    std::sort(means.begin(), means.end());
+    stage_profile sp;
+    sp.name = stats[0].stages[i].name;
+    sp.mode = stats[0].stages[i].mode;
+    sp.mean_ns = means[runs / 2].first;
+    sp.spread = means[runs / 2].second;
+    sp.state_bytes = i < o.state_bytes.size() ? o.state_bytes[i] : 0;
+    sp.item_bytes = i < o.item_bytes.size() ? o.item_bytes[i] : slot_bytes;
+    p.stages.push_back(sp);
+  }
+  for (const auto s : {execution_strategy::token, execution_strategy::pinned, execution_strategy::farm}) {
+    if (s != execution_strategy::farm || p.farm_allowed()) {
+      p.handoff_ns[static_cast<std::size_t>(s)] = handoff_ns(s, p.stages, max_workers, cores);
+    }
+  }
+  return p;
+}
+
+stream_report compare(const chain_factory& make, const stream_options& o) {
+  check(o);
+  stream_report r;
+  r.cores = hardware_threads();
+  const std::size_t max_workers = o.max_workers == 0 ? r.cores : o.max_workers;
+  report_progress(o, "calibrating", 0);
+  r.profile = calibrate(make, o, &r.baseline_throughput);
+  for (const auto& c : stream_candidates(r.profile, max_workers)) {
+    r.rows.push_back({predict(r.profile, c, r.cores), std::nullopt});
+  }
+  // Best predicted first; among equals, fewer workers, then fewer tokens (less memory).
+  std::stable_sort(r.rows.begin(), r.rows.end(), [](const stream_row& a, const stream_row& b) {
+    if (std::abs(a.predicted.throughput - b.predicted.throughput) > 1e-9 * b.predicted.throughput) {
+      return a.predicted.throughput > b.predicted.throughput;
+    }
+    if (a.predicted.candidate.workers != b.predicted.candidate.workers) {
+      return a.predicted.candidate.workers < b.predicted.candidate.workers;
+    }
+    return a.predicted.candidate.max_in_flight < b.predicted.candidate.max_in_flight;
+  });
+  // The best-predicted candidate of each strategy first, so the verdict weighs strategies against each other, then
+  // the rest by prediction.
+  std::vector<std::size_t> chosen;
+  std::set<execution_strategy> seen;
+  for (std::size_t i = 0; i < r.rows.size() && chosen.size() < o.top; ++i) {
+    if (seen.insert(r.rows[i].predicted.candidate.strategy).second) {
+      chosen.push_back(i);
+    }
+  }
+  for (std::size_t i = 0; i < r.rows.size() && chosen.size() < o.top; ++i) {
+    if (std::find(chosen.begin(), chosen.end(), i) == chosen.end()) {
+      chosen.push_back(i);
+    }
+  }
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    auto& row = r.rows[chosen[k]];
+    report_progress(o, "measuring " + row.predicted.candidate.label(),
+                    static_cast<double>(k) / static_cast<double>(chosen.size()));
+    row.measured = measure(make, row.predicted.candidate, o.repetitions);
+  }
+  report_progress(o, "done", 1);
+  // The measured best; a runner-up within max(3 %, twice the spread) ties, and the tie goes to less memory.
+  std::size_t best = chosen.front();
+  for (const auto i : chosen) {
+    if (r.rows[i].measured->throughput > r.rows[best].measured->throughput) {
+      best = i;
+    }
+  }
+  const auto& bm = *r.rows[best].measured;
+  for (const auto i : chosen) {
+    if (i == best) {
+      continue;
+    }
+    const auto& m = *r.rows[i].measured;
+    const double margin = std::max(0.03, 2 * std::max(bm.spread, m.spread));
+    if (m.throughput >= bm.throughput * (1 - margin)) {
+      r.tied = true;
+      if (r.rows[i].predicted.memory_per_worker < r.rows[best].predicted.memory_per_worker) {
+        best = i;
+      }
+    }
+  }
+  r.recommended = best;
+  r.verdict = write_verdict(r);
+  return r;
+}
+
+}  // namespace taskpipe::verdict

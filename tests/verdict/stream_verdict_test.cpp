@@ -1,0 +1,91 @@
+#include "taskpipe/verdict/stream_verdict.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "taskpipe/verdict/synthetic_chain.hpp"
+
+namespace v = taskpipe::verdict;
+
+namespace {
+
+v::chain_workload small_chain() {
+  v::chain_workload w;
+  w.items = 400;
+  w.stages = {{"read", taskpipe::serial_in_order, 5, 0, 0, 64},
+              {"work", taskpipe::parallel, 60, 0.3, 0, 64},
+              {"write", taskpipe::serial_in_order, 5, 0, 0, 64}};
+  return w;
+}
+
+}  // namespace
+
+TEST(synthetic_chain, runs_every_item_in_order_under_every_strategy) {
+  taskpipe::executor ex{taskpipe::executor_options{.workers = 3, .spin_before_sleep = std::chrono::microseconds(0)}};
+  auto w = small_chain();
+  w.stages[1].state_bytes = 1 << 16;
+  for (const auto s : {taskpipe::execution_strategy::token, taskpipe::execution_strategy::pinned,
+                       taskpipe::execution_strategy::farm}) {
+    auto p = v::make_synthetic_pipeline(ex, w, {.max_in_flight = 8, .strategy = s});
+    const auto st = p.run();  // the sink throws if an item arrives out of order
+    EXPECT_EQ(st.items, w.items) << to_string(s);
+  }
+}
+
+TEST(calibration, measures_each_stages_true_time_and_spread) {
+  const auto w = small_chain();
+  const auto p = v::calibrate(
+      [&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) { return v::make_synthetic_pipeline(ex, w, o); },
+      {});
+  ASSERT_EQ(p.stages.size(), 3U);
+  EXPECT_EQ(p.stages[1].name, "work");
+  // The work stage burns 60 us of work per item and the source 5 us. A loaded machine only makes stages look
+  // slower (a preempted call), and the median of three runs keeps one preemption from deciding a figure.
+  EXPECT_GT(p.stages[1].mean_ns, 50'000);
+  EXPECT_GT(p.stages[1].mean_ns, p.stages[0].mean_ns);
+  EXPECT_GT(p.stages[1].spread, 0.1);  // drawn with spread 0.3
+  EXPECT_GT(p.handoff_ns[0], 0.0);
+}
+
+TEST(stream_verdict, measures_the_top_candidates_and_recommends_a_measured_one) {
+  const auto w = small_chain();
+  std::vector<std::string> steps;
+  const auto r = v::compare(
+      [&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) { return v::make_synthetic_pipeline(ex, w, o); },
+      {.max_workers = 2, .top = 3, .repetitions = 1, .progress = [&](const std::string& what, double) {
+         steps.push_back(what);
+       }});
+  const auto measured =
+      std::count_if(r.rows.begin(), r.rows.end(), [](const v::stream_row& row) { return row.measured.has_value(); });
+  EXPECT_EQ(measured, 3);
+  ASSERT_LT(r.recommended, r.rows.size());
+  ASSERT_TRUE(r.rows[r.recommended].measured.has_value());
+  // Predictions are ranked best first.
+  for (std::size_t i = 1; i < r.rows.size(); ++i) {
+    EXPECT_GE(r.rows[i - 1].predicted.throughput, r.rows[i].predicted.throughput);
+  }
+  // Without a tie, the recommendation is the measured best.
+  if (!r.tied) {
+    for (const auto& row : r.rows) {
+      if (row.measured) {
+        EXPECT_LE(row.measured->throughput, r.rows[r.recommended].measured->throughput);
+      }
+    }
+  }
+  EXPECT_GT(r.baseline_throughput, 0.0);
+  EXPECT_NE(r.verdict.find("Use "), std::string::npos);
+  EXPECT_EQ(steps.front(), "calibrating");
+  EXPECT_EQ(steps.back(), "done");
+}
+
+TEST(stream_verdict, refuses_options_out_of_range) {
+  const auto w = small_chain();
+  const v::chain_factory make = [&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) {
+    return v::make_synthetic_pipeline(ex, w, o);
+  };
+  EXPECT_THROW((void)v::compare(make, {.top = 0}), taskpipe::invalid_argument);
+  EXPECT_THROW((void)v::compare(make, {.repetitions = 101}), taskpipe::invalid_argument);
+  EXPECT_THROW((void)v::compare(make, {.max_workers = 1000}), taskpipe::invalid_argument);
+}
