@@ -10,6 +10,7 @@
 #include "schedule_command.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/version.hpp"
+#include "verdict_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"taskpipe: task parallelism and pipeline parallelism on one work-stealing runtime, measured.",
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   app.footer("Run `taskpipe <command> --help` for a command's options.");
   taskpipe::cli::add_bench_command(app);
   taskpipe::cli::add_schedule_command(app);
+  taskpipe::cli::add_verdict_command(app);
 
   try {
     app.parse(argc, argv);

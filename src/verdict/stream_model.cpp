@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "taskpipe/error.hpp"
@@ -38,8 +39,11 @@ std::string stream_prediction::bound_text(const chain_profile& p) const {
   switch (bound) {
     case stream_bound::serial_stage:
       return "serial stage " + stage_name();
-    case stream_bound::cores:
-      return "cores (" + std::to_string(std::min(candidate.workers, threads)) + " busy)";
+    case stream_bound::cores: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "cores (%.2g busy)", busy_cores);
+      return buf;
+    }
     case stream_bound::stage_threads:
       return "threads of stage " + stage_name() + " (" + std::to_string(candidate.workers) + ")";
     case stream_bound::tokens:
@@ -64,8 +68,12 @@ std::vector<stream_candidate> stream_candidates(const chain_profile& p, std::siz
   std::vector<stream_candidate> out;
   for (const auto s : strategies) {
     for (const auto w : workers) {
+      std::set<std::size_t> tokens;
       for (const std::size_t k : {1U, 2U, 4U, 8U}) {
-        out.push_back({s, w, std::max<std::size_t>(2, k * w)});
+        tokens.insert(std::max<std::size_t>(2, k * w));
+      }
+      for (const auto n : tokens) {
+        out.push_back({s, w, n});
       }
     }
   }
@@ -92,7 +100,11 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   }
   latency = std::max(latency, 1.0);
   // Cores: the busy threads can never exceed the cores, nor (on the executor) the workers.
-  const double busy = static_cast<double>(std::min(cores, r.threads));
+  double usable = static_cast<double>(cores);
+  if (p.effective_cores > 0) {
+    usable = std::min(usable, p.effective_cores);
+  }
+  const double busy = std::min(usable, static_cast<double>(r.threads));
   double x = busy / latency * 1e9;
   r.bound = stream_bound::cores;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
@@ -116,6 +128,7 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
     r.bound = stream_bound::tokens;
   }
   r.throughput = x;
+  r.busy_cores = busy;
   const bool tokens_fill = !(r.bound == stream_bound::serial_stage && r.bound_stage == 0);
   const double mean = tokens_fill ? std::max(latency, static_cast<double>(c.max_in_flight) / x * 1e9) : latency;
   r.latency_p50_ns = mean;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/verdict/cpu_burn.hpp"
 
 namespace taskpipe::verdict {
 namespace {
@@ -206,6 +207,11 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
     sp.item_bytes = i < o.item_bytes.size() ? o.item_bytes[i] : slot_bytes;
     p.stages.push_back(sp);
   }
+  // The stage times above already carry today's load for one thread; what more threads add is the ratio of W busy
+  // threads' capacity to one thread's, measured back to back.
+  const double one = effective_cores(1);
+  const double many = effective_cores(std::min(max_workers, cores));
+  p.effective_cores = std::clamp(many / std::max(one, 1e-3), 1.0, static_cast<double>(std::min(max_workers, cores)));
   for (const auto s : {execution_strategy::token, execution_strategy::pinned, execution_strategy::farm}) {
     if (s != execution_strategy::farm || p.farm_allowed()) {
       p.handoff_ns[static_cast<std::size_t>(s)] = handoff_ns(s, p.stages, max_workers, cores);

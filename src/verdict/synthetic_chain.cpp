@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/verdict/cpu_burn.hpp"
 
 namespace taskpipe::verdict {
 namespace {
@@ -22,34 +23,6 @@ std::uint64_t mix(std::uint64_t x) noexcept {
 }
 
 double unit(std::uint64_t x) noexcept { return static_cast<double>(mix(x) >> 11U) * 0x1.0p-53; }
-
-std::uint64_t spin(std::uint64_t iterations) noexcept {
-  std::uint64_t s = 0x2545f4914f6cdd1dULL;
-  for (std::uint64_t i = 0; i < iterations; ++i) {
-    s ^= s << 13U;
-    s ^= s >> 7U;
-    s ^= s << 17U;
-  }
-  return s;
-}
-
-std::atomic<std::uint64_t> sink_value{0};
-
-double iterations_per_us() noexcept {
-  static const double rate = [] {
-    using clock = std::chrono::steady_clock;
-    double best = 0;
-    for (int r = 0; r < 5; ++r) {
-      constexpr std::uint64_t n = 400'000;
-      const auto t0 = clock::now();
-      sink_value.fetch_xor(spin(n), std::memory_order_relaxed);
-      const double us = std::chrono::duration<double, std::micro>(clock::now() - t0).count();
-      best = std::max(best, static_cast<double>(n) / std::max(us, 1e-3));
-    }
-    return best;
-  }();
-  return rate;
-}
 
 /// A log-normal draw with mean `mean` and coefficient of variation `cv`, from two uniform numbers (Box-Muller).
 double draw(double mean, double cv, std::uint64_t key) noexcept {
@@ -90,7 +63,7 @@ class stage_work {
         }
       }
     }
-    sink_value.fetch_xor(spin(static_cast<std::uint64_t>(us * iterations_per_us())), std::memory_order_relaxed);
+    burn_cpu(us);
     it.payload.resize(m_spec.item_bytes);
   }
 
@@ -102,15 +75,9 @@ class stage_work {
 
 }  // namespace
 
-void burn_cpu(double us) noexcept {
-  if (us > 0) {
-    sink_value.fetch_xor(spin(static_cast<std::uint64_t>(us * iterations_per_us())), std::memory_order_relaxed);
-  }
-}
-
 runnable_pipeline make_synthetic_pipeline(executor& ex, const chain_workload& w, const pipeline_options& options) {
   validate(w);
-  (void)iterations_per_us();  // calibrate before anything is timed
+  burn_cpu(1);  // calibrates the work rate before anything is timed
   const std::size_t n = w.stages.size();
   // A pipeline's stage list is typed at compile time; a workload's length is known only at run time. Every middle
   // stage has the same type (item -> item), so the chain is built by a loop over one builder type.

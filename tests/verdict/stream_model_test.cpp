@@ -44,6 +44,16 @@ TEST(stream_model, each_bound_gives_its_closed_form) {
   EXPECT_EQ(slow_source.bound_text(three_stages()), "serial stage 'read'");
 }
 
+TEST(stream_model, a_shared_machine_bounds_by_the_cores_it_gives) {
+  auto p = three_stages();
+  p.effective_cores = 1.5;  // another process holds half a core
+  const auto token2 = v::predict(p, {execution_strategy::token, 2, 16}, 2);
+  EXPECT_NEAR(token2.throughput, 1.5 / 10e-6, 1e-6 * token2.throughput);
+  EXPECT_EQ(token2.bound_text(p), "cores (1.5 busy)");
+  const auto token1 = v::predict(p, {execution_strategy::token, 1, 16}, 2);  // one worker needs one core only
+  EXPECT_NEAR(token1.throughput, 1.0 / 10e-6, 1e-6 * token1.throughput);
+}
+
 TEST(stream_model, latency_follows_littles_law_once_the_tokens_fill) {
   const auto p = three_stages();
   const auto full = v::predict(p, {execution_strategy::token, 2, 16}, 2);
@@ -74,6 +84,6 @@ TEST(stream_model, farm_is_a_candidate_only_when_every_middle_stage_is_parallel)
   const auto without = v::stream_candidates(p, 2);
   EXPECT_TRUE(std::none_of(without.begin(), without.end(),
                            [](const v::stream_candidate& c) { return c.strategy == execution_strategy::farm; }));
-  // workers 1 and 2, four token counts each, token and pinned.
-  EXPECT_EQ(without.size(), 2U * 2U * 4U);
+  // token and pinned; 1 worker with 2, 4, 8 in flight; 2 workers with 2, 4, 8, 16.
+  EXPECT_EQ(without.size(), 2U * (3U + 4U));
 }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
+#include "taskpipe/verdict/cpu_burn.hpp"
 #include "taskpipe/verdict/synthetic_chain.hpp"
 
 namespace v = taskpipe::verdict;
@@ -31,6 +33,18 @@ TEST(synthetic_chain, runs_every_item_in_order_under_every_strategy) {
     auto p = v::make_synthetic_pipeline(ex, w, {.max_in_flight = 8, .strategy = s});
     const auto st = p.run();  // the sink throws if an item arrives out of order
     EXPECT_EQ(st.items, w.items) << to_string(s);
+  }
+}
+
+TEST(effective_cores, is_between_zero_and_the_threads_asked_for) {
+  for (const std::size_t t : {1U, 2U, 4U}) {
+    const double c = v::effective_cores(t);
+    EXPECT_GT(c, 0.0);
+    EXPECT_LE(c, static_cast<double>(t));
+  }
+  // Four threads on a machine of fewer cores cannot all run at once.
+  if (std::thread::hardware_concurrency() < 4) {
+    EXPECT_LT(v::effective_cores(4), 3.9);
   }
 }
 

@@ -4,7 +4,7 @@
 // The model (all times per item, from the calibration run; t_i is stage i's true time, h the strategy's hand-off
 // cost per stage, n the stage count, L = sum(t_i + h) one item's latency through an idle chain):
 //   serial stage bound   X <= 1 / (t_s + h)             for every serial stage s (the source is one)
-//   cores bound          X <= min(workers, cores, threads) / L
+//   cores bound          X <= min(workers, cores, threads) / L   (cores: the effective cores, when calibrated)
 //   stage threads bound  X <= k_i / (t_i + h)           pinned only: k_i threads own stage i (1 if serial)
 //   tokens bound         X <= tokens / L                Little's law: at most `tokens` items are alive
 // The prediction is the least of them, and the candidate carries the bound that gave it. Latency: an item's mean
@@ -38,6 +38,10 @@ struct chain_profile {
   std::vector<stage_profile> stages;
   /// Hand-off cost per stage and item of each strategy (token, pinned, farm), from an empty chain run the same way.
   double handoff_ns[3] = {0, 0, 0};
+  /// Cores the machine gives now, relative to one thread: W threads burning CPU did `effective_cores` times the
+  /// work of one (0: not measured, use the hardware count). The stage times already carry the load one thread sees;
+  /// on a shared machine this ratio, not the hardware count, bounds what more workers add.
+  double effective_cores = 0;
   /// Whether the chain may run as a farm (every middle stage parallel).
   [[nodiscard]] bool farm_allowed() const noexcept;
 };
@@ -59,14 +63,15 @@ struct stream_prediction {
   double latency_p99_ns = 0;
   std::size_t memory_per_worker = 0;  ///< bytes
   std::size_t threads = 0;            ///< threads the candidate runs (pinned may run more than cores)
+  double busy_cores = 0;              ///< cores the candidate can keep busy: min(effective cores, threads)
   stream_bound bound = stream_bound::cores;
   std::size_t bound_stage = 0;  ///< the stage of a serial_stage or stage_threads bound
-  /// "serial stage 'write'", "cores (2)", "tokens (4 in flight)", "threads of stage 'parse' (2)".
+  /// "serial stage 'write'", "cores (1.8 busy)", "tokens (4 in flight)", "threads of stage 'parse' (2)".
   [[nodiscard]] std::string bound_text(const chain_profile& p) const;
 };
 
 /// Every strategy the chain allows, for workers 1..max_workers (powers of two and max_workers) and tokens
-/// 1x, 2x, 4x and 8x the workers (at least 2).
+/// 1x, 2x, 4x and 8x the workers (at least 2, each count once).
 std::vector<stream_candidate> stream_candidates(const chain_profile& p, std::size_t max_workers);
 
 /// The prediction for one candidate on a machine with `cores` hardware threads.

@@ -19,7 +19,4 @@ namespace taskpipe::verdict {
 /// Builds the pipeline on `ex` with `options`. Throws `taskpipe::invalid_argument` on an invalid workload.
 runnable_pipeline make_synthetic_pipeline(executor& ex, const chain_workload& w, const pipeline_options& options);
 
-/// Burns about `us` microseconds of one core's work (calibrated once per process).
-void burn_cpu(double us) noexcept;
-
 }  // namespace taskpipe::verdict

@@ -1,0 +1,370 @@
+#include "verdict_command.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/verdict/chain_workload.hpp"
+#include "taskpipe/verdict/gzip_chain.hpp"
+#include "taskpipe/verdict/pareto_svg.hpp"
+#include "taskpipe/verdict/stream_verdict.hpp"
+#include "taskpipe/verdict/synthetic_chain.hpp"
+#include "taskpipe/verdict/text_chains.hpp"
+
+namespace taskpipe::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct verdict_options {
+  std::string workload;
+  std::string chain;
+  std::size_t workers = 0;
+  std::size_t top = 3;
+  std::size_t repetitions = 3;
+  std::size_t size_mib = 16;
+  bool json = false;
+  std::string svg;
+  std::string trace_dir;
+};
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    throw error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  const int saved = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!wrote || !closed) {
+    throw error("cannot write '" + path + "': " + std::strerror(wrote ? errno : saved));
+  }
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw error("cannot read workload '" + path + "': " + std::strerror(errno));
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) {
+    throw error("cannot read workload '" + path + "'");
+  }
+  return s.str();
+}
+
+/// A scratch directory for the gzip chain's files, removed on exit.
+struct scratch_dir {
+  fs::path path;
+  scratch_dir() {
+    path = fs::temp_directory_path() / ("taskpipe-verdict-" + std::to_string(::getpid()));
+    fs::create_directories(path);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
+
+/// One line that rewrites itself on a terminal, plain lines otherwise; nothing under --json on a pipe.
+class progress_line {
+ public:
+  explicit progress_line(bool quiet) : m_tty(::isatty(STDERR_FILENO) == 1), m_quiet(quiet) {}
+  void operator()(const std::string& chain, const std::string& what, double done) {
+    if (m_quiet && !m_tty) {
+      return;
+    }
+    if (m_tty) {
+      constexpr int bar = 24;
+      const int filled = static_cast<int>(done * bar);
+      fmt::print(stderr, "\r{} [{}{}] {:3.0f}% {:<48}", chain, std::string(static_cast<std::size_t>(filled), '#'),
+                 std::string(static_cast<std::size_t>(bar - filled), '.'), done * 100, what.substr(0, 48));
+      if (done >= 1) {
+        fmt::print(stderr, "\r{:<100}\r", "");
+      }
+    } else {
+      fmt::print(stderr, "{}: {}\n", chain, what);
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool m_tty;
+  bool m_quiet;
+};
+
+std::string bytes_text(double b) {
+  if (b >= 1 << 20) {
+    return fmt::format("{:.1f} MiB", b / (1 << 20));
+  }
+  if (b >= 1 << 10) {
+    return fmt::format("{:.1f} KiB", b / (1 << 10));
+  }
+  return fmt::format("{:.0f} B", b);
+}
+
+std::string rate_text(double x) {
+  if (x >= 1e6) {
+    return fmt::format("{:.2f} M/s", x / 1e6);
+  }
+  if (x >= 1e3) {
+    return fmt::format("{:.1f} k/s", x / 1e3);
+  }
+  return fmt::format("{:.1f} /s", x);
+}
+
+std::string time_text(double ns) {
+  if (ns >= 1e6) {
+    return fmt::format("{:.2f} ms", ns / 1e6);
+  }
+  if (ns >= 1e3) {
+    return fmt::format("{:.1f} us", ns / 1e3);
+  }
+  return fmt::format("{:.0f} ns", ns);
+}
+
+struct chain_run {
+  std::string title;
+  verdict::chain_factory make;
+  verdict::stream_options options;
+};
+
+nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r) {
+  nlohmann::json j;
+  j["chain"] = run.title;
+  j["cores"] = r.cores;
+  j["baseline_throughput"] = r.baseline_throughput;
+  for (const auto& s : r.profile.stages) {
+    j["profile"].push_back({{"name", s.name},
+                            {"mode", std::string(to_string(s.mode))},
+                            {"mean_ns", s.mean_ns},
+                            {"spread", s.spread},
+                            {"state_bytes", s.state_bytes},
+                            {"item_bytes", s.item_bytes}});
+  }
+  j["effective_cores"] = r.profile.effective_cores;
+  j["handoff_ns"] = {
+      {"token", r.profile.handoff_ns[0]}, {"pinned", r.profile.handoff_ns[1]}, {"farm", r.profile.handoff_ns[2]}};
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& row = r.rows[i];
+    const auto& c = row.predicted.candidate;
+    nlohmann::json k{{"strategy", std::string(to_string(c.strategy))},
+                     {"workers", c.workers},
+                     {"max_in_flight", c.max_in_flight},
+                     {"threads", row.predicted.threads},
+                     {"predicted_throughput", row.predicted.throughput},
+                     {"predicted_latency_p50_ns", row.predicted.latency_p50_ns},
+                     {"predicted_latency_p99_ns", row.predicted.latency_p99_ns},
+                     {"memory_per_worker", row.predicted.memory_per_worker},
+                     {"bound", row.predicted.bound_text(r.profile)},
+                     {"recommended", i == r.recommended}};
+    if (row.measured) {
+      k["measured_throughput"] = row.measured->throughput;
+      k["measured_spread"] = row.measured->spread;
+      k["measured_latency_p50_ns"] = row.measured->latency_p50_ns;
+      k["measured_latency_p99_ns"] = row.measured->latency_p99_ns;
+      k["error"] = *row.error();
+    }
+    j["candidates"].push_back(k);
+  }
+  j["tied"] = r.tied;
+  j["verdict"] = r.verdict;
+  return j;
+}
+
+void print_report(const chain_run& run, const verdict::stream_report& r) {
+  fmt::print("{}\n", run.title);
+  fmt::print("calibration (one worker, every item timed, median of 3 runs):");
+  for (const auto& s : r.profile.stages) {
+    fmt::print(" {} {} ({}{}, spread {:.2f});", s.name, time_text(s.mean_ns), is_serial(s.mode) ? "serial" : "parallel",
+               s.state_bytes > 0 ? ", state " + bytes_text(static_cast<double>(s.state_bytes)) : "", s.spread);
+  }
+  fmt::print(
+      "\none worker, one item at a time: {}; hand-off per stage: token {}, pinned {}{}; cores free now: {:.2f}\n\n",
+      rate_text(r.baseline_throughput), time_text(r.profile.handoff_ns[0]), time_text(r.profile.handoff_ns[1]),
+      r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) : "", r.profile.effective_cores);
+  fmt::print("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", "", "candidate", "predicted", "measured", "error",
+             "p99 latency", "mem/worker", "bound");
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& row = r.rows[i];
+    // Every measured candidate, and the predictions around them up to a dozen rows.
+    if (!row.measured && shown >= 12) {
+      continue;
+    }
+    ++shown;
+    const auto err = row.error();
+    fmt::print("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", i == r.recommended ? "=>" : "",
+               row.predicted.candidate.label(), rate_text(row.predicted.throughput),
+               row.measured ? rate_text(row.measured->throughput) : "-", err ? fmt::format("{:.1f}%", *err * 100) : "-",
+               time_text(row.measured ? row.measured->latency_p99_ns : row.predicted.latency_p99_ns),
+               bytes_text(static_cast<double>(row.predicted.memory_per_worker)), row.predicted.bound_text(r.profile));
+  }
+  if (shown < r.rows.size()) {
+    fmt::print("     ({} more candidates predicted, not shown; --json lists them all)\n", r.rows.size() - shown);
+  }
+  fmt::print("\nverdict: {}\n\n", r.verdict);
+}
+
+void write_outputs(const verdict_options& o, const chain_run& run, const verdict::stream_report& r,
+                   const std::string& suffix) {
+  if (!o.svg.empty()) {
+    std::vector<verdict::plot_point> pts;
+    for (std::size_t i = 0; i < r.rows.size(); ++i) {
+      const auto& row = r.rows[i];
+      pts.push_back(
+          {row.predicted.candidate.label(), row.measured ? row.measured->throughput : row.predicted.throughput,
+           static_cast<double>(row.predicted.memory_per_worker), row.measured.has_value(), i == r.recommended});
+    }
+    const auto path = suffix.empty() ? o.svg : fs::path(o.svg).replace_extension("").string() + "-" + suffix + ".svg";
+    write_text_file(path, verdict::pareto_svg(pts, run.title, "items per second"));
+  }
+  if (!o.trace_dir.empty()) {
+    // The winner once more, every item timed, its timeline written by the pipeline's own tracer.
+    const auto& c = r.rows[r.recommended].predicted.candidate;
+    executor ex{executor_options{.workers = c.workers}};
+    const auto path = (fs::path(o.trace_dir) / ((suffix.empty() ? "chain" : suffix) + "-measured.json")).string();
+    auto p = run.make(
+        ex, {.max_in_flight = c.max_in_flight, .strategy = c.strategy, .pinned_width = c.workers, .trace_path = path});
+    (void)p.run();
+  }
+}
+
+void check_conflicts(const verdict_options& o) {
+  if (!o.workload.empty() && !o.chain.empty()) {
+    throw invalid_argument("--workload and --chain both name the chain to judge; give one");
+  }
+  if (!o.trace_dir.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(o.trace_dir, ec)) {
+      throw invalid_argument("--trace " + o.trace_dir + ": not a directory (create it first)");
+    }
+  }
+  if (!o.svg.empty() && fs::is_directory(o.svg)) {
+    throw invalid_argument("--svg " + o.svg + ": is a directory; give a file name");
+  }
+}
+
+void run_verdict(const verdict_options& o) {
+  check_conflicts(o);
+  std::vector<chain_run> runs;
+  std::unique_ptr<scratch_dir> scratch;
+  verdict::stream_options base{.max_workers = o.workers, .top = o.top, .repetitions = o.repetitions};
+  if (!o.workload.empty()) {
+    const auto w = verdict::parse_chain_workload(read_text_file(o.workload), o.workload);
+    chain_run r{"workload '" + w.name + "' (" + o.workload + ", " + std::to_string(w.items) + " items)",
+                [w](executor& ex, const pipeline_options& po) { return verdict::make_synthetic_pipeline(ex, w, po); },
+                base};
+    for (const auto& s : w.stages) {
+      r.options.state_bytes.push_back(s.state_bytes);
+      r.options.item_bytes.push_back(s.item_bytes);
+    }
+    runs.push_back(std::move(r));
+  }
+  const std::string chain = o.workload.empty() && o.chain.empty() ? "gzip" : o.chain;
+  if (chain == "gzip") {
+    scratch = std::make_unique<scratch_dir>();
+    const auto in = (scratch->path / "input.txt").string();
+    verdict::write_generated_text(in, o.size_mib << 20U);
+    runs.push_back({fmt::format("gzip chain: read 128 KiB chunks -> zlib deflate (level 6) -> write in order, {} MiB "
+                                "of generated text",
+                                o.size_mib),
+                    verdict::gzip_chain({.input = in, .output = (scratch->path / "output.gz").string()}), base});
+    // A chunk's bytes live on the heap: 128 KiB read, about a third of that after deflate.
+    runs.back().options.item_bytes = {std::size_t{128} << 10U, std::size_t{48} << 10U, 0};
+  } else if (chain == "words") {
+    runs.push_back({"word-frequency chain: read -> tokenize -> count -> merge in order, 200000 lines",
+                    verdict::word_frequency_chain(200000), base});
+  } else if (chain == "state") {
+    auto r = chain_run{"stateful chain: read -> hash -> count-min sketch (serial, 1 MiB table) -> sum, 200000 lines",
+                       verdict::stateful_chain(200000, std::size_t{1} << 20U), base};
+    r.options.state_bytes = {0, 0, std::size_t{1} << 20U, 0};
+    runs.push_back(std::move(r));
+  }
+  progress_line progress{o.json};
+  nlohmann::json all;
+  if (!o.json) {
+    fmt::print("taskpipe verdict: {} cores; each candidate measured {} time(s), the median shown\n\n",
+               std::max(1U, std::thread::hardware_concurrency()), o.repetitions);
+  }
+  for (auto& run : runs) {
+    const std::string name = run.title.substr(0, run.title.find(':'));
+    run.options.progress = [&progress, name](const std::string& what, double done) { progress(name, what, done); };
+    const auto report = verdict::compare(run.make, run.options);
+    if (o.json) {
+      all["chains"].push_back(report_json(run, report));
+    } else {
+      print_report(run, report);
+    }
+    write_outputs(o, run, report, runs.size() > 1 ? name : "");
+  }
+  if (o.json) {
+    fmt::print("{}\n", all.dump(2));
+  } else if (o.workload.empty() && o.chain.empty()) {
+    fmt::print(
+        "The model verdict (a transformer trained task-, data- and pipeline-parallel) is not built yet;\n"
+        "`--workload FILE.json` judges your own chain (see `taskpipe verdict --help`).\n");
+  }
+}
+
+}  // namespace
+
+void add_verdict_command(CLI::App& app) {
+  auto o = std::make_shared<verdict_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "verdict", "Predict, measure and recommend a strategy (token, pinned, farm) for a streaming chain");
+  cmd->footer(
+      "With no chain named, judges the built-in gzip chain. A workload file is JSON:\n"
+      "  {\"name\": \"etl\", \"items\": 20000, \"stages\": [\n"
+      "    {\"name\": \"read\", \"mode\": \"serial_in_order\", \"cost_us\": 4},\n"
+      "    {\"name\": \"parse\", \"mode\": \"parallel\", \"cost_us\": 40, \"spread\": 0.5, \"item_bytes\": 512},\n"
+      "    {\"name\": \"write\", \"mode\": \"serial_in_order\", \"cost_us\": 6, \"state_bytes\": 1048576}]}\n"
+      "Stages: 2 to 64, source first (always serial_in_order), sink last; mode serial_in_order, serial_out_of_order\n"
+      "or parallel; cost_us 0 to 1e6 (CPU time per item; stages burn it, they do not sleep); spread 0 to 4\n"
+      "(coefficient of variation); state_bytes 0 to 2^30; item_bytes 0 to 2^26 (default 64); items 1 to 10^7.\n"
+      "The model: throughput is the least of the serial-stage, cores, stage-threads and tokens bounds, from one\n"
+      "calibration run; the best-predicted candidates are then measured and the prediction error shown.");
+  cmd->add_option("--workload", o->workload, "A JSON chain workload to judge (schema below)")->check(CLI::ExistingFile);
+  cmd->add_option("--chain", o->chain,
+                  "A built-in chain: gzip (compression), words (word frequencies), state "
+                  "(a large-state serial stage)")
+      ->check(CLI::IsMember({"gzip", "words", "state"}));
+  cmd->add_option("-w,--workers", o->workers, "Most workers a candidate may use, 1 to 256 (default: the cores)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--top", o->top, "Candidates to measure, 1 to 64 (the best-predicted of each strategy first)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("-r,--repetitions", o->repetitions, "Runs per measured candidate, 1 to 20; the median is shown")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  cmd->add_option("--size", o->size_mib, "MiB of text the gzip chain compresses, 1 to 1024")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--json", o->json, "Print the report as JSON");
+  cmd->add_option("--svg", o->svg, "Write a plot of throughput against memory per worker, Pareto front marked");
+  cmd->add_option("--trace", o->trace_dir, "Write the recommended candidate's measured timeline into this directory");
+  cmd->callback([o, cmd] {
+    if (cmd->count("--size") > 0 && !(o->chain == "gzip" || (o->chain.empty() && o->workload.empty()))) {
+      throw invalid_argument("--size applies to the gzip chain only");
+    }
+    run_verdict(*o);
+  });
+}
+
+}  // namespace taskpipe::cli
