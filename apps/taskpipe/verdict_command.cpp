@@ -188,19 +188,20 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
   return j;
 }
 
-void print_report(const chain_run& run, const verdict::stream_report& r) {
-  fmt::print("{}\n", run.title);
-  fmt::print("calibration (one worker, every item timed, median of 3 runs):");
+void print_report(std::string& out, const chain_run& run, const verdict::stream_report& r) {
+  out += fmt::format("{}\n", run.title);
+  out += fmt::format("calibration (one worker, every item timed, median of 3 runs):");
   for (const auto& s : r.profile.stages) {
-    fmt::print(" {} {} ({}{}, spread {:.2f});", s.name, time_text(s.mean_ns), is_serial(s.mode) ? "serial" : "parallel",
-               s.state_bytes > 0 ? ", state " + bytes_text(static_cast<double>(s.state_bytes)) : "", s.spread);
+    out += fmt::format(" {} {} ({}{}, spread {:.2f});", s.name, time_text(s.mean_ns),
+                       is_serial(s.mode) ? "serial" : "parallel",
+                       s.state_bytes > 0 ? ", state " + bytes_text(static_cast<double>(s.state_bytes)) : "", s.spread);
   }
-  fmt::print(
+  out += fmt::format(
       "\none worker, one item at a time: {}; hand-off per stage: token {}, pinned {}{}; cores free now: {:.2f}\n\n",
       rate_text(r.baseline_throughput), time_text(r.profile.handoff_ns[0]), time_text(r.profile.handoff_ns[1]),
       r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) : "", r.profile.effective_cores);
-  fmt::print("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", "", "candidate", "predicted", "measured", "error",
-             "p99 latency", "mem/worker", "bound");
+  out += fmt::format("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", "", "candidate", "predicted", "measured",
+                     "error", "p99 latency", "mem/worker", "bound");
   std::size_t shown = 0;
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& row = r.rows[i];
@@ -210,16 +211,18 @@ void print_report(const chain_run& run, const verdict::stream_report& r) {
     }
     ++shown;
     const auto err = row.error();
-    fmt::print("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", i == r.recommended ? "=>" : "",
-               row.predicted.candidate.label(), rate_text(row.predicted.throughput),
-               row.measured ? rate_text(row.measured->throughput) : "-", err ? fmt::format("{:.1f}%", *err * 100) : "-",
-               time_text(row.measured ? row.measured->latency_p99_ns : row.predicted.latency_p99_ns),
-               bytes_text(static_cast<double>(row.predicted.memory_per_worker)), row.predicted.bound_text(r.profile));
+    out += fmt::format(
+        "{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", i == r.recommended ? "=>" : "",
+        row.predicted.candidate.label(), rate_text(row.predicted.throughput),
+        row.measured ? rate_text(row.measured->throughput) : "-", err ? fmt::format("{:.1f}%", *err * 100) : "-",
+        time_text(row.measured ? row.measured->latency_p99_ns : row.predicted.latency_p99_ns),
+        bytes_text(static_cast<double>(row.predicted.memory_per_worker)), row.predicted.bound_text(r.profile));
   }
   if (shown < r.rows.size()) {
-    fmt::print("     ({} more candidates predicted, not shown; --json lists them all)\n", r.rows.size() - shown);
+    out +=
+        fmt::format("     ({} more candidates predicted, not shown; --json lists them all)\n", r.rows.size() - shown);
   }
-  fmt::print("\nverdict: {}\n\n", r.verdict);
+  out += fmt::format("\nverdict: {}\n\n", r.verdict);
 }
 
 void write_outputs(const verdict_options& o, const chain_run& run, const verdict::stream_report& r,
@@ -297,11 +300,17 @@ void run_verdict(const verdict_options& o) {
     r.options.state_bytes = {0, 0, std::size_t{1} << 20U, 0};
     runs.push_back(std::move(r));
   }
+  // Files that cannot be written are refused before any work (a placeholder is written and flushed now, replaced
+  // at the end), and the report goes to stdout only once every file is written: a failure prints one line only.
+  if (!o.svg.empty()) {
+    write_text_file(o.svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n");
+  }
   progress_line progress{o.json};
   nlohmann::json all;
+  std::string out;
   if (!o.json) {
-    fmt::print("taskpipe verdict: {} cores; each candidate measured {} time(s), the median shown\n\n",
-               std::max(1U, std::thread::hardware_concurrency()), o.repetitions);
+    out += fmt::format("taskpipe verdict: {} cores; each candidate measured {} time(s), the median shown\n\n",
+                       std::max(1U, std::thread::hardware_concurrency()), o.repetitions);
   }
   for (auto& run : runs) {
     const std::string name = run.title.substr(0, run.title.find(':'));
@@ -310,17 +319,18 @@ void run_verdict(const verdict_options& o) {
     if (o.json) {
       all["chains"].push_back(report_json(run, report));
     } else {
-      print_report(run, report);
+      print_report(out, run, report);
     }
     write_outputs(o, run, report, runs.size() > 1 ? name : "");
   }
   if (o.json) {
-    fmt::print("{}\n", all.dump(2));
+    out = all.dump(2) + "\n";
   } else if (o.workload.empty() && o.chain.empty()) {
-    fmt::print(
+    out += fmt::format(
         "The model verdict (a transformer trained task-, data- and pipeline-parallel) is not built yet;\n"
         "`--workload FILE.json` judges your own chain (see `taskpipe verdict --help`).\n");
   }
+  fmt::print("{}", out);
 }
 
 }  // namespace
