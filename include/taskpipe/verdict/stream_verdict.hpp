@@ -3,10 +3,12 @@
 //
 // The chain is the user's own typed pipeline, unchanged: a factory builds it on the executor and options it is given,
 // with a fresh source each call (every run must see the same input):
-//   auto report = taskpipe::verdict::compare([&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) {
-//     return taskpipe::pipeline{ex, o}.source(read_lines(sample)).stage(taskpipe::parallel, parse)
-//                                     .sink(taskpipe::serial_in_order, write);
-//   });
+//   auto report = taskpipe::verdict::compare(
+//       [](taskpipe::executor& ex, const taskpipe::pipeline_options& o, const std::vector<std::string>& lines) {
+//         return taskpipe::pipeline{ex, o}.source(read_each(lines)).stage(taskpipe::parallel, parse)
+//                                         .sink(taskpipe::serial_in_order, write);
+//       },
+//       sample_lines);
 //   std::cout << report.verdict;
 // Steps: (1) calibration, DS2's way: one run on one worker with every item timed gives each stage's true time per
 // item and its spread (the one-worker baseline is that run's rate); an empty chain of the same shape gives each
@@ -22,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "taskpipe/pipeline/pipeline.hpp"
@@ -71,5 +74,14 @@ struct stream_report {
 chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput = nullptr);
 
 stream_report compare(const chain_factory& make, const stream_options& o = {});
+
+/// The same, for a factory that builds the chain over a sample input: `make(ex, options, sample)` is called for
+/// every run with the same sample (held by reference for the duration of the call).
+template <class Make, class Sample>
+requires std::is_invocable_r_v<runnable_pipeline, Make&, executor&, const pipeline_options&, const Sample&>
+    stream_report compare(Make&& make, const Sample& sample, const stream_options& o = {}) {
+  return compare(
+      chain_factory{[&make, &sample](executor& ex, const pipeline_options& po) { return make(ex, po, sample); }}, o);
+}
 
 }  // namespace taskpipe::verdict
