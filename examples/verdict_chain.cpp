@@ -27,13 +27,13 @@ int main(int argc, char** argv) {
                        const std::vector<std::string>& in) {
     total = 0;
     return taskpipe::pipeline{ex, o}
-        .source([&in, next = std::size_t{0}]() mutable -> std::optional<const std::string*> {
-          return next < in.size() ? std::optional<const std::string*>(&in[next++]) : std::nullopt;
+        .source([&in, next = std::size_t{0}]() mutable -> std::optional<std::size_t> {
+          return next < in.size() ? std::optional<std::size_t>(next++) : std::nullopt;
         })
         .stage(taskpipe::parallel,
-               [](const std::string* l) {
+               [&in](std::size_t line) {
                  double sum = 0;
-                 const char* p = l->c_str();
+                 const char* p = in[line].c_str();
                  char* end = nullptr;
                  for (double v = std::strtod(p, &end); end != p; v = std::strtod(p, &end)) {
                    sum += v;

@@ -25,7 +25,8 @@ void only_fields(std::string_view origin, const std::string& where, const json& 
     if (accepted.count(key) == 0) {
       std::string list;
       for (const auto& a : accepted) {
-        list += (list.empty() ? "" : ", ") + a;
+        list += list.empty() ? "" : ", ";
+        list += a;
       }
       refuse(origin, where.empty() ? key : where + "." + key, "unknown field; accepted: " + list);
     }

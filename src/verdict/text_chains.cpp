@@ -68,7 +68,7 @@ std::uint64_t fnv1a(std::string_view s) noexcept {
 }
 
 // A source over the shared corpus; each chain gets its own cursor.
-auto corpus_source(std::shared_ptr<const std::vector<std::string>> corpus) {
+auto corpus_source(const std::shared_ptr<const std::vector<std::string>>& corpus) {
   return [corpus, next = std::size_t{0}]() mutable -> std::optional<std::string_view> {
     if (next == corpus->size()) {
       return std::nullopt;
