@@ -28,7 +28,10 @@ void only_fields(std::string_view origin, const std::string& where, const json& 
         list += list.empty() ? "" : ", ";
         list += a;
       }
-      refuse(origin, where.empty() ? key : where + "." + key, "unknown field; accepted: " + list);
+      std::string field = where;
+      field += where.empty() ? "" : ".";
+      field += key;
+      refuse(origin, field, "unknown field; accepted: " + list);
     }
   }
 }
