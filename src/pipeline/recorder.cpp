@@ -73,6 +73,27 @@ pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std:
       sum += static_cast<double>(r.stages[i].busy_ticks);
       square += r.stages[i].busy_square_ticks;
     }
+    busy_histogram merged;
+    for (const auto& r : threads_) {
+      for (std::size_t b = 0; b < busy_histogram::buckets; ++b) {
+        merged.counts[b] += r.stages[i].histogram.counts[b];
+      }
+    }
+    const auto quantile = [&](double q) {
+      const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(timed)));
+      std::uint64_t seen = 0;
+      for (std::size_t b = 0; b < busy_histogram::buckets; ++b) {
+        seen += merged.counts[b];
+        if (seen >= std::max<std::uint64_t>(rank, 1)) {
+          return ticks_to_ns(static_cast<std::int64_t>(busy_histogram::middle_of(b)));
+        }
+      }
+      return std::chrono::nanoseconds{0};
+    };
+    if (timed > 0) {
+      out.stages[i].busy_p50 = quantile(0.50);
+      out.stages[i].busy_p99 = quantile(0.99);
+    }
     if (timed >= 2 && sum > 0) {
       const double n = static_cast<double>(timed);
       const double mean = sum / n;

@@ -216,3 +216,27 @@ TEST(pipeline_pinned, width_sets_threads_per_parallel_stage) {
 }
 
 }  // namespace
+
+TEST(pipeline_stats, busy_percentiles_and_spread_describe_each_stages_time) {
+  taskpipe::executor ex{taskpipe::executor_options{.workers = 2}};
+  int n = 0;
+  // The middle stage takes 200 us on one item in ten and almost nothing on the others.
+  auto stats = taskpipe::pipeline{ex, {.max_in_flight = 4, .time_one_in = 1}}
+                   .source([&]() -> std::optional<int> { return n < 200 ? std::optional<int>(n++) : std::nullopt; })
+                   .stage(taskpipe::serial_in_order,
+                          [](int v) {
+                            if (v % 10 == 0) {
+                              const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+                              while (std::chrono::steady_clock::now() < until) {
+                              }
+                            }
+                            return v;
+                          })
+                   .sink(taskpipe::serial_in_order, [](int) {})
+                   .run();
+  const auto& s = stats.stages[1];
+  EXPECT_LT(s.busy_p50, std::chrono::microseconds(50));   // most items are cheap
+  EXPECT_GE(s.busy_p99, std::chrono::microseconds(180));  // the 99th percentile lands among the slow tenth
+  EXPECT_LE(s.busy_p50, s.busy_p99);
+  EXPECT_GT(s.busy_spread, 1.0);  // a tenth of the items at 200 us and the rest near 0: CV about 3
+}

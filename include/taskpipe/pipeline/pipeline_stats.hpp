@@ -38,6 +38,9 @@ struct stage_stats {
   std::chrono::nanoseconds busy{0};
   /// Spread of one execution's time over the timed sample: standard deviation / mean (0 with fewer than 2 samples).
   double busy_spread = 0.0;
+  /// Median and 99th percentile of one execution's time over the timed sample (within about 9 %; 0 without samples).
+  std::chrono::nanoseconds busy_p50{0};
+  std::chrono::nanoseconds busy_p99{0};
   std::chrono::nanoseconds wait_input{0};
   std::chrono::nanoseconds wait_output{0};
 };
