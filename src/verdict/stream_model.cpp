@@ -16,6 +16,37 @@ std::size_t threads_of_stage(const stage_profile& s, std::size_t i, std::size_t 
   return i == 0 || is_serial(s.mode) ? 1 : width;
 }
 
+/// A station of the closed queueing network that the items in flight circulate through.
+struct station {
+  double demand_ns;  // service time per item
+  double servers;    // 1 for a serial stage; the threads or cores a parallel one may use
+};
+
+/// Throughput of `tokens` items circulating through `stations` (items/s), by exact mean-value analysis for the
+/// single-server stations and Seidmann's approximation for the multi-server ones (a c-server station of demand D is a
+/// queue of demand D/c plus a delay of D(c-1)/c). It tends to the slowest station's rate as the tokens grow and is
+/// 1 / (one item's time) with one token.
+double closed_network_throughput(const std::vector<station>& stations, std::size_t tokens) {
+  std::vector<double> queued(stations.size(), 0.0);  // items in the queueing part of each station
+  std::vector<double> residence(stations.size(), 0.0);
+  double x = 0;
+  for (std::size_t n = 1; n <= tokens; ++n) {
+    double cycle = 0;
+    for (std::size_t k = 0; k < stations.size(); ++k) {
+      const double c = std::max(1.0, stations[k].servers);
+      const double delay = stations[k].demand_ns * (c - 1) / c;
+      residence[k] = stations[k].demand_ns / c * (1 + queued[k]) + delay;
+      cycle += residence[k];
+    }
+    x = static_cast<double>(n) / std::max(cycle, 1e-9);
+    for (std::size_t k = 0; k < stations.size(); ++k) {
+      const double c = std::max(1.0, stations[k].servers);
+      queued[k] = x * (residence[k] - stations[k].demand_ns * (c - 1) / c);  // Little's law on the queueing part
+    }
+  }
+  return x * 1e9;
+}
+
 }  // namespace
 
 bool chain_profile::farm_allowed() const noexcept {
@@ -122,10 +153,30 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
       r.bound_stage = i;
     }
   }
-  const double by_tokens = static_cast<double>(c.max_in_flight) / latency * 1e9;
-  if (by_tokens < x) {
+  // Tokens: the items in flight circulate through the stages like customers of a closed queueing network, and wait
+  // in line at the serial stages; with few tokens that, not the slowest stage, sets the rate.
+  std::vector<station> stations;
+  double parallel_ns = 0;
+  for (std::size_t i = 0; i < p.stages.size(); ++i) {
+    const auto& s = p.stages[i];
+    const double d = std::max(s.mean_ns + h, 1.0);
+    if (i == 0 || is_serial(s.mode)) {
+      stations.push_back({d, 1.0});
+    } else if (pinned) {
+      stations.push_back({d, std::min(static_cast<double>(c.workers), busy)});
+    } else {
+      parallel_ns += d;  // on the executor every parallel stage shares the same workers
+    }
+  }
+  if (parallel_ns > 0) {
+    stations.push_back({parallel_ns, busy});
+  }
+  const double by_tokens = closed_network_throughput(stations, c.max_in_flight);
+  if (by_tokens < x * 0.99) {
     x = by_tokens;
     r.bound = stream_bound::tokens;
+  } else {
+    x = std::min(x, by_tokens);
   }
   r.throughput = x;
   r.busy_cores = busy;
