@@ -110,3 +110,38 @@ TEST(zero_bubble_paper, zb_auto_is_at_most_zb_1p_and_zb_2p_of_table_5) {
   }
   EXPECT_EQ(checked, 7);
 }
+
+// ZB-V under the arXiv version's Table 9 costs (its p = 16, 24, 32 configurations of the 6.2B, 14.6B and 28.3B
+// models; per chunk F, B, W as its code passes them to the V greedy, activation memory as above). The printed Table 8
+// could not be read with the tools this project had; the rates below are what the authors' own ZB-V code
+// (megatron/core/pipeline_parallel/v_schedule.py, called as efficiency.py's `arxiv_bubble_rates` calls it) gives for
+// these costs, computed by running a transcription of it outside this project, so they pin our greedy to the
+// authors' algorithm, not to the printed table. The other rows (24 x 192 and p = 32: 0.0250, 0.0593, 0.0451, 0.0236)
+// are left out to keep the sanitizer runs short; `taskpipe schedule --compare` shows them.
+TEST(zero_bubble_paper, zb_v_equals_the_authors_v_greedy_under_the_arxiv_costs) {
+  struct v_row {
+    int p, m;
+    double f, b, w, comm;
+    int h, a;
+    double bubble_rate;
+  };
+  constexpr v_row rows[] = {
+      {16, 48, 14407, 14380, 9676, 1610, 4096, 32, 0.0697},
+      {16, 64, 14412, 14393, 9688, 1621, 4096, 32, 0.0533},
+      {16, 128, 14316, 14306, 9639, 1619, 4096, 32, 0.0274},
+      {24, 72, 6763, 6969, 5251, 755, 5120, 40, 0.0638},
+  };
+  for (const auto& r : rows) {
+    const auto c = pp::costs::uniform({.f = r.f,
+                                       .b = r.b,
+                                       .w = r.w,
+                                       .comm = r.comm,
+                                       .activation_bytes = 34.0 * r.h + 5.0 * r.a * 1024,
+                                       .w_bytes = 32.0 * r.h});
+    pp::schedule_options o{.ranks = r.p, .microbatches = r.m};
+    o.planning_costs = c;
+    const auto sim = pp::simulate(pp::make_schedule(pp::kind::zb_v, o), c);
+    EXPECT_NEAR(sim.bubble_rate(), r.bubble_rate, fourth_decimal) << "p=" << r.p << " m=" << r.m;
+    EXPECT_LE(max_peak(sim), r.p + 1e-9) << "p=" << r.p << " m=" << r.m;  // 1F1B's memory, the paper's claim
+  }
+}
