@@ -25,8 +25,8 @@ class heuristic_run {
         v_(v),
         p_(plan.ranks),
         m_(plan.microbatches),
-        count_(static_cast<std::size_t>(p_ * kinds), 0),
-        finish_(static_cast<std::size_t>(p_ * kinds * m_), -1.0),
+        count_(z(p_) * z(kinds), 0),
+        finish_(z(p_) * z(kinds) * z(m_), -1.0),
         clock_(static_cast<std::size_t>(p_), 0.0),
         memory_(static_cast<std::size_t>(p_), 0.0),
         bubble_(static_cast<std::size_t>(p_), 0.0),
@@ -46,8 +46,9 @@ class heuristic_run {
   }
 
  private:
-  int& n(int j, int kind) { return count_[static_cast<std::size_t>(j * kinds + kind)]; }
-  double& t(int j, int kind, int mb) { return finish_[static_cast<std::size_t>((j * kinds + kind) * m_ + mb)]; }
+  static std::size_t z(int v) { return static_cast<std::size_t>(v); }
+  int& n(int j, int kind) { return count_[z(j) * z(kinds) + z(kind)]; }
+  double& t(int j, int kind, int mb) { return finish_[(z(j) * z(kinds) + z(kind)) * z(m_) + z(mb)]; }
   double& clock(int j) { return clock_[static_cast<std::size_t>(j)]; }
   double& mem(int j) { return memory_[static_cast<std::size_t>(j)]; }
 
@@ -200,7 +201,7 @@ class heuristic_run {
     // A rank runs an F only if every later rank does, so no rank runs ahead of the one it feeds.
     for (int j = p_ - 2; j >= 0; --j) {
       forward[static_cast<std::size_t>(j)] =
-          std::min(forward[static_cast<std::size_t>(j)], forward[static_cast<std::size_t>(j + 1)]);
+          std::min(forward[static_cast<std::size_t>(j)], forward[static_cast<std::size_t>(j) + 1]);
     }
     for (int j = 0; j < p_; ++j) {
       if (forward[static_cast<std::size_t>(j)] == 0) {

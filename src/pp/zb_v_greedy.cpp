@@ -32,8 +32,8 @@ class v_run {
         v_(v),
         p_(plan.ranks),
         m_(plan.microbatches),
-        count_(static_cast<std::size_t>(p_ * slots), 0),
-        finish_(static_cast<std::size_t>(slots * p_ * m_), -1.0),
+        count_(z(p_) * z(slots), 0),
+        finish_(z(slots) * z(p_) * z(m_), -1.0),
         clock_(static_cast<std::size_t>(p_), 0.0),
         memory_(static_cast<std::size_t>(p_), 0.0),
         bubble_(static_cast<std::size_t>(p_), 0.0),
@@ -64,9 +64,10 @@ class v_run {
     const bool first_chunk = kind == fwd ? leg == 0 : leg == 1;
     return first_chunk ? i : 2 * p_ - 1 - i;
   }
-  int& n(int i, int kind, int leg) { return count_[static_cast<std::size_t>(i * slots + kind * 2 + leg)]; }
+  static std::size_t z(int v) { return static_cast<std::size_t>(v); }
+  int& n(int i, int kind, int leg) { return count_[z(i) * z(slots) + z(kind) * 2 + z(leg)]; }
   double& t(int kind, int leg, int i, int mb) {
-    return finish_[static_cast<std::size_t>(((kind * 2 + leg) * p_ + i) * m_ + mb)];
+    return finish_[((z(kind) * 2 + z(leg)) * z(p_) + z(i)) * z(m_) + z(mb)];
   }
   double finished(int kind, int leg, int i, int mb) { return mb < m_ ? t(kind, leg, i, mb) : -1.0; }
   double& clock(int i) { return clock_[static_cast<std::size_t>(i)]; }
@@ -201,13 +202,10 @@ class v_run {
     std::vector<int> first_leg;
     std::vector<int> second_leg;
     for (int i = 0; i < p_; ++i) {
-      if (n(i, bwd, 1) >= n(i, bwd, 0)) {
-        first_leg.push_back(i);
-      } else if (i == p_ - 1 || finished(bwd, 1, i + 1, n(i, bwd, 1)) >= 0 || n(i, bwd, 0) >= m_) {
-        second_leg.push_back(i);
-      } else {
-        first_leg.push_back(i);
-      }
+      // The second leg when it lags the first and its gradient is there (or the first leg is done).
+      const bool second = n(i, bwd, 1) < n(i, bwd, 0) &&
+                          (i == p_ - 1 || finished(bwd, 1, i + 1, n(i, bwd, 1)) >= 0 || n(i, bwd, 0) >= m_);
+      (second ? second_leg : first_leg).push_back(i);
     }
     std::vector<std::pair<int, int>> order;
     for (auto it = second_leg.rbegin(); it != second_leg.rend(); ++it) {
@@ -230,17 +228,14 @@ class v_run {
       if (n(i, fwd, 1) >= m_) {
         continue;
       }
-      int leg = -1;
-      if (n(i, fwd, 1) >= n(i, fwd, 0)) {
-        leg = 0;
-      } else if (i == p_ - 1 || finished(fwd, 1, i + 1, n(i, fwd, 1)) >= 0) {
-        leg = 1;
-      } else if (n(i, fwd, 0) < m_ && (i == 0 || finished(fwd, 0, i - 1, n(i, fwd, 0)) >= 0)) {
-        leg = 0;
-      }
-      if (leg < 0) {
+      // The second leg when it lags the first and its input is there; else the first leg if it may go on.
+      const bool second = n(i, fwd, 1) < n(i, fwd, 0) && (i == p_ - 1 || finished(fwd, 1, i + 1, n(i, fwd, 1)) >= 0);
+      const bool first =
+          n(i, fwd, 1) >= n(i, fwd, 0) || (n(i, fwd, 0) < m_ && (i == 0 || finished(fwd, 0, i - 1, n(i, fwd, 0)) >= 0));
+      if (!second && !first) {
         continue;
       }
+      const int leg = second ? 1 : 0;
       while (mem(i) + mem_delta(fwd, leg, i) > limit(i)) {
         put_w(i);
       }

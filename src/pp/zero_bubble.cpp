@@ -72,6 +72,7 @@ class best_of {
 
 std::vector<int> per_rank(int p, int (*f)(int p, int r)) {
   std::vector<int> out;
+  out.reserve(static_cast<std::size_t>(p));
   for (int r = 0; r < p; ++r) {
     out.push_back(f(p, r));
   }
@@ -182,6 +183,8 @@ schedule zb_auto(const schedule_options& o, const costs& c) {
   for (int shape = 0; shape < 3 && limit < p; ++shape) {
     std::vector<int> forward;
     std::vector<int> held;
+    forward.reserve(static_cast<std::size_t>(p));
+    held.reserve(static_cast<std::size_t>(p));
     for (int r = 0; r < p; ++r) {
       forward.push_back(std::clamp(shape == 0 ? cap : shape == 1 ? p - r : 2 * (p - r) - 1, 1, cap));
       held.push_back(std::clamp(shape == 1 ? 2 * p - r - 1 : cap, 1, cap));
