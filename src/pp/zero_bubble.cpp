@@ -116,10 +116,7 @@ schedule zb_h2(const schedule_options& o, const costs& c) {
                            delayed_w_order(p, o.microbatches, per_rank(p, [](int q, int r) { return 2 * (q - r - 1); }),
                                            per_rank(p, [](int, int r) { return 2 * r; }))));
   }
-  if (!best.found()) {
-    return zb_h1(o);
-  }
-  auto out = best.take();
+  auto out = best.found() ? best.take() : zb_h1(o);
   out.name = std::string(kind_name(kind::zb_h2));
   return out;
 }
