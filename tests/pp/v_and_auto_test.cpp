@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,36 @@ TEST(v_and_auto, new_kinds_survive_the_csv_round_trip_action_for_action) {
       ASSERT_EQ(back.orders.size(), s.orders.size());
       for (std::size_t r = 0; r < s.orders.size(); ++r) {
         EXPECT_EQ(back.orders[r], s.orders[r]) << pp::kind_name(k) << " p=" << p << " rank " << r;
+      }
+    }
+  }
+}
+
+// Random per-stage costs (zeros included), communication and memory limits: every planner returns a valid schedule,
+// and zb-auto stays within its limit. The seed is drawn per run and printed on failure.
+TEST(v_and_auto, planners_hold_their_promises_under_random_costs) {
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  auto pick = [&rng](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  auto time = [&](double hi) { return pick(0, 1) < 0.15 ? 0.0 : pick(0.1, hi); };
+  for (int trial = 0; trial < 60; ++trial) {
+    const int p = std::uniform_int_distribution<int>(1, 6)(rng);
+    const int m = std::uniform_int_distribution<int>(2 * p, 4 * p)(rng);
+    for (const auto k : {pp::kind::zb_h2, pp::kind::zb_v, pp::kind::zb_auto}) {
+      const int stages = k == pp::kind::zb_v ? 2 * p : p;
+      pp::costs c;
+      c.comm = pick(0, 1) < 0.5 ? 0.0 : pick(0, 2);
+      for (int s = 0; s < stages; ++s) {
+        const double act = pick(1, 10);
+        c.per_stage.push_back({time(3), time(3), time(3), act, act * pick(0, 1)});
+      }
+      const int limit = k == pp::kind::zb_auto ? std::uniform_int_distribution<int>(1, 2 * p + 1)(rng) : 0;
+      pp::schedule s;
+      ASSERT_NO_THROW(s = make(k, p, m, c, limit)) << "seed " << seed << " trial " << trial << " " << where(k, p, m, c);
+      const auto sim = pp::simulate(s, c);  // validates
+      for (int r = 0; r < p && limit > 0; ++r) {
+        ASSERT_LE(sim.peak_memory(r), limit + 1e-9)
+            << "seed " << seed << " trial " << trial << " " << where(k, p, m, c);
       }
     }
   }
