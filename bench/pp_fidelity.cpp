@@ -7,7 +7,8 @@
 // one repetition of many configurations rather than every repetition of one; the median is the figure, the minimum
 // (the run the machine disturbed least) is printed beside it.
 //
-// Costs per stage: F = B = W = 1 unit; interleaved and zb-v put two chunks on a rank, so their chunks cost half.
+// Costs per stage: F = B = W = 1 unit; interleaved, zb-v and dualpipe-v put two chunks on a rank, so their chunks cost
+// half.
 #include <taskpipe/pp/generators.hpp>
 #include <taskpipe/pp/simulate.hpp>
 #include <taskpipe/pp/sleep_kernels.hpp>
@@ -43,11 +44,14 @@ int main(int argc, char** argv) {
   };
   std::vector<config> configs;
   for (const auto k : pp::all_kinds()) {
-    const bool two_chunks = k == pp::kind::interleaved || k == pp::kind::zb_v;
+    const bool two_chunks = k == pp::kind::interleaved || k == pp::kind::zb_v || k == pp::kind::dualpipe_v;
     const double per = two_chunks ? 0.5 : 1.0;
     const auto c = pp::costs::uniform({.f = per, .b = per, .w = per});
     for (const int p : {4, 8}) {
       for (const int m : {8, 16, 32}) {
+        if (k == pp::kind::dualpipe_v && m < 2 * p) {
+          continue;  // it needs a micro-batch per stage of its V
+        }
         pp::schedule_options o{.ranks = p, .microbatches = m, .chunks = 2};
         o.planning_costs = c;
         configs.push_back({k, pp::make_schedule(k, o), c, {}});

@@ -113,14 +113,15 @@ pp::costs parse_costs(const std::string& spec) {
 // --costs describe one stage per rank; a kind that splits a rank's layers into v chunks gives each chunk 1/v of them
 // (a per-stage list as long as all chunks is taken as it is).
 pp::costs for_kind(pp::kind k, const pp::costs& c, int stages, int chunks) {
-  const int v = k == pp::kind::interleaved ? chunks : k == pp::kind::zb_v ? 2 : 1;
+  const bool vee = k == pp::kind::zb_v || k == pp::kind::dualpipe_v;
+  const int v = k == pp::kind::interleaved ? chunks : vee ? 2 : 1;
   if (v <= 1 || static_cast<int>(c.per_stage.size()) == stages * v) {
     return c;
   }
   if (c.per_stage.size() != 1 && static_cast<int>(c.per_stage.size()) != stages) {
     return c;  // refused later
   }
-  const auto rank_of = k == pp::kind::zb_v ? pp::v_placement(stages) : pp::looped_placement(stages, v);
+  const auto rank_of = vee ? pp::v_placement(stages) : pp::looped_placement(stages, v);
   pp::costs out;
   out.comm = c.comm;
   for (int s = 0; s < stages * v; ++s) {
@@ -156,6 +157,7 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
     j["peak_activations"].push_back(sim.peak_activations(r));
     j["peak_activations_until_w"].push_back(sim.peak_activations_until_w(r));
     j["peak_activation_bytes"].push_back(sim.peak_activation_bytes(r));
+    j["peak_memory"].push_back(sim.peak_memory(r));
     j["busy"].push_back(sim.busy(r));
     j["idle"].push_back(sim.idle(r));
     j["bubble"].push_back(sim.bubble(r));
@@ -163,8 +165,20 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
   return j;
 }
 
+// The memory limit zb-auto plans under, in the paper's M_B: --memory-limit, or its default 2P - 1.
+int memory_limit_of(const schedule_cli& o) { return o.memory_limit > 0 ? o.memory_limit : 2 * o.stages - 1; }
+
+double max_peak_memory(const pp::simulation& sim) {
+  double peak = 0;
+  for (int r = 0; r < sim.ranks(); ++r) {
+    peak = std::max(peak, sim.peak_memory(r));
+  }
+  return peak;
+}
+
 void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c) {
   const auto sim = pp::simulate(s, c);  // validates first
+  const bool planned_under_limit = o.import.empty() && s.name == pp::kind_name(pp::kind::zb_auto);
   if (!o.svg.empty()) {
     trace::write_svg(sim.timeline(), o.svg);
   }
@@ -175,30 +189,41 @@ void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c)
     pp::save_csv(s, o.csv);
   }
   if (o.json) {
-    fmt::print("{}\n", figures(s, sim).dump(2));
+    auto j = figures(s, sim);
+    if (planned_under_limit) {
+      j["memory_limit"] = memory_limit_of(o);
+    }
+    fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("{}: {} ranks, {} stages, {} micro-batches (valid: complete, no deadlock)\n\n", s.name, s.ranks, s.stages,
+  fmt::print("{}: {} ranks, {} stages, {} micro-batches (valid: complete, no deadlock)\n", s.name, s.ranks, s.stages,
              s.microbatches);
+  if (planned_under_limit) {
+    fmt::print("memory limit {} M_B per rank{} (peak {:.3g})\n", memory_limit_of(o),
+               o.memory_limit > 0 ? "" : " (the default, 2P - 1)", max_peak_memory(sim));
+  }
+  fmt::print("\n");
   fmt::print("{}\n{}\n", pp::to_text(s), trace::text_view(sim.timeline(), o.width));
   fmt::print(
       "makespan {:.4g}   cost {:.4g} (longest rank)   bubble rate {:.2f}% (bubble / ranks x cost)   megatron bubble "
       "{:.2f}% (idle / busy)\n\n",
       sim.makespan(), sim.cost(), 100 * sim.bubble_rate(), 100 * sim.megatron_bubble());
-  fmt::print("{:<6}{:>12}{:>12}{:>12}{:>18}{:>20}\n", "rank", "busy", "idle", "bubble", "peak activations",
-             "peak bytes");
+  fmt::print("{:<6}{:>12}{:>12}{:>12}{:>18}{:>20}{:>12}\n", "rank", "busy", "idle", "bubble", "peak activations",
+             "peak bytes", "peak M_B");
   for (int r = 0; r < s.ranks; ++r) {
-    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}\n", r, sim.busy(r), sim.idle(r), sim.bubble(r),
-               sim.peak_activations(r), sim.peak_activation_bytes(r));
+    fmt::print("{:<6}{:>12.4g}{:>12.4g}{:>12.4g}{:>18}{:>20.6g}{:>12.4g}\n", r, sim.busy(r), sim.idle(r), sim.bubble(r),
+               sim.peak_activations(r), sim.peak_activation_bytes(r), sim.peak_memory(r));
   }
 }
 
 void print_compare(const schedule_cli& o, const pp::costs& c) {
   nlohmann::json rows = nlohmann::json::array();
+  const int limit = memory_limit_of(o);
   if (!o.json) {
-    fmt::print("p = {}, m = {}, v = {} (interleaved)\n\n", o.stages, o.microbatches, o.chunks);
-    fmt::print("{:<13}{:>12}{:>14}{:>17}{:>18}\n", "kind", "makespan", "bubble rate", "megatron bubble",
-               "max peak acts");
+    fmt::print("p = {}, m = {}, v = {} (interleaved), memory limit {} M_B per rank{}\n\n", o.stages, o.microbatches,
+               o.chunks, limit, o.memory_limit > 0 ? "" : " (the default, 2P - 1)");
+    fmt::print("{:<13}{:>12}{:>14}{:>17}{:>18}{:>14}{:>10}\n", "kind", "makespan", "bubble rate", "megatron bubble",
+               "max peak acts", "peak M_B", "in limit");
   }
   for (const auto k : pp::all_kinds()) {
     std::string refused;
@@ -218,7 +243,10 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
         row["megatron_bubble"] = sim->megatron_bubble();
         for (int r = 0; r < sim->ranks(); ++r) {
           row["peak_activations"].push_back(sim->peak_activations(r));
+          row["peak_memory"].push_back(sim->peak_memory(r));
         }
+        row["memory_limit"] = limit;
+        row["within_memory_limit"] = max_peak_memory(*sim) <= limit + 1e-9;
       } else {
         row["error"] = refused;
       }
@@ -233,8 +261,10 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
     for (int r = 0; r < sim->ranks(); ++r) {
       peak = std::max(peak, sim->peak_activations(r));
     }
-    fmt::print("{:<13}{:>12.4g}{:>13.2f}%{:>16.2f}%{:>18}\n", pp::kind_name(k), sim->makespan(),
-               100 * sim->bubble_rate(), 100 * sim->megatron_bubble(), peak);
+    const double peak_mb = max_peak_memory(*sim);
+    fmt::print("{:<13}{:>12.4g}{:>13.2f}%{:>16.2f}%{:>18}{:>14.4g}{:>10}\n", pp::kind_name(k), sim->makespan(),
+               100 * sim->bubble_rate(), 100 * sim->megatron_bubble(), peak, peak_mb,
+               peak_mb <= limit + 1e-9 ? "yes" : "no");
   }
   if (o.json) {
     fmt::print("{}\n", rows.dump(2));
@@ -265,7 +295,7 @@ void add_schedule_command(CLI::App& app) {
   auto opts = std::make_shared<schedule_cli>();
   CLI::App* cmd = app.add_subcommand(
       "schedule", "Generate, validate, simulate and draw a model-pipeline schedule (GPipe, 1F1B, zero bubble, ...)");
-  cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v or zb-auto")
+  cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto or dualpipe-v")
       ->capture_default_str();
   cmd->add_option("-p,--stages", opts->stages, "Pipeline ranks P")->capture_default_str();
   cmd->add_option("-m,--microbatches", opts->microbatches, "Micro-batches M")->capture_default_str();
@@ -273,10 +303,13 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--layers", opts->layers, "Model layers; refused unless they split evenly over the stages");
   cmd->add_option("--costs", opts->costs,
                   "Times and sizes of one rank's stage: f,b,w (per stage with ':', e.g. f=1:2:1:1), comm, act "
-                  "(activation bytes, held until I) and wact (the part of act kept until W); interleaved and zb-v give "
-                  "each chunk its share")
+                  "(activation bytes, held until I) and wact (the part of act kept until W); interleaved, zb-v and "
+                  "dualpipe-v give each chunk its share")
       ->capture_default_str();
-  cmd->add_option("--memory-limit", opts->memory_limit, "zb-auto: activations a rank may hold (default 2P-1)");
+  cmd->add_option("--memory-limit", opts->memory_limit,
+                  "zb-auto: activation memory a rank may hold, in the Zero Bubble paper's M_B: one micro-batch's "
+                  "activations of the rank's layers, held from F until I except the W's share (wact/act; all of it "
+                  "without act), held until W (default 2P-1; --compare marks the kinds within it)");
   cmd->add_option("--svg", opts->svg, "Write the simulated timeline as SVG");
   cmd->add_option("--trace", opts->trace, "Write the simulated timeline as Chrome-trace JSON (Perfetto)");
   cmd->add_option("--csv", opts->csv, "Write the schedule in torch.distributed.pipelining CSV");

@@ -1,12 +1,10 @@
 #include "taskpipe/pp/generators.hpp"
 
 #include "taskpipe/error.hpp"
-#include "taskpipe/pp/detail/zb_scheduler.hpp"
-#include "taskpipe/pp/simulate.hpp"
+#include "taskpipe/pp/detail/zero_bubble.hpp"
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <string>
 
 namespace taskpipe::pp {
@@ -14,7 +12,7 @@ namespace taskpipe::pp {
 namespace {
 
 constexpr std::array kinds{kind::gpipe, kind::one_f_one_b, kind::interleaved, kind::zb_h1,
-                           kind::zb_h2, kind::zb_v,        kind::zb_auto};
+                           kind::zb_h2, kind::zb_v,        kind::zb_auto,     kind::dualpipe_v};
 
 [[noreturn]] void refuse(const std::string& what) { throw invalid_argument(what); }
 
@@ -42,7 +40,11 @@ void check_options(kind k, const schedule_options& o) {
              " must be a multiple of ranks = " + std::to_string(o.ranks) + " (the interleaving rule)");
     }
   }
-  if (k == kind::zb_v) {
+  if (k == kind::dualpipe_v && o.microbatches < 2 * o.ranks) {
+    refuse(prefix(k) + "microbatches = " + std::to_string(o.microbatches) + " is too few for " +
+           std::to_string(o.ranks) + " ranks: needs microbatches >= 2 x ranks (one per stage of the V)");
+  }
+  if (k == kind::zb_v || k == kind::dualpipe_v) {
     chunks = 2;
   }
   if (o.layers < 0) {
@@ -132,64 +134,6 @@ schedule interleaved(const schedule_options& o) {
   return s;
 }
 
-schedule zero_bubble(kind k, const schedule_options& o) {
-  const int p = o.ranks;
-  detail::zb_plan plan;
-  plan.ranks = p;
-  plan.microbatches = o.microbatches;
-  plan.stage_rank = k == kind::zb_v ? v_placement(p) : linear_placement(p);
-  plan.planning = o.planning_costs.value_or(costs::uniform({}));
-  validate_costs(plan.planning);
-  auto build = [&](bool fits) {
-    plan.w_only_if_it_fits = fits;
-    schedule s = shell(k, o, plan.stage_rank);
-    s.orders = detail::zb_list_schedule(plan);
-    return s;
-  };
-  auto limits = [&](auto forward, auto held) {
-    plan.forward_limit.clear();
-    plan.memory_limit.clear();
-    for (int r = 0; r < p; ++r) {
-      plan.forward_limit.push_back(forward(r));
-      plan.memory_limit.push_back(held(r));
-    }
-  };
-  switch (k) {
-    case kind::zb_h1:  // 1F1B's p - r in flight until I; deferring up to p - 1 W's is what fills the bubbles
-      limits([&](int r) { return p - r; }, [&](int r) { return 2 * p - r - 1; });
-      return build(true);
-    case kind::zb_h2:  // room for p - r - 1 more forwards in the warm-up, which fills its bubble
-      limits([&](int r) { return 2 * (p - r) - 1; }, [&](int) { return 2 * p - 1; });
-      return build(true);
-    case kind::zb_v:  // two half-size chunks per rank: 2p chunk activations is 1F1B's p whole-stage ones
-      limits([&](int) { return 2 * p; }, [&](int) { return 2 * p; });
-      return build(true);
-    default:
-      break;
-  }
-  // zb-auto: the best of a few limit shapes and both W policies under the caller's costs, never over the limit.
-  const int cap = o.memory_limit > 0 ? o.memory_limit : 2 * p - 1;
-  std::optional<schedule> best;
-  double best_time = 0;
-  for (int shape = 0; shape < 3; ++shape) {
-    // The shapes of zb-h1 and zb-h2 cut to the cap, and a flat one that spends the whole cap on forwards.
-    limits(
-        [&](int r) {
-          return std::clamp(shape == 0 ? cap : shape == 1 ? p - r : 2 * (p - r) - 1, 1, cap);
-        },
-        [&](int r) { return std::clamp(shape == 1 ? 2 * p - r - 1 : cap, 1, cap); });
-    for (const bool fits : {true, false}) {
-      schedule candidate = build(fits);
-      const double t = simulate(candidate, plan.planning).makespan();
-      if (!best || t < best_time) {
-        best = std::move(candidate);
-        best_time = t;
-      }
-    }
-  }
-  return std::move(*best);
-}
-
 }  // namespace
 
 std::span<const kind> all_kinds() noexcept { return kinds; }
@@ -210,6 +154,8 @@ std::string_view kind_name(kind k) noexcept {
       return "zb-v";
     case kind::zb_auto:
       return "zb-auto";
+    case kind::dualpipe_v:
+      return "dualpipe-v";
   }
   return "?";
 }
@@ -237,7 +183,7 @@ schedule make_schedule(kind k, const schedule_options& options) {
     case kind::interleaved:
       return interleaved(options);
     default:
-      return zero_bubble(k, options);
+      return detail::make_zero_bubble(k, options);
   }
 }
 

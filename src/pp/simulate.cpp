@@ -2,6 +2,7 @@
 
 #include "taskpipe/error.hpp"
 #include "taskpipe/pp/detail/dependencies.hpp"
+#include "taskpipe/pp/detail/memory_units.hpp"
 #include "taskpipe/pp/validate.hpp"
 
 #include <algorithm>
@@ -18,21 +19,23 @@ struct memory_change {
   int until_i = 0;
   int until_w = 0;
   double bytes = 0;
+  double units = 0;  // in the rank's M_B once divided by its unit
 };
 
 void add_memory_changes(const timed_action& ta, const stage_cost& c, std::vector<memory_change>& out) {
+  const detail::activation_weight a = detail::weight_of(c);
   switch (ta.what.kind) {
     case action_kind::forward:
-      out.push_back({ta.start, +1, +1, c.activation_bytes});
+      out.push_back({ta.start, +1, +1, c.activation_bytes, a.held});
       return;
     case action_kind::backward_input:  // keeps what W still needs
-      out.push_back({ta.finish, -1, 0, -(c.activation_bytes - c.w_bytes)});
+      out.push_back({ta.finish, -1, 0, -(c.activation_bytes - c.w_bytes), -(a.held - a.w_part)});
       return;
     case action_kind::backward_weight:
-      out.push_back({ta.finish, 0, -1, -c.w_bytes});
+      out.push_back({ta.finish, 0, -1, -c.w_bytes, -a.w_part});
       return;
     case action_kind::backward_full:
-      out.push_back({ta.finish, -1, -1, -c.activation_bytes});
+      out.push_back({ta.finish, -1, -1, -c.activation_bytes, -a.held});
       return;
   }
 }
@@ -50,7 +53,11 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
   peak_count_.assign(n, 0);
   peak_until_w_.assign(n, 0);
   peak_bytes_.assign(n, 0);
+  peak_memory_.assign(n, 0);
   std::vector<std::vector<memory_change>> changes(n);
+  // A rank's M_B: the activations of all the stages it holds, for one micro-batch.
+  std::vector<double> unit(n, 0);
+  std::vector<std::vector<bool>> seen(n);
   for (const auto& ta : actions_) {
     const auto r = static_cast<std::size_t>(ta.rank);
     makespan_ = std::max(makespan_, ta.finish);
@@ -58,6 +65,17 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
     first[r] = std::min(first[r], ta.start);
     span_[r] = std::max(span_[r], ta.finish - first[r]);
     add_memory_changes(ta, c.at(ta.what.stage), changes[r]);
+    if (ta.what.kind == action_kind::forward) {
+      auto& s = seen[r];
+      const auto st = static_cast<std::size_t>(ta.what.stage);
+      if (s.size() <= st) {
+        s.resize(st + 1, false);
+      }
+      if (!s[st]) {
+        s[st] = true;
+        unit[r] += detail::weight_of(c.at(ta.what.stage)).held;
+      }
+    }
   }
   cost_ = span_.empty() ? 0 : *std::max_element(span_.begin(), span_.end());
   for (std::size_t r = 0; r < n; ++r) {
@@ -68,13 +86,19 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
     int until_i = 0;
     int until_w = 0;
     double bytes = 0;
+    double units = 0;
     for (const auto& ch : changes[r]) {
       until_i += ch.until_i;
       until_w += ch.until_w;
       bytes += ch.bytes;
+      units += ch.units;
       peak_count_[r] = std::max(peak_count_[r], until_i);
       peak_until_w_[r] = std::max(peak_until_w_[r], until_w);
       peak_bytes_[r] = std::max(peak_bytes_[r], bytes);
+      peak_memory_[r] = std::max(peak_memory_[r], units);
+    }
+    if (unit[r] > 0) {
+      peak_memory_[r] /= unit[r];
     }
   }
 }
@@ -110,6 +134,20 @@ double simulation::bubble_rate() const noexcept {
   return bubble_total / (static_cast<double>(ranks_) * cost_);
 }
 
+double simulation::bubble_rate(optimizer_sync sync) const noexcept {
+  if (sync == optimizer_sync::bypassed) {
+    return bubble_rate();
+  }
+  if (makespan_ <= 0) {
+    return 0;
+  }
+  double idle_total = 0;
+  for (const double b : busy_) {
+    idle_total += makespan_ - b;
+  }
+  return idle_total / (static_cast<double>(ranks_) * makespan_);
+}
+
 double simulation::megatron_bubble() const noexcept {
   double idle_total = 0;
   double busy_total = 0;
@@ -133,6 +171,11 @@ int simulation::peak_activations_until_w(int rank) const {
 double simulation::peak_activation_bytes(int rank) const {
   check_rank(rank);
   return peak_bytes_[static_cast<std::size_t>(rank)];
+}
+
+double simulation::peak_memory(int rank) const {
+  check_rank(rank);
+  return peak_memory_[static_cast<std::size_t>(rank)];
 }
 
 trace::timeline simulation::timeline() const { return make_timeline(ranks_, actions_, 1.0); }

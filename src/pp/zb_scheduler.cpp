@@ -1,11 +1,11 @@
 #include "taskpipe/pp/detail/zb_scheduler.hpp"
 
-#include "taskpipe/error.hpp"
 #include "taskpipe/pp/detail/dependencies.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 
 namespace taskpipe::pp::detail {
 
@@ -37,13 +37,15 @@ class list_scheduler {
     }
   }
 
-  std::vector<std::vector<action>> run() {
+  std::optional<std::vector<std::vector<action>>> run() {
     for (;;) {
       const std::size_t r = pick_rank();
       if (r == ranks_) {
         return std::move(orders_);
       }
-      step(r);
+      if (!step(r)) {
+        return std::nullopt;
+      }
     }
   }
 
@@ -94,7 +96,8 @@ class list_scheduler {
     std::fill(stalled_.begin(), stalled_.end(), false);
   }
 
-  void step(std::size_t r) {
+  // False when the scheduler can make no more progress (it then has no schedule to offer).
+  bool step(std::size_t r) {
     const double t = free_at_[r];
     double next_arrival = unknown;
     // Backward for the input gradient first: it is on the critical path back to stage 0.
@@ -116,7 +119,7 @@ class list_scheduler {
       --in_forward_[r];
       emit(r, {best_b, action_kind::backward_input, mb}, t);
       pending_w_[r].push_back({best_b, action_kind::backward_weight, mb});
-      return;
+      return true;
     }
     next_arrival = std::min(next_arrival, best_b_time);
     // Then a forward, deepest stage first so micro-batches reach the loss (and start their backward) sooner.
@@ -141,7 +144,7 @@ class list_scheduler {
       ++held_[r];
       ++in_forward_[r];
       emit(r, {best_f, action_kind::forward, mb}, t);
-      return;
+      return true;
     }
     // A weight gradient fills the bubble (and frees its activation).
     if (!pending_w_[r].empty()) {
@@ -151,13 +154,13 @@ class list_scheduler {
         pending_w_[r].pop_front();
         --held_[r];
         emit(r, w, t);
-        return;
+        return true;
       }
     }
-    wait(r, t, next_arrival);
+    return wait(r, t, next_arrival);
   }
 
-  void wait(std::size_t r, double t, double next_arrival) {
+  bool wait(std::size_t r, double t, double next_arrival) {
     bool others_undecided = false;
     double next_free = unknown;
     for (std::size_t o = 0; o < ranks_; ++o) {
@@ -173,14 +176,15 @@ class list_scheduler {
     }
     if (others_undecided) {
       stalled_[r] = true;
-      return;
+      return true;
     }
     const double next = std::min(next_arrival, next_free);
     if (next == unknown) {
-      throw error("zero-bubble list scheduler stalled: no rank can make progress");
+      return false;
     }
     free_at_[r] = next;
     stalled_[r] = false;
+    return true;
   }
 
   const zb_plan& plan_;
@@ -201,6 +205,8 @@ class list_scheduler {
 
 }  // namespace
 
-std::vector<std::vector<action>> zb_list_schedule(const zb_plan& plan) { return list_scheduler(plan).run(); }
+std::optional<std::vector<std::vector<action>>> zb_list_schedule(const zb_plan& plan) {
+  return list_scheduler(plan).run();
+}
 
 }  // namespace taskpipe::pp::detail

@@ -48,6 +48,15 @@ printf '%s' "$sched" | grep -q '"makespan": 27' || fail "zb-h2 --json makespan i
 printf '%s' "$sched" | grep -q '"peak_activations_until_w"' || fail "zb-h2 --json lacks peak_activations_until_w"
 expect_bad_input schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=11
 
+# zb-auto says the memory limit it planned under; --compare shows each kind's peak in M_B and whether it fits.
+out=$("$bin" schedule --kind zb-auto --stages 4 --microbatches 8 --memory-limit 4) || fail "zb-auto --memory-limit exited $?"
+printf '%s' "$out" | grep -q 'memory limit 4 M_B per rank' || fail "zb-auto does not print its memory limit: $out"
+out=$("$bin" schedule --compare --stages 4 --microbatches 8 --costs f=1,b=1,w=1,comm=0.1) || fail "--compare exited $?"
+printf '%s' "$out" | grep -q 'peak M_B' || fail "--compare lacks the peak M_B column: $out"
+printf '%s' "$out" | grep -Eq '^gpipe .* no$' || fail "--compare does not mark gpipe over the limit: $out"
+printf '%s' "$out" | grep -Eq '^dualpipe-v .* yes$' || fail "--compare lacks a fitting dualpipe-v row: $out"
+printf '%s' "$out" | grep -Eq '^zb-v .* yes$' || fail "--compare lacks zb-v with comm > 0 (it used to stall): $out"
+
 rm -f /tmp/taskpipe_cli_err.$$
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit "$failures"

@@ -25,6 +25,9 @@ TEST(generators, every_kind_validates_on_a_grid) {
   for (const auto k : pp::all_kinds()) {
     for (int p = 1; p <= 8; ++p) {
       for (int m = p; m <= 3 * p; m += p) {
+        if (k == pp::kind::dualpipe_v && m < 2 * p) {
+          continue;  // refused: it needs a micro-batch per stage of its V
+        }
         const auto s = pp::make_schedule(k, {.ranks = p, .microbatches = m, .chunks = 2});
         EXPECT_NO_THROW(pp::validate(s)) << pp::kind_name(k) << " p=" << p << " m=" << m;
         EXPECT_EQ(s.ranks, p);

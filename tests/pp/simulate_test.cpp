@@ -85,6 +85,23 @@ TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_
   }
 }
 
+// The paper's unit: M_B is one micro-batch of a rank's layers. 1F1B holds p - r of them on rank r; ZB-H1 adds the
+// W's part of the r activations whose W it defers; a chunk of an interleaved rank counts 1/v.
+TEST(simulate, peak_memory_is_in_micro_batches_of_a_ranks_activations) {
+  for (int p = 2; p <= 6; ++p) {
+    const pp::schedule_options o{.ranks = p, .microbatches = 3 * p, .chunks = 2};
+    const auto c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 4});
+    const auto one = pp::simulate(pp::make_schedule(pp::kind::one_f_one_b, o), c);
+    const auto h1 = pp::simulate(pp::make_schedule(pp::kind::zb_h1, o), c);
+    const auto inter = pp::simulate(pp::make_schedule(pp::kind::interleaved, o), pp::costs::uniform({}));
+    for (int r = 0; r < p; ++r) {
+      EXPECT_DOUBLE_EQ(one.peak_memory(r), p - r) << "p=" << p << " rank " << r;
+      EXPECT_NEAR(h1.peak_memory(r), (p - r) + 0.4 * r, 1e-12) << "p=" << p << " rank " << r;
+      EXPECT_DOUBLE_EQ(inter.peak_memory(r), inter.peak_activations(r) / 2.0) << "p=" << p << " rank " << r;
+    }
+  }
+}
+
 TEST(simulate, timeline_has_one_slice_per_action_on_its_rank) {
   const auto s = pp::make_schedule(pp::kind::zb_h1, {.ranks = 4, .microbatches = 8});
   const auto sim = pp::simulate(s, pp::costs::uniform({}));

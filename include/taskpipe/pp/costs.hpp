@@ -6,9 +6,10 @@
 //
 // Activation memory is freed in two parts, as the Zero Bubble paper counts it: a stage's `activation_bytes` are held
 // from the start of its F until its I (or fused B) finishes, except `w_bytes` of them — what the weight gradient still
-// needs, the inputs of the stage's matmuls — which stay until its W finishes. The paper's Table 1 puts that part at a
-// small fraction of the whole (about 2bsh of roughly 34bsh + 5as^2b per transformer layer), which is why ZB-H1 keeps
-// 1F1B's peak while it defers W's. `w_bytes` is 0 by default; set it to activation_bytes to count a whole activation
+// needs, the inputs of the stage's matmuls — which stay until its W finishes. The paper's Table 1 puts that part at
+// 32bsh of the 34bsh + 5as^2b a transformer layer holds (its code: mem_w = -32h), so the I frees the attention
+// scores and little else; ZB-H1 still keeps 1F1B's peak because its first rank runs each W right after its I.
+// `w_bytes` is 0 by default; set it to activation_bytes to count a whole activation
 // until W. Thread safety: a value type. `at` and `validate_costs` throw
 // `taskpipe::invalid_argument`.
 #pragma once

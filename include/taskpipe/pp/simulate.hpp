@@ -17,7 +17,14 @@
 //   peak_activations(r)        — activations held from an F's start until its I (or B) finishes: the measure of the
 //                                paper's bounds (GPipe m, 1F1B and ZB-H1 p - r on rank r, ZB-H2 at most 2p - 1);
 //   peak_activations_until_w(r) — the same held until the W finishes instead: the bound if W needed everything;
-//   peak_activation_bytes(r)   — activation_bytes until I, then the w_bytes part until W (see costs.hpp).
+//   peak_activation_bytes(r)   — activation_bytes until I, then the w_bytes part until W (see costs.hpp);
+//   peak_memory(r)             — the Zero Bubble paper's unit, M_B: one micro-batch's activations of the rank's
+//                                layers, an F's share held until its I and the W's part (w_bytes / activation_bytes;
+//                                all of it when no bytes are given) until its W (detail/memory_units.hpp). A chunk of
+//                                a rank holding v chunks counts 1/v. zb-auto's memory limit is in this unit.
+// Optimizer-step synchronisation, both modelled (optimizer_sync): `bypassed` is the paper's post-update validation
+// (bubble against the cost, the default of bubble_rate()), `synchronised` an all-reduce before every step (bubble
+// against the makespan).
 // `simulate` validates first and throws `schedule_error`; accessors throw `taskpipe::invalid_argument` on a bad
 // rank. Thread safety: the result is immutable.
 #pragma once
@@ -29,6 +36,10 @@
 #include <vector>
 
 namespace taskpipe::pp {
+
+/// Whether every rank waits for all the others before its optimizer step (synchronised) or steps as soon as its own
+/// work is done and validates afterwards (bypassed: the Zero Bubble paper's post-update validation).
+enum class optimizer_sync { bypassed, synchronised };
 
 struct timed_action {
   action what;
@@ -52,10 +63,19 @@ class simulation {
   /// cost() - busy(rank): the rank's idle time when iterations are not synchronised (see above).
   double bubble(int rank) const;
   double bubble_rate() const noexcept;
+  /// The bubble rate under either synchronisation: bypassed is bubble_rate(), synchronised is
+  /// sum of idle(r) / (ranks x makespan).
+  double bubble_rate(optimizer_sync sync) const noexcept;
+  /// One iteration's time: cost() when bypassed, makespan() when synchronised.
+  double iteration_time(optimizer_sync sync) const noexcept {
+    return sync == optimizer_sync::bypassed ? cost_ : makespan_;
+  }
   double megatron_bubble() const noexcept;
   int peak_activations(int rank) const;
   int peak_activations_until_w(int rank) const;
   double peak_activation_bytes(int rank) const;
+  /// Peak activation memory of `rank` in the paper's M_B (see above).
+  double peak_memory(int rank) const;
   /// Every action with its rank and times, in order of start time.
   const std::vector<timed_action>& actions() const noexcept { return actions_; }
   /// One track per rank, one slice per action, category its kind letter, named in torch notation.
@@ -73,6 +93,7 @@ class simulation {
   std::vector<int> peak_count_;
   std::vector<int> peak_until_w_;
   std::vector<double> peak_bytes_;
+  std::vector<double> peak_memory_;
 };
 
 simulation simulate(const schedule& s, const costs& c);
