@@ -14,8 +14,9 @@
 // item and its spread (the one-worker baseline is that run's rate); an empty chain of the same shape gives each
 // strategy's hand-off cost. (2) Prediction of every candidate (stream_model.hpp). (3) Measurement of the top
 // `top` candidates (the best-predicted of each strategy first), `repetitions` runs each, median and spread.
-// (4) The recommendation is the measured best; when it leads the runner-up by less than max(3 %, twice the measured
-// spread) the verdict says the two are tied and prefers the one with less memory per worker.
+// (4) The recommendation is the measured best, or, among the candidates within 3 % of it, the one with the least
+// memory per worker; when the best leads the runner-up by less than max(3 %, twice the measured spread) the verdict
+// says the lead is noise (`tied`).
 // Exceptions: the factory's and the stages' exceptions propagate; bad options throw taskpipe::invalid_argument.
 // Thread safety: one compare at a time per factory (the factory's captured state is the user's).
 #pragma once
