@@ -11,8 +11,8 @@
 #include "taskpipe/runtime/executor.hpp"
 
 namespace nn = taskpipe::nn;
-using nn::test::bit_equal;
 using nn::test::all_close;
+using nn::test::bit_equal;
 
 namespace {
 

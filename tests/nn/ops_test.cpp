@@ -17,8 +17,8 @@
 #include "taskpipe/runtime/executor.hpp"
 
 namespace nn = taskpipe::nn;
-using nn::test::bit_equal;
 using nn::test::all_close;
+using nn::test::bit_equal;
 using nn::test::random_floats;
 using nn::test::to_double;
 using fvec = std::vector<float>;

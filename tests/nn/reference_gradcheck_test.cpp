@@ -39,8 +39,8 @@ double dot(const dvec& a, const dvec& b) {
     input[i] = keep;
     const double numeric = (up - down) / (2 * h);
     if (std::abs(numeric - analytic[i]) > 1e-6 + 1e-5 * std::abs(numeric)) {
-      return ::testing::AssertionFailure() << "element " << i << ": numeric " << numeric << " vs analytic "
-                                           << analytic[i];
+      return ::testing::AssertionFailure()
+             << "element " << i << ": numeric " << numeric << " vs analytic " << analytic[i];
     }
   }
   return ::testing::AssertionSuccess();
