@@ -78,7 +78,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
   }
   detail::expect_tensor(x, n * d, m_name, "x");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
   tensor mean1 = act({n}), rstd1 = act({n}), a1 = act({n, d}), qkv = act({n, 3 * d});
   tensor probs = act({mb.batch, heads, mb.seq, mb.seq}), att = act({n, d}), r1 = act({n, d});
@@ -129,7 +129,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
   const auto heads = static_cast<std::size_t>(m_config.heads);
   detail::expect_tensor(dy, n * d, m_name, "dy");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
 
   // MLP: dy -> d(gelu out) -> d(c_fc out) in place -> d(ln_2 out) -> d(r) = dy + ln_2's input gradient.
@@ -145,7 +145,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
 
   // Attention: d(r) -> d(merged heads) -> d(qkv) -> d(ln_1 out) -> dx = d(r) + ln_1's input gradient.
   {
-    tensor datt({n, d}, memory_category::workspace, m_ledger);
+    tensor datt({n, d}, memory_category::workspace, m_ledger, uninitialized);
     linear_backward_input(s.dr1.span(), m_proj_w.value.span(), datt.span(), {n, d, d}, false, ex);
     s.dqkv = act({n, 3 * d});
     attention_backward(datt.span(), s.qkv.span(), s.probs.span(), s.dqkv.span(), {s.batch, s.seq, heads, d}, ex);

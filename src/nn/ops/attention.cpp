@@ -56,7 +56,7 @@ void attention_backward(std::span<const float> dout, std::span<const float> qkv,
   const std::size_t ld = 3 * d.embd;
   const float scale = 1.0F / std::sqrt(static_cast<float>(hd));
   detail::for_blocks(ex, d.batch * d.heads, 1, 1, [&](std::size_t p0, std::size_t p1) {
-    tensor ds({t_len, t_len}, memory_category::workspace);
+    tensor ds({t_len, t_len}, memory_category::workspace, nullptr, uninitialized);
     for (std::size_t p = p0; p < p1; ++p) {
       const std::size_t b = p / d.heads;
       const std::size_t h = p % d.heads;
