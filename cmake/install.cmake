@@ -7,6 +7,9 @@ set(taskpipe_installed_libraries taskpipe)
 if(TARGET taskpipe_nn)
   list(APPEND taskpipe_installed_libraries taskpipe_nn)
 endif()
+if(TARGET taskpipe_train)
+  list(APPEND taskpipe_installed_libraries taskpipe_train)
+endif()
 install(TARGETS ${taskpipe_installed_libraries} EXPORT taskpipe-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -7,6 +7,11 @@
 #include <string>
 
 #include "bench_command.hpp"
+#ifdef TASKPIPE_CLI_HAS_NN
+#include "eval_command.hpp"
+#include "generate_command.hpp"
+#include "train_command.hpp"
+#endif
 #include "schedule_command.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/version.hpp"
@@ -19,6 +24,11 @@ int main(int argc, char** argv) {
   app.footer("Run `taskpipe <command> --help` for a command's options.");
   taskpipe::cli::add_bench_command(app);
   taskpipe::cli::add_schedule_command(app);
+#ifdef TASKPIPE_CLI_HAS_NN
+  taskpipe::cli::add_train_command(app);
+  taskpipe::cli::add_eval_command(app);
+  taskpipe::cli::add_generate_command(app);
+#endif
 
   try {
     app.parse(argc, argv);
