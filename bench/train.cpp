@@ -89,28 +89,28 @@ gemm_result time_case(const gemm_case& c, int reps) {
     if (c.pass == 'F') {
       op = [&] { nn::linear_forward(x, w, b, y, c.d); };
       blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ci(rows), ci(out), ci(in), 1, x.data(), ci(in),
-                    w.data(), ci(out), 0, y.data(), ci(out));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ci(rows), ci(out), ci(in), 1, x.data(), ci(in), w.data(),
+                    ci(out), 0, y.data(), ci(out));
       };
     } else if (c.pass == 'B') {
       op = [&] { nn::linear_backward_input(dy, w, dx, c.d, false); };
       blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci(rows), ci(in), ci(out), 1, dy.data(), ci(out),
-                    w.data(), ci(out), 0, dx.data(), ci(in));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci(rows), ci(in), ci(out), 1, dy.data(), ci(out), w.data(),
+                    ci(out), 0, dx.data(), ci(in));
       };
     } else {
       op = [&] { nn::linear_backward_weight(x, dy, dw, db, c.d); };
       blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci(in), ci(out), ci(rows), 1, x.data(), ci(in),
-                    dy.data(), ci(out), 1, dw.data(), ci(out));
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci(in), ci(out), ci(rows), 1, x.data(), ci(in), dy.data(),
+                    ci(out), 1, dw.data(), ci(out));
       };
     }
   } else {  // wte is [out = vocab, in = embd]
     if (c.pass == 'F') {
       op = [&] { nn::tied_head_forward(x, w, y, c.d); };
       blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci(rows), ci(out), ci(in), 1, x.data(), ci(in),
-                    w.data(), ci(in), 0, y.data(), ci(out));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci(rows), ci(out), ci(in), 1, x.data(), ci(in), w.data(),
+                    ci(in), 0, y.data(), ci(out));
       };
     } else if (c.pass == 'B') {
       op = [&] { nn::tied_head_backward_input(dy, w, dx, c.d); };
@@ -121,8 +121,8 @@ gemm_result time_case(const gemm_case& c, int reps) {
     } else {
       op = [&] { nn::tied_head_backward_weight(x, dy, dw, c.d); };
       blas = [&] {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci(out), ci(in), ci(rows), 1, dy.data(), ci(out),
-                    x.data(), ci(in), 1, dw.data(), ci(in));
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci(out), ci(in), ci(rows), 1, dy.data(), ci(out), x.data(),
+                    ci(in), 1, dw.data(), ci(in));
       };
     }
   }
@@ -272,8 +272,8 @@ int main(int argc, char** argv) {
   std::printf("Step time (forward + backward + clip + AdamW), median of %d after %d warm-up:\n", o.steps, o.warmup);
   for (const step_result& s : steps) {
     std::printf("  %d thread(s): %8.1f ms (min %.1f), %7.0f tokens/s, speed-up %.2fx, loss %.3f\n", s.threads,
-                1e3 * s.median_s, 1e3 * s.min_s, static_cast<double>(rows) / s.median_s,
-                steps[0].median_s / s.median_s, s.last_loss);
+                1e3 * s.median_s, 1e3 * s.min_s, static_cast<double>(rows) / s.median_s, steps[0].median_s / s.median_s,
+                s.last_loss);
   }
   std::printf("\nPyTorch on the same model: /usr/bin/python3 bench/torch_gpt2.py --threads 1,2\n");
   return 0;

@@ -69,8 +69,8 @@ void run_generate(generate_cli& o) {
   for (const char ch : o.prompt) {
     const int id = static_cast<unsigned char>(ch);
     if (id >= c.config.vocab) {
-      throw invalid_argument(fmt::format("--prompt holds byte {}, outside the model's vocabulary of {}", id,
-                                         c.config.vocab));
+      throw invalid_argument(
+          fmt::format("--prompt holds byte {}, outside the model's vocabulary of {}", id, c.config.vocab));
     }
     ids.push_back(id);
   }

@@ -32,13 +32,14 @@ void progress::update(std::int64_t step, double loss, double lr) {
   const auto run = static_cast<double>(done - m_first);
   const double tokens_per_second = elapsed > 0 ? run * static_cast<double>(m_tokens_per_step) / elapsed : 0;
   const double eta = run > 0 ? elapsed / run * static_cast<double>(m_total - done) : 0;
-  const std::string figures = fmt::format("loss {:.4f}  lr {:.2e}  {:.0f} tokens/s  ETA {}", loss, lr,
-                                          tokens_per_second, duration_text(eta));
+  const std::string figures =
+      fmt::format("loss {:.4f}  lr {:.2e}  {:.0f} tokens/s  ETA {}", loss, lr, tokens_per_second, duration_text(eta));
   if (m_bar) {
     constexpr int width = 24;
-    const auto filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(done) /
-                                         static_cast<double>(m_total));
-    fmt::print(stderr, "\rstep {}/{} [{}{}] {}\x1b[K", done, m_total, std::string(static_cast<std::size_t>(filled), '#'),
+    const auto filled =
+        static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(m_total));
+    fmt::print(stderr, "\rstep {}/{} [{}{}] {}\x1b[K", done, m_total,
+               std::string(static_cast<std::size_t>(filled), '#'),
                std::string(static_cast<std::size_t>(width - filled), '.'), figures);
     std::fflush(stderr);
     m_drawn = true;

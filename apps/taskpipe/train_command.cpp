@@ -37,6 +37,7 @@ struct train_cli {
   std::int64_t save_every = 0;
   std::int64_t log_every = 10;
   bool json = false;
+  bool quiet = false;
   CLI::App* cmd = nullptr;
 };
 
@@ -142,7 +143,9 @@ void run_train(train_cli& o) {
       throw;
     }
     seconds += last.seconds;
-    bar.update(last.step, last.loss, last.lr);
+    if (!o.quiet) {
+      bar.update(last.step, last.loss, last.lr);
+    }
     if (o.save_every > 0 && tr.steps_done() % o.save_every == 0 && !tr.done()) {
       tr.save(o.save);
     }
@@ -164,8 +167,11 @@ void run_train(train_cli& o) {
   const std::string checksum = train::parameter_checksum(params);
   if (o.json) {
     nlohmann::ordered_json j;
-    j["config"] = {{"vocab", cfg.vocab}, {"context", cfg.context}, {"embd", cfg.embd},
-                   {"layers", cfg.layers}, {"heads", cfg.heads}};
+    j["config"] = {{"vocab", cfg.vocab},
+                   {"context", cfg.context},
+                   {"embd", cfg.embd},
+                   {"layers", cfg.layers},
+                   {"heads", cfg.heads}};
     j["batch"] = o.t.batch;
     j["seq"] = o.t.seq;
     j["threads"] = o.threads;
@@ -201,8 +207,9 @@ void add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "train", "Train the GPT-2-architecture model (byte-level) on a text file or Debian's fortunes corpus");
   o->cmd = cmd;
-  cmd->add_option("--preset", o->preset, "Model size: tiny (d 64, 2 layers, 4 heads, context 64), small (the "
-                                         "reference: d 256, 6 layers, 8 heads, context 128) or deep (small, 12 layers)")
+  cmd->add_option("--preset", o->preset,
+                  "Model size: tiny (d 64, 2 layers, 4 heads, context 64), small (the "
+                  "reference: d 256, 6 layers, 8 heads, context 128) or deep (small, 12 layers)")
       ->capture_default_str()
       ->check(CLI::IsMember({"tiny", "small", "deep"}));
   cmd->add_option("--layers", o->layers, "Blocks (n_layer), overrides the preset")->check(CLI::Range(1, 256));
@@ -218,8 +225,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Workers running the ops task-parallel; 1 = serial")
       ->capture_default_str()
       ->check(CLI::Range(1, max_threads));
-  cmd->add_option("--data", o->data, "Text file to train on, read as bytes (default: the fortunes corpus, "
-                                     "/usr/share/games/fortunes, plain files sorted by name)");
+  cmd->add_option("--data", o->data,
+                  "Text file to train on, read as bytes (default: the fortunes corpus, "
+                  "/usr/share/games/fortunes, plain files sorted by name)");
   cmd->add_option("--val-fraction", o->val_fraction, "The last fraction of the tokens kept for validation")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
@@ -233,9 +241,15 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--lr", o->t.adamw.lr, "Peak learning rate, in (0, 10]")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
-  cmd->add_option("--beta1", o->t.adamw.beta1, "AdamW beta1, in [0, 1)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--beta2", o->t.adamw.beta2, "AdamW beta2, in [0, 1)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--eps", o->t.adamw.eps, "AdamW epsilon, in (0, 1]")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--beta1", o->t.adamw.beta1, "AdamW beta1, in [0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--beta2", o->t.adamw.beta2, "AdamW beta2, in [0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--eps", o->t.adamw.eps, "AdamW epsilon, in (0, 1]")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--weight-decay", o->t.adamw.weight_decay, "Decoupled weight decay on 2-D weights")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
@@ -259,6 +273,7 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   cmd->add_option("--trace", o->trace, "Write a Chrome-trace / Perfetto timeline of each step's phases");
+  cmd->add_flag("--quiet", o->quiet, "No progress bar or progress lines on stderr");
   cmd->add_flag("--json", o->json,
                 "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum");
   cmd->callback([o] { run_train(*o); });

@@ -93,8 +93,8 @@ checkpoint read_checkpoint(const std::string& path) {
   c.file = read_safetensors(path);
   const auto format = c.file.metadata.find("format");
   if (format == c.file.metadata.end() || format->second != format_name) {
-    throw error("checkpoint " + path + " is not a taskpipe GPT-2 checkpoint: its metadata lacks format=" +
-                std::string(format_name));
+    throw error("checkpoint " + path +
+                " is not a taskpipe GPT-2 checkpoint: its metadata lacks format=" + std::string(format_name));
   }
   c.config.vocab = metadata_number<int>(c, "vocab_size");
   c.config.context = metadata_number<int>(c, "n_positions");
@@ -139,7 +139,8 @@ void load_weights(const checkpoint& c, std::span<parameter* const> params) {
 
 void load_optimizer(const checkpoint& c, adamw& optimizer) {
   if (!c.optimizer_step) {
-    throw error("checkpoint " + c.path + " holds no optimizer state (metadata optimizer_step): use --init to start "
+    throw error("checkpoint " + c.path +
+                " holds no optimizer state (metadata optimizer_step): use --init to start "
                 "from its weights with a fresh optimizer");
   }
   for (std::size_t i = 0; i < optimizer.parameters().size(); ++i) {

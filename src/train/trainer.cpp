@@ -41,8 +41,8 @@ void trainer_options::validate(const nn::gpt2_config& config) const {
   }
 }
 
-trainer::trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const trainer_options& options,
-                 executor* ex, nn::memory_ledger* ledger, trace::timeline* timeline)
+trainer::trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const trainer_options& options, executor* ex,
+                 nn::memory_ledger* ledger, trace::timeline* timeline)
     : m_model(model),
       m_options((options.validate(model.config()), options)),
       m_params(model.parameters()),
@@ -115,7 +115,8 @@ step_report trainer::step() {
 
 void trainer::resume(const nn::checkpoint& c) {
   if (!c.position) {
-    throw error("checkpoint " + c.path + " holds no training position (step, data position): use --init to start "
+    throw error("checkpoint " + c.path +
+                " holds no training position (step, data position): use --init to start "
                 "from its weights");
   }
   const nn::training_position& p = *c.position;
@@ -144,8 +145,7 @@ void trainer::save(const std::string& path) const {
   nn::save_checkpoint(path, m_model.config(), m_params, &m_optimizer, &p);
 }
 
-double evaluate(nn::gpt2& model, std::span<const std::uint8_t> tokens, int batch, int seq, int batches,
-                executor* ex) {
+double evaluate(nn::gpt2& model, std::span<const std::uint8_t> tokens, int batch, int seq, int batches, executor* ex) {
   if (batches < 1) {
     throw invalid_argument("batches " + std::to_string(batches) + " is out of range: accepted >= 1");
   }

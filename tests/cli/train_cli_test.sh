@@ -76,7 +76,7 @@ fi
 # Bad input: one line, exit 2, before any work.
 expect_bad_input "divide" train --preset tiny --embd 64 --heads 3 --data "$text"
 expect_bad_input "context" train --preset tiny --seq 65 --data "$text"
-expect_bad_input "cannot be opened" train "${tiny[@]}" --data "$dir/missing.txt"
+expect_bad_input "cannot be opened" train --preset tiny --data "$dir/missing.txt"
 expect_bad_input "empty" train --preset tiny --data "$dir/empty.txt"
 expect_bad_input "needs at least" train --preset tiny --seq 64 --batch 64 --data "$text"
 expect_bad_input "--batch" train --preset tiny --batch 0
@@ -89,7 +89,7 @@ expect_bad_input "exclude" train --resume "$dir/half.safetensors" --init "$dir/h
 expect_bad_input "--layers conflicts" train --resume "$dir/half.safetensors" --layers 2
 expect_bad_input "--save-every needs" train "${tiny[@]}" --save-every 2
 expect_bad_input "does not exist" train "${tiny[@]}" --save "$dir/no/such/dir/x.safetensors"
-expect_bad_input "No space left" train "${tiny[@]}" --steps 1 --save /dev/full
+expect_bad_input "No space left" train "${tiny[@]}" --steps 1 --quiet --save /dev/full
 expect_bad_input "keep them" train --resume "$dir/half.safetensors" --seq 8 --batch 2 --data "$text" --steps 4
 expect_bad_input "cannot be opened" eval --checkpoint "$dir/missing.safetensors"
 head -c 100 "$dir/full.safetensors" >"$dir/truncated.safetensors"

@@ -19,8 +19,7 @@ namespace {
 nn::gpt2_config tiny() { return {.vocab = 256, .context = 8, .embd = 16, .layers = 2, .heads = 2}; }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()) + ".safetensors"))
-      .string();
+  return (std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()) + ".safetensors")).string();
 }
 
 bool same_bits(const nn::tensor& a, const nn::tensor& b) {
@@ -51,8 +50,8 @@ TEST(checkpoint, round_trips_weights_optimizer_state_and_position_bit_for_bit) {
   }
   opt.step(1e-3);
   opt.step(1e-3);
-  const nn::training_position pos{.step = 2, .data = {.position = 48, .rng = 0xdeadbeefcafeULL}, .batch = 3,
-                                  .seq = 8, .shuffle = true, .seed = 17};
+  const nn::training_position pos{
+      .step = 2, .data = {.position = 48, .rng = 0xdeadbeefcafeULL}, .batch = 3, .seq = 8, .shuffle = true, .seed = 17};
   const std::string path = temp_path("taskpipe_ckpt_roundtrip");
   nn::save_checkpoint(path, a.config(), pa, &opt, &pos);
 
@@ -133,8 +132,12 @@ TEST(checkpoint, refuses_a_file_without_a_valid_config) {
   nn::write_safetensors(path, std::vector<nn::safetensors_view>{{"x", {1}, x}}, {});
   expect_error_containing([&] { nn::read_checkpoint(path); }, "not a taskpipe GPT-2 checkpoint");
   nn::write_safetensors(path, std::vector<nn::safetensors_view>{{"x", {1}, x}},
-                        {{"format", "taskpipe-gpt2-v1"}, {"vocab_size", "256"}, {"n_positions", "8"},
-                         {"n_embd", "16"}, {"n_layer", "2"}, {"n_head", "3"}});
+                        {{"format", "taskpipe-gpt2-v1"},
+                         {"vocab_size", "256"},
+                         {"n_positions", "8"},
+                         {"n_embd", "16"},
+                         {"n_layer", "2"},
+                         {"n_head", "3"}});
   expect_error_containing([&] { nn::read_checkpoint(path); }, "invalid config");
   nn::write_safetensors(path, std::vector<nn::safetensors_view>{{"x", {1}, x}},
                         {{"format", "taskpipe-gpt2-v1"}, {"vocab_size", "256"}, {"n_positions", "8x"}});

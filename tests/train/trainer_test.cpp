@@ -26,8 +26,7 @@ std::vector<std::uint8_t> text(const std::string& s) { return {s.begin(), s.end(
 const std::string short_text = "the quick brown fox jumps over the lazy dog. ";
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()) + ".safetensors"))
-      .string();
+  return (std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()) + ".safetensors")).string();
 }
 
 }  // namespace
@@ -60,8 +59,8 @@ TEST(trainer, a_resumed_run_ends_bit_identical_to_an_uninterrupted_one) {
         ex = std::make_unique<taskpipe::executor>(
             taskpipe::executor_options{.workers = static_cast<std::size_t>(workers), .spin_before_sleep = {}});
       }
-      const train::trainer_options o{.warmup = 2, .cosine = true, .steps = 6, .batch = 3, .seq = 16,
-                                     .shuffle = shuffle, .seed = 5};
+      const train::trainer_options o{
+          .warmup = 2, .cosine = true, .steps = 6, .batch = 3, .seq = 16, .shuffle = shuffle, .seed = 5};
       nn::gpt2 straight(tiny(), 3);
       train::trainer a(straight, data, o, ex.get());
       while (!a.done()) {
@@ -116,7 +115,8 @@ TEST(trainer, refuses_options_out_of_range_before_any_work) {
   const std::vector<std::uint8_t> data = text(short_text);
   nn::gpt2 model(tiny(), 1);
   EXPECT_THROW(train::trainer(model, data, {.batch = 1, .seq = 17}), taskpipe::invalid_argument);  // > context
-  EXPECT_THROW(train::trainer(model, data, {.warmup = 5, .steps = 5, .batch = 1, .seq = 8}), taskpipe::invalid_argument);
+  EXPECT_THROW(train::trainer(model, data, {.warmup = 5, .steps = 5, .batch = 1, .seq = 8}),
+               taskpipe::invalid_argument);
   EXPECT_THROW(train::trainer(model, data, {.grad_clip = -1, .batch = 1, .seq = 8}), taskpipe::invalid_argument);
   EXPECT_THROW(train::trainer(model, data, {.batch = 4, .seq = 16}), taskpipe::invalid_argument);  // data too short
 }

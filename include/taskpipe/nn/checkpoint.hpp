@@ -46,8 +46,8 @@ struct checkpoint {
   std::string path;
   gpt2_config config;
   safetensors_file file;
-  std::optional<std::int64_t> optimizer_step;   ///< present when the optimizer state was saved
-  std::optional<training_position> position;    ///< present when a training position was saved
+  std::optional<std::int64_t> optimizer_step;  ///< present when the optimizer state was saved
+  std::optional<training_position> position;   ///< present when a training position was saved
 };
 
 /// Reads and checks the file and its config.

@@ -35,12 +35,12 @@ struct trainer_options {
   double grad_clip = 1.0;  ///< max global gradient norm, [0, 1e6]; 0 turns clipping off
   std::int64_t warmup = 0;
   bool cosine = false;
-  double lr_floor = 0.1;    ///< the cosine's end as a fraction of lr
-  std::int64_t steps = 100; ///< the run's total steps (a resumed run continues up to it)
+  double lr_floor = 0.1;     ///< the cosine's end as a fraction of lr
+  std::int64_t steps = 100;  ///< the run's total steps (a resumed run continues up to it)
   int batch = 8;
-  int seq = 128;            ///< <= the model's context
+  int seq = 128;  ///< <= the model's context
   bool shuffle = false;
-  std::uint64_t seed = 0;   ///< the shuffle's seed (the model's init seed is the caller's)
+  std::uint64_t seed = 0;  ///< the shuffle's seed (the model's init seed is the caller's)
 
   /// Throws taskpipe::invalid_argument naming the first bad value; `config` bounds seq.
   void validate(const nn::gpt2_config& config) const;
@@ -49,16 +49,16 @@ struct trainer_options {
 struct step_report {
   std::int64_t step = 0;  ///< the step just done (from 0)
   float loss = 0;
-  double grad_norm = 0;   ///< before clipping
+  double grad_norm = 0;  ///< before clipping
   double lr = 0;
-  double seconds = 0;     ///< wall time of the step
+  double seconds = 0;  ///< wall time of the step
 };
 
 class trainer {
  public:
   /// `model` and `tokens` must outlive the trainer; so must `ex`, `ledger` and `timeline` when given.
-  trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const trainer_options& options,
-          executor* ex = nullptr, nn::memory_ledger* ledger = nullptr, trace::timeline* timeline = nullptr);
+  trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const trainer_options& options, executor* ex = nullptr,
+          nn::memory_ledger* ledger = nullptr, trace::timeline* timeline = nullptr);
 
   /// Runs the next step. Precondition: !done().
   step_report step();
