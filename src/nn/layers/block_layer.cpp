@@ -13,6 +13,7 @@ namespace taskpipe::nn {
 namespace {
 
 struct block_state final : layer_state {
+  const layer* owner = nullptr;
   std::size_t batch = 0;
   std::size_t seq = 0;
   int phase = 0;  // 0 after F, 1 after B, 2 spent
@@ -22,10 +23,10 @@ struct block_state final : layer_state {
   tensor dy, dh, da2, dr1, dqkv, da1;
 };
 
-block_state& own(layer_state& s, int phase, const std::string& name) {
+block_state& own(layer_state& s, int phase, const layer& l) {
   auto* b = dynamic_cast<block_state*>(&s);
-  if (b == nullptr || b->phase != phase) {
-    throw invalid_argument(name + ": the state is not this layer's, or is in the wrong phase for this call");
+  if (b == nullptr || b->owner != &l || b->phase != phase) {
+    throw invalid_argument(l.name() + ": the state is not this layer's, or is in the wrong phase for this call");
   }
   return *b;
 }
@@ -77,7 +78,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
   }
   detail::expect_tensor(x, n * d, m_name, "x");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
   tensor mean1 = act({n}), rstd1 = act({n}), a1 = act({n, d}), qkv = act({n, 3 * d});
   tensor probs = act({mb.batch, heads, mb.seq, mb.seq}), att = act({n, d}), r1 = act({n, d});
@@ -100,6 +101,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
   forward_result r{std::move(y), nullptr};
   if (mb.keep_state) {
     auto s = std::make_unique<block_state>();
+    s->owner = this;
     s->batch = mb.batch;
     s->seq = mb.seq;
     s->x = std::move(x);
@@ -121,13 +123,13 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
 }
 
 tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) {
-  auto& s = own(state, 0, m_name);
+  auto& s = own(state, 0, *this);
   const std::size_t n = s.batch * s.seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto heads = static_cast<std::size_t>(m_config.heads);
   detail::expect_tensor(dy, n * d, m_name, "dy");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
 
   // MLP: dy -> d(gelu out) -> d(c_fc out) in place -> d(ln_2 out) -> d(r) = dy + ln_2's input gradient.
@@ -143,7 +145,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
 
   // Attention: d(r) -> d(merged heads) -> d(qkv) -> d(ln_1 out) -> dx = d(r) + ln_1's input gradient.
   {
-    tensor datt({n, d}, memory_category::workspace, m_ledger);
+    tensor datt({n, d}, memory_category::workspace, m_ledger, uninitialized);
     linear_backward_input(s.dr1.span(), m_proj_w.value.span(), datt.span(), {n, d, d}, false, ex);
     s.dqkv = act({n, 3 * d});
     attention_backward(datt.span(), s.qkv.span(), s.probs.span(), s.dqkv.span(), {s.batch, s.seq, heads, d}, ex);
@@ -161,7 +163,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
 }
 
 void block_layer::backward_weight(layer_state& state, executor* ex) {
-  auto& s = own(state, 1, m_name);
+  auto& s = own(state, 1, *this);
   const std::size_t n = s.batch * s.seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   linear_backward_weight(s.g.span(), s.dy.span(), m_mproj_w.grad.span(), m_mproj_b.grad.span(), {n, 4 * d, d}, ex);
