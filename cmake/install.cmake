@@ -8,6 +8,9 @@ if(TARGET taskpipe_nn)
   list(APPEND taskpipe_installed_libraries taskpipe_nn)
 endif()
 list(APPEND taskpipe_installed_libraries taskpipe_verdict)
+if(TARGET taskpipe_train)
+  list(APPEND taskpipe_installed_libraries taskpipe_train)
+endif()
 install(TARGETS ${taskpipe_installed_libraries} EXPORT taskpipe-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -7,6 +7,11 @@
 #include <string>
 
 #include "bench_command.hpp"
+#ifdef TASKPIPE_CLI_HAS_NN
+#include "eval_command.hpp"
+#include "generate_command.hpp"
+#include "train_command.hpp"
+#endif
 #include "schedule_command.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/version.hpp"
@@ -21,6 +26,11 @@ int main(int argc, char** argv) {
   taskpipe::cli::add_bench_command(app);
   taskpipe::cli::add_schedule_command(app);
   taskpipe::cli::add_verdict_command(app);
+#ifdef TASKPIPE_CLI_HAS_NN
+  taskpipe::cli::add_train_command(app);
+  taskpipe::cli::add_eval_command(app);
+  taskpipe::cli::add_generate_command(app);
+#endif
 
   try {
     app.parse(argc, argv);
