@@ -1,10 +1,11 @@
 #include "taskpipe/trace/svg.hpp"
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/trace/write_file.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <ostream>
+#include <sstream>
 
 namespace taskpipe::trace {
 
@@ -95,14 +96,9 @@ void write_svg(const timeline& t, std::ostream& out, const svg_options& options)
 }
 
 void write_svg(const timeline& t, const std::string& path, const svg_options& options) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) {
-    throw error("cannot write SVG file '" + path + "'");
-  }
+  std::ostringstream out;
   write_svg(t, out, options);
-  if (!out) {
-    throw error("failed writing SVG file '" + path + "'");
-  }
+  write_file(path, out.str(), "SVG file");
 }
 
 }  // namespace taskpipe::trace
