@@ -11,7 +11,7 @@
 
 namespace taskpipe::detail {
 
-inline std::string quote(std::string_view text, std::size_t max_bytes = 40) {
+inline std::string quote(std::string_view text, std::size_t max_bytes = 24) {
   constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   const std::size_t n = text.size() < max_bytes ? text.size() : max_bytes;
