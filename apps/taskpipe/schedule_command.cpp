@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -70,6 +71,15 @@ void refuse_with(const CLI::Option* a, const CLI::Option* b, const std::string& 
   }
 }
 
+// Two spellings of one path ("a.csv", "./a.csv", a link to it) name one file.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ea;
+  std::error_code eb;
+  const auto ca = std::filesystem::weakly_canonical(a, ea);
+  const auto cb = std::filesystem::weakly_canonical(b, eb);
+  return a == b || (!ea && !eb && ca == cb);
+}
+
 void check_flags(const schedule_cli& o, const given_options& g) {
   for (const auto* file : {g.svg, g.trace, g.csv}) {
     refuse_with(g.compare, file, "--compare prints one row per kind and writes no file; drop one of them");
@@ -101,7 +111,7 @@ void check_flags(const schedule_cli& o, const given_options& g) {
       throw invalid_argument(paths[i].first->get_name() + ": the file name is empty");
     }
     for (std::size_t j = 0; j < i; ++j) {
-      if (given(paths[j].first) && *paths[j].second == *paths[i].second) {
+      if (given(paths[j].first) && same_file(*paths[j].second, *paths[i].second)) {
         throw invalid_argument(paths[j].first->get_name() + " and " + paths[i].first->get_name() + " name one file '" +
                                detail::quote(*paths[i].second, 200) + "': the second would overwrite the first");
       }
@@ -310,8 +320,8 @@ void add_schedule_command(CLI::App& app) {
                               "Validate and simulate a schedule from torch's CSV format (its own ranks, stages and "
                               "micro-batches: not with --kind, --ranks, --microbatches, --chunks, --layers, "
                               "--memory-limit)");
-  g->width =
-      add_int_option(cmd, "--width", opts->width, 1, 1000, "Columns of the terminal timeline")->capture_default_str();
+  g->width = add_int_option(cmd, "--width", opts->width, 1, trace::max_text_columns, "Columns of the terminal timeline")
+                 ->capture_default_str();
   g->compare = cmd->add_flag("--compare", opts->compare,
                              "One row per kind for the same P, M and costs (not with --kind, --import, --svg, "
                              "--trace, --csv, --width)");

@@ -95,6 +95,7 @@ expect_bad_input '--csv: the file name is empty' schedule --csv ''
 expect_bad_input '--import: the file name is empty' schedule --import ''
 expect_bad_input "--svg and --trace name one file" schedule --svg "$dir/x" --trace "$dir/x"
 expect_bad_input "--csv and --import name one file" schedule --csv "$dir/x" --import "$dir/x"
+expect_bad_input "--svg and --csv name one file" schedule --svg "$dir/x" --csv "$dir/./x"
 # Standard output is checked like any file.
 for args in "schedule --json" "schedule" "schedule --compare" "schedule --help" "--version"; do
   # shellcheck disable=SC2086
