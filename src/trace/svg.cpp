@@ -114,10 +114,12 @@ std::string tick_text(double at, int decimals) {
 
 // The smallest round step (1, 2 or 5 times a power of ten) whose tick labels stay apart at this scale.
 axis choose_axis(double span, double scale) {
-  const double least = span / 1e6;  // far below any step a label could need; bounds the search
-  for (double base = std::pow(10.0, std::floor(std::log10(std::max(least, 1e-12)))); base < 1e300; base *= 10) {
+  // From far below any step a label could need (a millionth of the span) up to the span itself.
+  const int first = static_cast<int>(std::floor(std::log10(std::max(span / 1e6, 1e-12))));
+  const int last = static_cast<int>(std::ceil(std::log10(span))) + 1;
+  for (int exponent = first; exponent <= last; ++exponent) {
     for (const double m : {1.0, 2.0, 5.0}) {
-      const double step = base * m;
+      const double step = std::pow(10.0, exponent) * m;
       const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
       const double widest = text_width(tick_text(span, decimals));
       if (step * scale >= widest + 2 * pad) {
