@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "forkjoin.hpp"
+#include "options.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/runtime/executor.hpp"
 
@@ -139,12 +140,10 @@ void add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<bench_options>();
   CLI::App* cmd =
       app.add_subcommand("bench", "Run the fork-join micro-benchmarks serial and on taskpipe, print the speed-ups");
-  cmd->add_option("-w,--workers", opts->workers, "Worker threads for the parallel runs")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  cmd->add_option("-r,--repetitions", opts->repetitions, "Runs per measurement; the median is reported")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+  add_int_option(cmd, "-w,--workers", opts->workers, 1, 256, "Worker threads for the parallel runs")
+      ->capture_default_str();
+  add_int_option(cmd, "-r,--repetitions", opts->repetitions, 1, 1000, "Runs per measurement; the median is reported")
+      ->capture_default_str();
   cmd->add_option("-s,--size", opts->size, "Problem sizes: small (quick) or large (../shared/BENCHMARKS.md sizes)")
       ->capture_default_str()
       ->check(CLI::IsMember({"small", "large"}));

@@ -1,8 +1,11 @@
 // The `taskpipe` command: subcommands register themselves on the CLI11 app; this file turns every failure into
-// one line on stderr and an exit status (2 for bad input, 1 for anything else).
+// one line on stderr and an exit status (2 for bad input or an output that cannot be written, 1 for anything else).
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -13,9 +16,22 @@
 #include "train_command.hpp"
 #endif
 #include "schedule_command.hpp"
+#include "taskpipe/detail/quote.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/version.hpp"
 #include "verdict_command.hpp"
+
+namespace {
+
+// Standard output is a file written like any other: a full disk or a closed pipe is reported, not an exit 0.
+// fmt::print throws when a write fails; the stream's error flag tells that apart from other failures.
+int stdout_failed(int err) {
+  fmt::print(stderr, "taskpipe: error: cannot write standard output{}{}\n", err != 0 ? ": " : "",
+             err != 0 ? std::strerror(err) : "");
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"taskpipe: task parallelism and pipeline parallelism on one work-stealing runtime, measured.",
@@ -36,7 +52,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {  // --help, --version
-      return app.exit(e);
+      const int rc = app.exit(e);
+      errno = 0;
+      return std::fflush(stdout) != 0 || std::ferror(stdout) != 0 ? stdout_failed(errno) : rc;
     }
     std::string what = e.what();
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty()) {
@@ -45,14 +63,22 @@ int main(int argc, char** argv) {
       what = extra.empty() ? "missing a command; try `taskpipe --help`"
                            : "unknown command or option '" + extra.front() + "'; try `taskpipe --help`";
     }
-    fmt::print(stderr, "taskpipe: error: {}\n", what);
+    // CLI11 quotes the command line as it is; escaped, a stray byte or newline cannot break the one line.
+    fmt::print(stderr, "taskpipe: error: {}\n", taskpipe::detail::quote(what, 300));
     return 2;
   } catch (const taskpipe::error& e) {
     fmt::print(stderr, "taskpipe: error: {}\n", e.what());
     return 2;
   } catch (const std::exception& e) {
+    if (std::ferror(stdout) != 0) {
+      return stdout_failed(errno);
+    }
     fmt::print(stderr, "taskpipe: internal error: {}\n", e.what());
     return 1;
+  }
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    return stdout_failed(errno);
   }
   return 0;
 }

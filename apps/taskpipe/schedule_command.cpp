@@ -4,14 +4,20 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "options.hpp"
+#include "taskpipe/detail/quote.hpp"
 #include "taskpipe/error.hpp"
+#include "taskpipe/pp/cost_spec.hpp"
 #include "taskpipe/pp/generators.hpp"
+#include "taskpipe/pp/limits.hpp"
 #include "taskpipe/pp/notation.hpp"
 #include "taskpipe/pp/simulate.hpp"
 #include "taskpipe/pp/validate.hpp"
@@ -24,7 +30,7 @@ namespace {
 
 struct schedule_cli {
   std::string kind = "1f1b";
-  int stages = 4;
+  int ranks = 4;
   int microbatches = 8;
   int chunks = 2;
   int layers = 0;
@@ -39,108 +45,117 @@ struct schedule_cli {
   bool compare = false;
 };
 
-double parse_number(const std::string& key, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size()) {
-    throw invalid_argument("--costs: " + key + "=" + text + " is not a number");
+// The options whose presence matters: a flag that another one makes meaningless is refused, not ignored.
+struct given_options {
+  CLI::Option* kind = nullptr;
+  CLI::Option* ranks = nullptr;
+  CLI::Option* microbatches = nullptr;
+  CLI::Option* chunks = nullptr;
+  CLI::Option* layers = nullptr;
+  CLI::Option* memory_limit = nullptr;
+  CLI::Option* svg = nullptr;
+  CLI::Option* trace = nullptr;
+  CLI::Option* csv = nullptr;
+  CLI::Option* import = nullptr;
+  CLI::Option* width = nullptr;
+  CLI::Option* json = nullptr;
+  CLI::Option* compare = nullptr;
+};
+
+bool given(const CLI::Option* o) { return o->count() > 0; }
+
+// Refuses `b` beside `a`, saying why `b` would be ignored.
+void refuse_with(const CLI::Option* a, const CLI::Option* b, const std::string& why) {
+  if (given(a) && given(b)) {
+    throw invalid_argument(a->get_name() + " and " + b->get_name() + " do not go together: " + why);
   }
-  return v;
 }
 
-// "f=1,b=2,w=1,comm=0.1,act=1e6,wact=1e5"; a value may list one number per stage separated by ':' ("f=1:2:1:1").
+// Two spellings of one path ("a.csv", "./a.csv", a link to it) name one file.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ea;
+  std::error_code eb;
+  const auto ca = std::filesystem::weakly_canonical(a, ea);
+  const auto cb = std::filesystem::weakly_canonical(b, eb);
+  return a == b || (!ea && !eb && ca == cb);
+}
+
+void check_flags(const schedule_cli& o, const given_options& g) {
+  for (const auto* file : {g.svg, g.trace, g.csv}) {
+    refuse_with(g.compare, file, "--compare prints one row per kind and writes no file; drop one of them");
+  }
+  refuse_with(g.compare, g.kind, "--compare runs every kind");
+  refuse_with(g.compare, g.import, "--compare generates its schedules; an imported one is simulated alone");
+  refuse_with(g.compare, g.width, "--compare prints no timeline");
+  for (const auto* shape : {g.kind, g.ranks, g.microbatches, g.chunks, g.layers, g.memory_limit}) {
+    refuse_with(g.import, shape, "an imported schedule brings its own kind, ranks, stages and micro-batches");
+  }
+  refuse_with(g.json, g.width, "--json prints no timeline");
+  if (!o.compare && o.import.empty()) {
+    const pp::kind k = pp::parse_kind(detail::quote(o.kind));
+    if (given(g.chunks) && k != pp::kind::interleaved) {
+      throw invalid_argument("--chunks is for --kind interleaved (" + std::string(pp::kind_name(k)) +
+                             (k == pp::kind::zb_v ? " always has 2)" : " has 1 per rank)"));
+    }
+    if (given(g.memory_limit) && k != pp::kind::zb_auto) {
+      throw invalid_argument("--memory-limit is for --kind zb-auto, not " + std::string(pp::kind_name(k)));
+    }
+  }
+  std::vector<std::pair<const CLI::Option*, const std::string*>> paths{
+      {g.svg, &o.svg}, {g.trace, &o.trace}, {g.csv, &o.csv}, {g.import, &o.import}};
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!given(paths[i].first)) {
+      continue;
+    }
+    if (paths[i].second->empty()) {
+      throw invalid_argument(paths[i].first->get_name() + ": the file name is empty");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (given(paths[j].first) && same_file(*paths[j].second, *paths[i].second)) {
+        throw invalid_argument(paths[j].first->get_name() + " and " + paths[i].first->get_name() + " name one file '" +
+                               detail::quote(*paths[i].second, 200) + "': the second would overwrite the first");
+      }
+    }
+  }
+}
+
 pp::costs parse_costs(const std::string& spec) {
-  std::vector<double> f{1}, b{1}, w{1}, act{0}, wact{0};
-  double comm = 0;
-  std::size_t start = 0;
-  while (start <= spec.size()) {
-    const std::size_t comma = std::min(spec.find(',', start), spec.size());
-    const std::string item = spec.substr(start, comma - start);
-    start = comma + 1;
-    if (item.empty()) {
-      continue;
-    }
-    const std::size_t eq = item.find('=');
-    const std::string key = item.substr(0, eq);
-    if (eq == std::string::npos) {
-      throw invalid_argument("--costs: '" + item + "' is not key=value");
-    }
-    std::vector<double> values;
-    std::size_t vs = eq + 1;
-    while (vs <= item.size()) {
-      const std::size_t colon = std::min(item.find(':', vs), item.size());
-      values.push_back(parse_number(key, item.substr(vs, colon - vs)));
-      vs = colon + 1;
-    }
-    if (key == "f") {
-      f = values;
-    } else if (key == "b") {
-      b = values;
-    } else if (key == "w") {
-      w = values;
-    } else if (key == "act") {
-      act = values;
-    } else if (key == "wact") {
-      wact = values;
-    } else if (key == "comm" && values.size() == 1) {
-      comm = values[0];
-    } else {
-      throw invalid_argument("--costs: unknown key '" + key +
-                             "': expected f, b, w, act, wact (per stage with ':') or comm");
-    }
+  try {
+    return pp::parse_cost_spec(spec);
+  } catch (const invalid_argument& e) {
+    throw invalid_argument(std::string("--costs: ") + e.what());
   }
-  std::size_t n = 1;
-  for (const auto* list : {&f, &b, &w, &act, &wact}) {
-    if (list->size() == 1) {
-      continue;
-    }
-    if (n != 1 && list->size() != n) {
-      throw invalid_argument("--costs: per-stage lists of " + std::to_string(n) + " and " +
-                             std::to_string(list->size()) + " values: give one value or one per stage");
-    }
-    n = list->size();
-  }
-  auto at = [](const std::vector<double>& list, std::size_t i) { return list.size() == 1 ? list[0] : list[i]; };
-  pp::costs c;
-  c.comm = comm;
-  for (std::size_t i = 0; i < n; ++i) {
-    c.per_stage.push_back({at(f, i), at(b, i), at(w, i), at(act, i), at(wact, i)});
-  }
-  pp::validate_costs(c);
-  return c;
 }
 
-// --costs describe one stage per rank; a kind that splits a rank's layers into v chunks gives each chunk 1/v of them
-// (a per-stage list as long as all chunks is taken as it is).
-pp::costs for_kind(pp::kind k, const pp::costs& c, int stages, int chunks) {
-  const bool vee = k == pp::kind::zb_v || k == pp::kind::dualpipe_v;
-  const int v = k == pp::kind::interleaved ? chunks : vee ? 2 : 1;
-  if (v <= 1 || static_cast<int>(c.per_stage.size()) == stages * v) {
-    return c;
+// Costs per model stage, by the rule of cost_spec.hpp (one entry, one per rank split over its chunks, or one per
+// stage), for a generated schedule before it exists (the zero-bubble kinds plan with them) or an imported one.
+pp::costs costs_for(const pp::costs& c, const std::vector<int>& stage_rank, int ranks) {
+  try {
+    return pp::costs_for_stages(c, stage_rank, ranks);
+  } catch (const invalid_argument& e) {
+    throw invalid_argument(std::string("--costs: ") + e.what());
   }
-  if (c.per_stage.size() != 1 && static_cast<int>(c.per_stage.size()) != stages) {
-    return c;  // refused later
-  }
-  const auto rank_of = vee ? pp::v_placement(stages) : pp::looped_placement(stages, v);
-  pp::costs out;
-  out.comm = c.comm;
-  for (int s = 0; s < stages * v; ++s) {
-    pp::stage_cost sc = c.at(rank_of[static_cast<std::size_t>(s)]);
-    sc.f /= v;
-    sc.b /= v;
-    sc.w /= v;
-    sc.activation_bytes /= v;
-    sc.w_bytes /= v;
-    out.per_stage.push_back(sc);
-  }
-  return out;
+}
+
+pp::costs for_kind(pp::kind k, const pp::costs& c, int ranks, int chunks) {
+  const auto rank_of = k == pp::kind::interleaved ? pp::looped_placement(ranks, chunks)
+                       : (k == pp::kind::zb_v || k == pp::kind::dualpipe_v) ? pp::v_placement(ranks)
+                                                  : pp::linear_placement(ranks);
+  return costs_for(c, rank_of, ranks);
 }
 
 pp::schedule_options options_of(const schedule_cli& o, const pp::costs& c) {
-  pp::schedule_options so{.ranks = o.stages, .microbatches = o.microbatches, .chunks = o.chunks, .layers = o.layers};
+  pp::schedule_options so{.ranks = o.ranks, .microbatches = o.microbatches, .chunks = o.chunks, .layers = o.layers};
   so.planning_costs = c;
   so.memory_limit = o.memory_limit;
   return so;
+}
+
+// Generates kind `k` after the size limits (limits.hpp), which refuse what would exhaust memory or time.
+pp::schedule generate(pp::kind k, const schedule_cli& o, const pp::costs& kc) {
+  const pp::schedule_options so = options_of(o, kc);
+  pp::check_limits(k, so);
+  return pp::make_schedule(k, so);
 }
 
 nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
@@ -166,7 +181,7 @@ nlohmann::json figures(const pp::schedule& s, const pp::simulation& sim) {
 }
 
 // The memory limit zb-auto plans under, in the paper's M_B: --memory-limit, or its default 2P - 1.
-int memory_limit_of(const schedule_cli& o) { return o.memory_limit > 0 ? o.memory_limit : 2 * o.stages - 1; }
+int memory_limit_of(const schedule_cli& o) { return o.memory_limit > 0 ? o.memory_limit : 2 * o.ranks - 1; }
 
 double max_peak_memory(const pp::simulation& sim) {
   double peak = 0;
@@ -219,21 +234,35 @@ void print_one(const schedule_cli& o, const pp::schedule& s, const pp::costs& c)
 void print_compare(const schedule_cli& o, const pp::costs& c) {
   nlohmann::json rows = nlohmann::json::array();
   const int limit = memory_limit_of(o);
-  if (!o.json) {
-    fmt::print("p = {}, m = {}, v = {} (interleaved), memory limit {} M_B per rank{}\n\n", o.stages, o.microbatches,
-               o.chunks, limit, o.memory_limit > 0 ? "" : " (the default, 2P - 1)");
-    fmt::print("{:<13}{:>12}{:>14}{:>17}{:>18}{:>14}{:>10}\n", "kind", "makespan", "bubble rate", "megatron bubble",
-               "max peak acts", "peak M_B", "in limit");
-  }
+  // Every kind first: when none accepts the parameters (--ranks 0) that is an error, not a table of refusals.
+  std::vector<std::string> refusals;
+  std::vector<std::optional<pp::simulation>> sims;
   for (const auto k : pp::all_kinds()) {
     std::string refused;
     std::optional<pp::simulation> sim;
     try {
-      const pp::costs kc = for_kind(k, c, o.stages, o.chunks);
-      sim = pp::simulate(pp::make_schedule(k, options_of(o, kc)), kc);
+      pp::check_limits(k, options_of(o, c));  // before for_kind allocates per stage
+      const pp::costs kc = for_kind(k, c, o.ranks, o.chunks);
+      sim = pp::simulate(generate(k, o, kc), kc);
     } catch (const invalid_argument& e) {
       refused = e.what();  // one kind refusing these parameters must not hide the others
     }
+    refusals.push_back(refused);
+    sims.push_back(std::move(sim));
+  }
+  if (std::none_of(sims.begin(), sims.end(), [](const auto& sim) { return sim.has_value(); })) {
+    throw invalid_argument("--compare: every kind refuses these parameters; " + refusals.front());
+  }
+  if (!o.json) {
+    fmt::print("p = {}, m = {}, v = {} (interleaved), memory limit {} M_B per rank{}\n\n", o.ranks, o.microbatches,
+               o.chunks, limit, o.memory_limit > 0 ? "" : " (the default, 2P - 1)");
+    fmt::print("{:<13}{:>12}{:>14}{:>17}{:>18}{:>14}{:>10}\n", "kind", "makespan", "bubble rate", "megatron bubble",
+               "max peak acts", "peak M_B", "in limit");
+  }
+  for (std::size_t i = 0; i < sims.size(); ++i) {
+    const pp::kind k = pp::all_kinds()[i];
+    const std::string& refused = refusals[i];
+    const std::optional<pp::simulation>& sim = sims[i];
     if (o.json) {
       nlohmann::json row{{"kind", pp::kind_name(k)}};
       if (sim) {
@@ -271,53 +300,76 @@ void print_compare(const schedule_cli& o, const pp::costs& c) {
   }
 }
 
-void run_schedule_command(const schedule_cli& o) {
+void run_schedule_command(const schedule_cli& o, const given_options& g) {
+  check_flags(o, g);
   const pp::costs c = parse_costs(o.costs);
-  if (o.width < 1) {
-    throw invalid_argument("--width " + std::to_string(o.width) + ": must be >= 1");
-  }
   if (o.compare) {
     print_compare(o, c);
     return;
   }
   if (!o.import.empty()) {
-    print_one(o, pp::load_csv(o.import), c);
+    const pp::schedule s = pp::load_csv(o.import);
+    print_one(o, s, costs_for(c, s.stage_rank, s.ranks));
     return;
   }
   const pp::kind k = pp::parse_kind(o.kind);
-  const pp::costs kc = for_kind(k, c, o.stages, o.chunks);
-  print_one(o, pp::make_schedule(k, options_of(o, kc)), kc);
+  pp::check_limits(k, options_of(o, c));  // before for_kind allocates per stage
+  const pp::costs kc = for_kind(k, c, o.ranks, o.chunks);
+  print_one(o, generate(k, o, kc), kc);
 }
 
 }  // namespace
 
 void add_schedule_command(CLI::App& app) {
   auto opts = std::make_shared<schedule_cli>();
+  auto g = std::make_shared<given_options>();
   CLI::App* cmd = app.add_subcommand(
       "schedule", "Generate, validate, simulate and draw a model-pipeline schedule (GPipe, 1F1B, zero bubble, ...)");
-  cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto or dualpipe-v")
+  g->kind = cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto or dualpipe-v")
+                ->capture_default_str();
+  g->ranks = add_int_option(cmd, "-p,--ranks,--stages", opts->ranks, 1, pp::max_ranks,
+                            "Pipeline ranks P (workers); the model has P x V stages. --stages is its old name")
+                 ->capture_default_str();
+  g->microbatches =
+      add_int_option(cmd, "-m,--microbatches", opts->microbatches, 1, pp::max_microbatches, "Micro-batches M")
+          ->capture_default_str();
+  g->chunks = add_int_option(cmd, "-v,--chunks", opts->chunks, 2, pp::max_chunks,
+                             "Stages per rank V, --kind interleaved only (zb-v and dualpipe-v always have 2)")
+                  ->capture_default_str();
+  g->layers = add_int_option(cmd, "--layers", opts->layers, 0, pp::max_layers,
+                             "Model layers; refused unless they split evenly over the P x V stages");
+  cmd->add_option("--costs", opts->costs, "Times and sizes of each rank's share of the model: see Costs below")
       ->capture_default_str();
-  cmd->add_option("-p,--stages", opts->stages, "Pipeline ranks P")->capture_default_str();
-  cmd->add_option("-m,--microbatches", opts->microbatches, "Micro-batches M")->capture_default_str();
-  cmd->add_option("-v,--chunks", opts->chunks, "Chunks per rank V (interleaved)")->capture_default_str();
-  cmd->add_option("--layers", opts->layers, "Model layers; refused unless they split evenly over the stages");
-  cmd->add_option("--costs", opts->costs,
-                  "Times and sizes of one rank's stage: f,b,w (per stage with ':', e.g. f=1:2:1:1), comm, act "
-                  "(activation bytes, held until I) and wact (the part of act kept until W); interleaved, zb-v and "
-                  "dualpipe-v give each chunk its share")
-      ->capture_default_str();
-  cmd->add_option("--memory-limit", opts->memory_limit,
-                  "zb-auto: activation memory a rank may hold, in the Zero Bubble paper's M_B: one micro-batch's "
-                  "activations of the rank's layers, held from F until I except the W's share (wact/act; all of it "
-                  "without act), held until W (default 2P-1; --compare marks the kinds within it)");
-  cmd->add_option("--svg", opts->svg, "Write the simulated timeline as SVG");
-  cmd->add_option("--trace", opts->trace, "Write the simulated timeline as Chrome-trace JSON (Perfetto)");
-  cmd->add_option("--csv", opts->csv, "Write the schedule in torch.distributed.pipelining CSV");
-  cmd->add_option("--import", opts->import, "Validate and simulate a schedule from torch's CSV format");
-  cmd->add_option("--width", opts->width, "Columns of the terminal timeline")->capture_default_str();
-  cmd->add_flag("--compare", opts->compare, "One row per kind for the same P, M and costs");
-  cmd->add_flag("--json", opts->json, "Print makespan, bubble rates and peak activations as JSON");
-  cmd->callback([opts] { run_schedule_command(*opts); });
+  g->memory_limit = add_int_option(cmd, "--memory-limit", opts->memory_limit, 0, pp::max_memory_limit,
+                                   "zb-auto: activation memory a rank may hold, in the Zero Bubble paper's M_B: one micro-batch's "
+                                   "activations of the rank's layers, held from F until I except the W's share (wact/act; all "
+                                   "of it without act), held until W (0: 2P-1; --compare marks the kinds within it)");
+  g->svg = cmd->add_option("--svg", opts->svg, "Write the simulated timeline as SVG");
+  g->trace = cmd->add_option("--trace", opts->trace, "Write the simulated timeline as Chrome-trace JSON (Perfetto)");
+  g->csv = cmd->add_option("--csv", opts->csv, "Write the schedule in torch.distributed.pipelining CSV");
+  g->import = cmd->add_option("--import", opts->import,
+                              "Validate and simulate a schedule from torch's CSV format (its own ranks, stages and "
+                              "micro-batches: not with --kind, --ranks, --microbatches, --chunks, --layers, "
+                              "--memory-limit)");
+  g->width = add_int_option(cmd, "--width", opts->width, 1, trace::max_text_columns, "Columns of the terminal timeline")
+                 ->capture_default_str();
+  g->compare = cmd->add_flag("--compare", opts->compare,
+                             "One row per kind for the same P, M and costs (not with --kind, --import, --svg, "
+                             "--trace, --csv, --width)");
+  g->json = cmd->add_flag("--json", opts->json, "Print makespan, bubble rates and peak activations as JSON");
+  cmd->footer(fmt::format(
+      "Costs: comma-separated key=value items. f, b, w: the times of F, I and W, in [0, {0:g}]; act: activation\n"
+      "bytes per micro-batch, held until I, and wact: the part of act kept until W, in [0, {1:g}]; comm: the time of\n"
+      "every transfer between two ranks, in [0, {0:g}], one value. f, b, w, act and wact take one value, one per rank\n"
+      "or one per stage, ':'-separated (f=1:2:1:1). A rank's values are split evenly over the stages it holds (V\n"
+      "chunks: 1/V each), for generated and imported schedules alike, so a schedule written with --csv imports with\n"
+      "the same makespan; one value per stage is taken as it is.\n"
+      "Limits: at most {2} stages (P x V) and {3} stages x micro-batches. An imported CSV holds at most {4} rows\n"
+      "(ranks), stage numbers below {2}, micro-batch numbers below {5}, and {6} MiB; a UTF-8 byte-order mark in\n"
+      "front is skipped.",
+      pp::max_cost_time, pp::max_cost_bytes, pp::max_stages, pp::max_work, pp::max_ranks, pp::max_microbatches,
+      pp::max_import_bytes >> 20U));
+  cmd->callback([opts, g] { run_schedule_command(*opts, *g); });
 }
 
 }  // namespace taskpipe::cli

@@ -1,5 +1,6 @@
 #include "taskpipe/pp/action.hpp"
 
+#include "taskpipe/detail/quote.hpp"
 #include "taskpipe/error.hpp"
 
 #include <cctype>
@@ -30,7 +31,7 @@ namespace {
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
 [[noreturn]] void bad_action(std::string_view text) {
-  throw invalid_argument("bad action '" + std::string(text) +
+  throw invalid_argument("bad action '" + detail::quote(text) +
                          "': expected <stage><F|I|W|B><micro-batch> with non-negative integers, e.g. 2F0");
 }
 

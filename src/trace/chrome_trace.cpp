@@ -1,10 +1,11 @@
 #include "taskpipe/trace/chrome_trace.hpp"
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/trace/write_file.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <ostream>
+#include <sstream>
 
 namespace taskpipe::trace {
 
@@ -90,14 +91,9 @@ void write_chrome(const timeline& t, std::ostream& out) {
 }
 
 void write_chrome(const timeline& t, const std::string& path) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) {
-    throw error("cannot write trace file '" + path + "'");
-  }
+  std::ostringstream out;
   write_chrome(t, out);
-  if (!out) {
-    throw error("failed writing trace file '" + path + "'");
-  }
+  write_file(path, out.str(), "trace file");
 }
 
 }  // namespace taskpipe::trace

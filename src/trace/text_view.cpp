@@ -8,8 +8,9 @@
 namespace taskpipe::trace {
 
 std::string text_view(const timeline& t, int columns) {
-  if (columns < 1) {
-    throw invalid_argument("columns = " + std::to_string(columns) + ": must be >= 1");
+  if (columns < 1 || columns > max_text_columns) {
+    throw invalid_argument("columns = " + std::to_string(columns) + ": must be in [1, " +
+                           std::to_string(max_text_columns) + "]");
   }
   const double span = t.end() > 0 ? t.end() : 1;
   const double scale = columns / span;

@@ -32,9 +32,9 @@ TEST(svg, one_box_per_action_coloured_by_kind_and_one_label_per_rank) {
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
   EXPECT_EQ(count(svg, "<title>"), s.action_count());
   const std::size_t per_kind = std::size_t{3} * 6;
-  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("F")), per_kind);
-  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("I")), per_kind);
-  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("W")), per_kind);
+  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("F") + "\" stroke"), per_kind);
+  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("I") + "\" stroke"), per_kind);
+  EXPECT_EQ(count(svg, std::string("fill=\"") + trace::category_colour("W") + "\" stroke"), per_kind);
   EXPECT_EQ(count(svg, ">rank 2</text>"), 1U);
   EXPECT_EQ(count(svg, ">F5</text>"), 3U);  // wide enough boxes carry their micro-batch label
 }

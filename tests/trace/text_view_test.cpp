@@ -23,4 +23,6 @@ TEST(text_view, narrow_slices_show_their_kind_letter) {
   t.events.push_back({0, "0W12", "W12", "W", 1, 1, {}});
   EXPECT_EQ(trace::text_view(t, 4), "r |FFWW|\n");
   EXPECT_THROW((void)trace::text_view(t, 0), taskpipe::invalid_argument);
+  EXPECT_THROW((void)trace::text_view(t, 2000000000), taskpipe::invalid_argument);
+  EXPECT_EQ(trace::text_view(t, trace::max_text_columns).size(), 5 + static_cast<std::size_t>(trace::max_text_columns));
 }
