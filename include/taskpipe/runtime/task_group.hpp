@@ -169,8 +169,10 @@ class task_group {
 
   detail::wait_target target() noexcept {
     return {this, [](void* s) noexcept { return static_cast<task_group*>(s)->done(); },
-            [](void* s, detail::parker& /*waiter is waker_*/) noexcept { return static_cast<task_group*>(s)->arm(); },
-            [](void* s) noexcept {
+            [](void* s, detail::wait_node& /*the one waiter's parker is waker_*/) noexcept {
+              return static_cast<task_group*>(s)->arm();
+            },
+            [](void* s, detail::wait_node& /*unused*/) noexcept {
               static_cast<task_group*>(s)->remote_.fetch_and(~std::int64_t{1}, std::memory_order_acq_rel);
             }};
   }
