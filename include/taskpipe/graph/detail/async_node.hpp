@@ -55,11 +55,18 @@ class async_node {
   }
 
   /// At creation, after every depend_on: drops the creation guard, and schedules the task if nothing is pending.
+  /// Throws std::bad_alloc (and the task never runs) when it cannot be scheduled.
   void launch(worker* w) {
     retain();  // held by the task that runs this node
     sched_->detached_begin();
     if (join_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      schedule(w);
+      try {
+        schedule(w);
+      } catch (...) {  // no memory for the task: every dependency has finished, so nothing else refers to it
+        sched_->detached_end();
+        release();
+        throw;
+      }
     }
   }
 
