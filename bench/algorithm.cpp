@@ -4,8 +4,11 @@
 // Sort: light = 10^7 random uint32, heavy = 10^6 random 16-character strings; the input is restored outside the
 // timed region. for_each and reduce also run as `halves`: two equal halves on two plain threads, no scheduler (the
 // reference of common/static_halves.hpp). Names `<workload>/<impl>/<light|heavy>/<n>`.
+// `--load=N` runs N spinning threads beside the benchmark for the whole run (common/background_load.hpp): the
+// machine loaded by other processes, where an ordered scan must not wait for a descheduled thread.
 // Example:
 //   build/bench/bench/algorithm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/bench/bench/algorithm --load=2 --benchmark_filter='scan/' --benchmark_repetitions=5
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_reduce.h>
@@ -15,12 +18,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/background_load.hpp"
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
 #include "common/static_halves.hpp"
@@ -267,7 +272,17 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr const char* usage =
+      "usage: algorithm [--load=N] [Google Benchmark flags]\n"
+      "  --load=N  run N threads that spin on integer work beside the benchmarks, 0 to 64 (default 0): the figures\n"
+      "            of a machine loaded by other processes\n";
+  const bool help = taskpipe::bench::wants_help(argc, argv);
+  const unsigned load_threads = help ? 0 : taskpipe::bench::background_load::take_flag(argc, argv);
   register_all();
   taskpipe::bench::shared_halves();  // the helper thread starts here, not inside a timed loop
-  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "halves", "taskpipe", "tbb"}, "tbb");
+  const taskpipe::bench::background_load load{load_threads};
+  if (load_threads != 0) {
+    std::printf("background load: %u spinning thread(s) for the whole run\n", load_threads);
+  }
+  return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "halves", "taskpipe", "tbb"}, "tbb", usage);
 }

@@ -5,16 +5,53 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace taskpipe::bench {
 
+/// The console reporter's options as Google Benchmark's own would take them from `--benchmark_color`: a reporter
+/// handed to RunSpecifiedBenchmarks is built by us and does not read the flag itself. Counters stay tabular.
+inline benchmark::ConsoleReporter::OutputOptions console_options(int argc, char** argv) {
+  std::string_view color = "auto";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--benchmark_color") {
+      color = "true";
+    } else if (a.starts_with("--benchmark_color=")) {
+      color = a.substr(std::string_view("--benchmark_color=").size());
+    }
+  }
+  bool on = color == "true" || color == "yes" || color == "1" || color == "force";
+  if (color == "auto") {
+    const char* term = std::getenv("TERM");
+    on = isatty(STDOUT_FILENO) != 0 && term != nullptr && std::string_view(term) != "dumb" && *term != '\0';
+  }
+  return on ? benchmark::ConsoleReporter::OO_ColorTabular : benchmark::ConsoleReporter::OO_Tabular;
+}
+
+/// True when the command line asks for help (`--help`, `-h`): the program prints its usage and runs nothing.
+inline bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h" || a == "-help") {
+      return true;
+    }
+  }
+  return false;
+}
+
 class ratio_collector : public benchmark::ConsoleReporter {
  public:
+  using ConsoleReporter::ConsoleReporter;
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& r : runs) {
@@ -80,13 +117,25 @@ class ratio_collector : public benchmark::ConsoleReporter {
   std::map<std::string, double> medians_;
 };
 
-/// Runs the registered benchmarks with the ratio table at the end.
-inline int run_with_ratios(int argc, char** argv, const std::vector<std::string>& impls, const std::string& reference) {
+/// Runs the registered benchmarks with the ratio table at the end. With `--help` it prints `usage` (the program's
+/// own options, if any), then Google Benchmark's flags, and runs nothing.
+inline int run_with_ratios(int argc, char** argv, const std::vector<std::string>& impls, const std::string& reference,
+                           std::string_view usage = {}) {
+  if (wants_help(argc, argv)) {
+    std::printf("%.*s%sGoogle Benchmark's flags:\n", static_cast<int>(usage.size()), usage.data(),
+                usage.empty() ? "" : "\n");
+    std::fflush(stdout);
+    char* help_only[] = {argv[0], const_cast<char*>("--help"), nullptr};  // NOLINT: benchmark's C-style interface
+    int one = 2;
+    benchmark::Initialize(&one, help_only);  // prints its usage and exits
+    return 0;
+  }
+  const auto options = console_options(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
     return 2;
   }
-  ratio_collector reporter;
+  ratio_collector reporter{options};
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.print_ratios(impls, reference);
   benchmark::Shutdown();

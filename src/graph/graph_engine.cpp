@@ -82,7 +82,11 @@ struct graph_engine {
     source_range r = *std::launder(reinterpret_cast<source_range*>(t.storage));
     while (r.hi - r.lo > sources_per_leaf) {
       const std::size_t mid = r.lo + (r.hi - r.lo) / 2;
-      push_range({r.tp, mid, r.hi}, &w);
+      try {
+        push_range({r.tp, mid, r.hi}, &w);
+      } catch (...) {  // no task block to be had (out of memory): this task runs the rest of the range itself
+        break;
+      }
       r.hi = mid;
     }
     std::size_t sinks = 0;
@@ -208,10 +212,10 @@ struct graph_engine {
   static bool start_module(graph_node* n, topology* parent, worker& w) noexcept {
     graph* sub = n->module;
     if (sub->running_.exchange(true, std::memory_order_acq_rel)) {
-      parent->capture(make_error("taskpipe::graph: module '" + n->owner_graph->task_label(*n) + "' runs graph '" +
-                                 sub->name_ +
-                                 "', which is already running (a graph cannot contain itself, nor run "
-                                 "twice at once)"));
+      parent->capture(make_error([&] {
+        return "taskpipe::graph: module '" + n->owner_graph->task_label(*n) + "' runs graph '" + sub->name_ +
+               "', which is already running (a graph cannot contain itself, nor run twice at once)";
+      }));
       return false;
     }
     try {
@@ -238,9 +242,11 @@ struct graph_engine {
     }
   }
 
-  static std::exception_ptr make_error(const std::string& what) noexcept {
+  // The message is built inside the try: building it allocates, and the callers are noexcept.
+  template <class Message>
+  static std::exception_ptr make_error(const Message& what) noexcept {
     try {
-      return std::make_exception_ptr(error(what));
+      return std::make_exception_ptr(error(what()));
     } catch (...) {
       return std::current_exception();
     }
@@ -258,7 +264,7 @@ struct graph_engine {
       bool nothing_to_do = runs == 0 || g.nodes_.empty();
       const std::string cycle = g.prepare();
       if (!cycle.empty()) {
-        failure = make_error(cycle);
+        failure = make_error([&] { return cycle; });
       } else if (!nothing_to_do && stop) {
         try {
           nothing_to_do = stop();

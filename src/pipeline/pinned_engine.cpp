@@ -64,6 +64,14 @@ class pinned_run {
       queues_.push_back(std::make_unique<bounded_queue<token*>>(o.max_in_flight));
       left_.push_back(std::make_unique<std::atomic<std::size_t>>(threads_of(i)));
     }
+    // An in-order stage's reorder ring is allocated here, not by its thread: an exception inside a stage thread would
+    // end the program.
+    rings_.resize(n);
+    for (std::size_t i = 1; i < n; ++i) {
+      if (c.stages[i]->mode() == stage_mode::serial_in_order) {
+        rings_[i].assign(o.max_in_flight, nullptr);
+      }
+    }
   }
 
   pipeline_stats run() {
@@ -122,7 +130,7 @@ class pinned_run {
     ret.flush();
     const auto b = pipeline_clock::now();
     for (;;) {
-      const pop_result r = q.pop(t);
+      const pop_result r = q.pop(t, give_up_on_failure ? &failed_ : nullptr);
       if (r == pop_result::item) {
         break;
       }
@@ -184,7 +192,7 @@ class pinned_run {
   void stage_main(std::size_t i, std::size_t th) {
     auto& counters = rec_.thread(th).stages[i];
     const bool in_order = c_.stages[i]->mode() == stage_mode::serial_in_order;
-    std::vector<token*> ring(in_order ? o_.max_in_flight : 0, nullptr);
+    std::vector<token*>& ring = rings_[i];
     std::size_t parked = 0;
     std::uint64_t next = 0;
     outbox out{i + 1 < c_.stages.size() ? queues_[i + 1].get() : nullptr};
@@ -254,7 +262,7 @@ class pinned_run {
     if (i + 1 == c_.stages.size()) {
       t->live = -1;
       if (t->timed) {
-        rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
+        rec_.latency(th, elapsed_ticks(e - t->born));
       }
       ret.push(t);
     } else {
@@ -304,6 +312,7 @@ class pinned_run {
   std::int64_t slow_ticks_;  // a stage call longer than this (1 µs) is announced downstream at once
   std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;   // queues_[i] feeds stage i (queues_[0] unused)
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of stage i still running
+  std::vector<std::vector<token*>> rings_;                       // an in-order stage's items waiting for their turn
   std::uint64_t next_seq_ = 0;                                   // the source thread's
   bool stopped_ = false;                                         // written by the source thread, read after join
   std::mutex err_m_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <new>
 
 namespace taskpipe::detail {
 
@@ -45,6 +46,11 @@ recorder::recorder(std::size_t threads, std::size_t stages, bool trace, std::siz
 }
 
 pipeline_stats recorder::finish(const chain& c, execution_strategy s, const std::string& trace_path) {
+  for (const auto& r : threads_) {
+    if (r.lost_samples) {
+      throw std::bad_alloc();  // statistics with holes in them would pass for complete ones
+    }
+  }
   pipeline_stats out;
   out.strategy = s;
   out.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);

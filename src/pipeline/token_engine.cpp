@@ -84,10 +84,15 @@ class executor_run {
   }
 
   pipeline_stats run() {
-    if (ex_.this_worker_index()) {
-      drive();
-    } else {
-      ex_.async([this] { drive(); }).get();  // run the tasks from a worker, so that spawning stays on the fast path
+    try {
+      if (ex_.this_worker_index()) {
+        drive();
+      } else {
+        ex_.async([this] { drive(); }).get();  // run the tasks from a worker, so that spawning stays on the fast path
+      }
+    } catch (...) {
+      pool_.destroy_leftovers(c_);  // every task has finished: what is still in a slot belongs to nobody
+      throw;
     }
     pool_.destroy_leftovers(c_);
     if (error_) {
@@ -106,6 +111,19 @@ class executor_run {
     free_ = first->next;
     g.spawn([this, first] { source_step(first); });
     g.wait();
+  }
+
+  // Spawns a step of the run. A step that throws anyway (a spawn inside it without memory for the task) fails the
+  // run like a stage would, so the others stop and every item left in a slot is destroyed when the run ends.
+  template <class F>
+  void spawn(F f) {
+    group_->spawn([this, f] {
+      try {
+        f();
+      } catch (...) {
+        fail();
+      }
+    });
   }
 
   // The calling worker's index, cached per thread: asking the executor reads the worker's deque cache line, which
@@ -171,7 +189,7 @@ class executor_run {
         }
       }
       if (farm_) {
-        group_->spawn([this, t] { enter_and_carry(t, 1); });
+        spawn([this, t] { enter_and_carry(t, 1); });
         if (next == nullptr) {
           return;
         }
@@ -179,7 +197,7 @@ class executor_run {
         continue;
       }
       if (next != nullptr) {
-        group_->spawn([this, next] { source_step(next); });
+        spawn([this, next] { source_step(next); });
       }
       enter_and_carry(t, 1);
       return;
@@ -214,7 +232,7 @@ class executor_run {
           const auto e = pipeline_clock::now();
           rec_.executed(th, i, t->seq, b, e);
           if (i == last) {
-            rec_.thread(th).latencies_ticks.push_back(elapsed_ticks(e - t->born));
+            rec_.latency(th, elapsed_ticks(e - t->born));
           }
           b = e;
         } else if (ok) {
@@ -226,7 +244,7 @@ class executor_run {
       }
       if (gates_[i]) {
         if (token* nx = leave(i, th)) {
-          group_->spawn([this, nx, i] { carry(nx, i); });
+          spawn([this, nx, i] { carry(nx, i); });
         }
       }
       if (!ok || i == last) {
@@ -315,7 +333,7 @@ class executor_run {
         rec_.thread(me()).stages[0].wait_output_ticks +=
             elapsed_ticks(pipeline_clock::now() - released) * static_cast<std::int64_t>(o_.time_one_in);
       }
-      group_->spawn([this, t] { source_step(t); });
+      spawn([this, t] { source_step(t); });
     }
   }
 

@@ -1,6 +1,7 @@
 #include "taskpipe/pp/stage_runtime.hpp"
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/pp/detail/thread_start.hpp"
 #include "taskpipe/pp/inproc_transport.hpp"
 #include "taskpipe/pp/validate.hpp"
 
@@ -153,9 +154,13 @@ run_result run_schedule(const schedule& s, std::span<const stage_callbacks> call
   }
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(s.ranks));
+  bool abandoned = false;  // written before the start line opens, read after it: the latch orders both
   for (int r = 0; r < s.ranks; ++r) {
-    threads.emplace_back([&, r] {
+    auto rank_main = [&, r] {
       start_line.arrive_and_wait();
+      if (abandoned) {
+        return;  // a later rank's thread did not start: nobody runs
+      }
       try {
         workers[static_cast<std::size_t>(r)].run();
       } catch (...) {
@@ -168,7 +173,20 @@ run_result run_schedule(const schedule& s, std::span<const stage_callbacks> call
         }
         channel.close();
       }
-    });
+    };
+    try {
+      threads.push_back(detail::start_rank_thread(r, rank_main));
+    } catch (const std::exception& e) {
+      // The threads already started wait at the start line: open it for them, as if the ranks that did not start
+      // had arrived, and let them leave without running (a rank running alone would wait forever for the others).
+      abandoned = true;
+      start_line.count_down(static_cast<std::ptrdiff_t>(s.ranks - r) + 1);
+      for (auto& t : threads) {
+        t.join();
+      }
+      throw error("stage runtime: could not start the thread of rank " + std::to_string(r) + " of " +
+                  std::to_string(s.ranks) + ": " + e.what());
+    }
   }
   start_line.arrive_and_wait();
   for (auto& t : threads) {

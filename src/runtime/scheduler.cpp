@@ -150,9 +150,10 @@ void scheduler::block_until(const wait_target& target) const noexcept {
     std::this_thread::yield();
   }
   parker& me = this_thread_parker();
-  while (target.arm(target.self, me)) {
-    me.park();  // only the target's completion unparks a non-worker thread
-    target.disarm(target.self);
+  wait_node node{me};
+  while (target.arm(target.self, node)) {
+    me.park();  // a stale permit may return at once: the loop checks again
+    target.disarm(target.self, node);
   }
 }
 
@@ -246,7 +247,8 @@ void scheduler::sleep(worker& w, const wait_target* target, std::uint64_t search
     sleeping_.push_back(&w);  // capacity reserved for every worker: cannot throw
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
   }
-  const bool armed = target == nullptr || target->arm(target->self, w.park);
+  wait_node node{w.park};
+  const bool armed = target == nullptr || target->arm(target->self, node);
   // Work submitted after the last search bumped the epoch; work submitted later sees this worker in the sleeper
   // count and wakes it (see submit()). Spawns into a worker's own deque are only checked, not guaranteed.
   const bool nothing_to_do = armed && publish_epoch_.load(std::memory_order_seq_cst) == searched_epoch &&
@@ -256,7 +258,7 @@ void scheduler::sleep(worker& w, const wait_target* target, std::uint64_t search
     w.park.park();
   }
   if (target != nullptr && armed) {
-    target->disarm(target->self);
+    target->disarm(target->self, node);
   }
   const std::lock_guard lock{sleepers_mutex_};
   if (auto it = std::find(sleeping_.begin(), sleeping_.end(), &w); it != sleeping_.end()) {

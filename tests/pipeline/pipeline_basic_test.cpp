@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -197,22 +198,50 @@ TEST(pipeline_farm, refuses_serial_middle_stages) {
   EXPECT_EQ(p.run(execution_strategy::token).items, 3U);  // the same chain runs under token
 }
 
+// Three distinct threads must be inside the parallel stage at once (it waits, bounded, until they are), and no
+// fourth ever appears: with the width ignored (one thread, the executor's width) the wait times out and fails.
 TEST(pipeline_pinned, width_sets_threads_per_parallel_stage) {
   taskpipe::executor ex{{.workers = 1}};
   std::mutex m;
+  std::condition_variable cv;
   std::set<std::thread::id> seen;
+  bool all_three_met = false;
+  bool gave_up = false;  // after one timeout, later items pass at once
   taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = execution_strategy::pinned, .pinned_width = 3}}
       .source(counter_source(300))
       .stage(taskpipe::parallel,
              [&](int i) {
-               const std::lock_guard lock{m};
+               std::unique_lock lock{m};
                seen.insert(std::this_thread::get_id());
+               if (seen.size() >= 3) {
+                 all_three_met = true;
+                 cv.notify_all();
+               }
+               if (!gave_up && !cv.wait_for(lock, std::chrono::seconds(10), [&] { return all_three_met; })) {
+                 gave_up = true;
+               }
                return i;
              })
       .sink(taskpipe::serial_in_order, [](int) {})
       .run();
-  EXPECT_LE(seen.size(), 3U);
-  EXPECT_GE(seen.size(), 1U);
+  EXPECT_TRUE(all_three_met) << "only " << seen.size() << " thread(s) ran the stage";
+  EXPECT_EQ(seen.size(), 3U);
+}
+
+TEST(pipeline_builder, a_builder_moved_from_twice_or_a_second_source_is_refused) {
+  taskpipe::executor ex{{.workers = 1}};
+  auto b = taskpipe::pipeline{ex}.source(counter_source(3));
+  auto first = std::move(b).stage(taskpipe::parallel, [](int i) { return i + 1; });
+  // NOLINTNEXTLINE(bugprone-use-after-move): the misuse under test
+  EXPECT_THROW((void)std::move(b).stage(taskpipe::parallel, [](int i) { return i + 2; }), taskpipe::error);
+  EXPECT_THROW((void)std::move(b).sink(taskpipe::parallel, [](int) {}), taskpipe::error);
+  int sum = 0;
+  EXPECT_EQ(std::move(first).sink(taskpipe::serial_in_order, [&](int i) { sum += i; }).run().items, 3U);
+  EXPECT_EQ(sum, 1 + 2 + 3);
+
+  taskpipe::pipeline p{ex, {.max_in_flight = 2}};
+  auto chain = p.source(counter_source(1));
+  EXPECT_THROW((void)p.source(counter_source(1)), taskpipe::error);
 }
 
 }  // namespace

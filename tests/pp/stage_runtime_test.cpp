@@ -1,4 +1,5 @@
 #include <taskpipe/pp/detail/sleep_chain.hpp>
+#include <taskpipe/pp/detail/thread_start.hpp>
 #include <taskpipe/pp/generators.hpp>
 #include <taskpipe/pp/inproc_transport.hpp>
 #include <taskpipe/pp/simulate.hpp>
@@ -7,11 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -190,16 +193,44 @@ TEST(stage_runtime, a_sleep_that_follows_the_previous_one_directly_is_timed_from
 }
 
 TEST(stage_runtime, back_to_back_sleep_kernels_do_not_add_up_their_overshoot_and_never_sleep_less) {
-  // 100 back-to-back 1 ms forwards on one thread. Never less than 100 ms in all; the upper bound is loose for a
-  // shared machine (each chained call is timed from the previous deadline, so only preemptions add).
+  // 100 back-to-back 1 ms forwards on one thread. Never less than 100 ms in all, in any attempt. The upper bound (each
+  // chained call is timed from the previous deadline, so only preemptions add) is checked on the best of up to five
+  // attempts: load on a shared machine only ever makes an attempt slower, and one undisturbed attempt shows the
+  // property. (The mechanism itself is the sleep_chain test above; bench/pp_fidelity measures it.)
   const auto kernels = pp::sleep_kernels(pp::costs::uniform({.f = 1}), 1, std::chrono::milliseconds(1));
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 100; ++i) {
-    (void)kernels[0].forward(i, {});
+  double best = 1e300;
+  for (int attempt = 0; attempt < 5 && best > 0.150; ++attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100; ++i) {
+      (void)kernels[0].forward(i, {});
+    }
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(elapsed.count(), 0.100) << "attempt " << attempt;
+    best = std::min(best, elapsed.count());
   }
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(elapsed.count(), 0.100);
-  EXPECT_LE(elapsed.count(), 0.150);
+  EXPECT_LE(best, 0.150);
+}
+
+TEST(stage_runtime, a_rank_thread_that_cannot_start_is_an_error_and_the_started_ranks_run_nothing) {
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 4});
+  recorder rec(s);
+  const auto cbs = rec.callbacks();
+  pp::detail::thread_start_hook = [](int rank) {
+    if (rank == 2) {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "no thread");
+    }
+  };
+  try {
+    (void)pp::run_schedule(s, cbs);
+    ADD_FAILURE() << "expected taskpipe::error";
+  } catch (const taskpipe::error& e) {
+    EXPECT_NE(std::string(e.what()).find("could not start the thread of rank 2 of 4"), std::string::npos) << e.what();
+  }
+  pp::detail::thread_start_hook = nullptr;
+  for (const auto& log : rec.logs) {
+    EXPECT_TRUE(log.empty()) << "a rank ran although the run could not start";
+  }
+  EXPECT_EQ(pp::run_schedule(s, cbs).actions.size(), s.action_count());  // and the next run is whole
 }
 
 TEST(stage_runtime, link_latency_delays_delivery) {

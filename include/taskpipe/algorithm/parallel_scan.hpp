@@ -9,8 +9,9 @@
 //
 // How: chunks claimed in order, each scanned in one pass when the chunk before it has finished, else folded, joined
 // to the published prefix and then written (detail/ordered_scan.hpp). The partitioner's grain is the chunk size
-// (default: 2K..16K elements, cache-sized); a static partitioner makes one chunk per worker. `op` must not wait for
-// other tasks.
+// (default: 2K..16K elements, cache-sized); a static partitioner makes one chunk per worker. When a chunk's thread
+// stalls (descheduled on a loaded machine), the others stop waiting for it and the chunks that would have waited are
+// written in a second pass instead. `op` must not wait for other tasks.
 //
 // Thread safety: callable from any thread, also from inside tasks of `ex`. `op` is called concurrently.
 // Exceptions: the first exception thrown by `op` (or by copying values) is rethrown; chunks not yet started are
@@ -58,22 +59,7 @@ Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> 
       size = (n + workers - 1) / workers;
     }
     ordered_scan<T, It, Out, Op> scan{first, d_first, n, size, op, std::move(init), exclusive};
-    if (scan.chunks() == 1 || workers == 1) {
-      scan.work(stop);
-      return;
-    }
-    task_group g{ex, stop};
-    for (std::size_t w = 1; w < std::min(workers, scan.chunks()); ++w) {
-      g.spawn([&scan](stop_token s) { scan.work(s); });
-    }
-    try {
-      scan.work(g.get_stop_token());
-    } catch (...) {
-      g.cancel();
-      g.wait();
-      throw;
-    }
-    g.wait();
+    (void)scan.run(ex, stop);
   });
   return d_first + static_cast<std::iter_difference_t<Out>>(n);
 }

@@ -5,8 +5,8 @@
 // `async_dependency` for a count known only at run time. A task with no dependencies starts at once.
 //
 // Thread safety: `dependent_async` may be called from any thread, also from inside tasks; handles are copyable and
-//   may be shared. `wait()` / `get()` on the same task from several threads at once is not allowed (one waiter at a
-//   time); `is_ready()` from anywhere.
+//   may be shared. Any number of threads may `wait()` / `get()` on the same task at once; `is_ready()` from anywhere.
+//   A task is ready before any of its dependents starts, so a dependent's `get()` on it returns at once.
 // Exceptions: an exception thrown by `f` is rethrown by `get()`. A task whose dependency failed does not run (it is
 //   skipped, like a cancelled child of a task_group) and carries that dependency's exception, so a failure reaches
 //   every task downstream of it.

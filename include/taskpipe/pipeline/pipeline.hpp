@@ -4,7 +4,8 @@
 // Declaring: `pipeline{ex, options}` starts a chain; `.source(f)` takes `f() -> std::optional<T>` (nullopt ends the
 // stream; always called serially); each `.stage(mode, f)` takes `f(In) -> Out`; `.sink(mode, f)` takes `f(In)` and
 // closes the chain. Every step returns a new builder typed by the item it produces, so a stage that cannot take the
-// previous stage's output is a compile error with a readable message. The builder is consumed by each step.
+// previous stage's output is a compile error with a readable message. Each step consumes the builder it is called on:
+// a step on a named builder does not compile, and one on a builder already moved from throws taskpipe::error.
 //
 // Running: `run()` (or `run(strategy)`) streams items until the source ends, the stop token in the options stops it,
 // or a stage throws; it returns once every thread of the run is done, with per-stage statistics.
@@ -37,6 +38,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "taskpipe/error.hpp"
 #include "taskpipe/pipeline/detail/stage.hpp"
 #include "taskpipe/pipeline/pipeline_options.hpp"
 #include "taskpipe/pipeline/pipeline_stats.hpp"
@@ -58,6 +60,9 @@ concept is_optional = requires {
 };
 
 pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o);
+
+template <class>
+inline constexpr bool always_false = false;
 }  // namespace detail
 
 /// A complete chain, ready to run (possibly several times, e.g. once per strategy with a fresh source state).
@@ -92,9 +97,10 @@ class runnable_pipeline {
 template <class T>
 class pipeline_builder {
  public:
-  /// Appends `f(T) -> Out` called as `mode` says; `name` labels it in statistics and traces.
+  /// Appends `f(T) -> Out` called as `mode` says; `name` labels it in statistics and traces. Consumes the builder.
   template <class F>
-  auto stage(stage_mode mode, F&& f, std::string name = {}) {
+  auto stage(stage_mode mode, F&& f, std::string name = {}) && {
+    require_unconsumed("stage");
     using fn = std::decay_t<F>;
     static_assert(std::is_invocable_v<fn&, T&&>,
                   "taskpipe::pipeline::stage: this stage cannot be called with the item type the previous stage "
@@ -116,9 +122,10 @@ class pipeline_builder {
     }
   }
 
-  /// Closes the chain with `f(T)` called as `mode` says (its result, if any, is discarded).
+  /// Closes the chain with `f(T)` called as `mode` says (its result, if any, is discarded). Consumes the builder.
   template <class F>
-  runnable_pipeline sink(stage_mode mode, F&& f, std::string name = "sink") {
+  runnable_pipeline sink(stage_mode mode, F&& f, std::string name = "sink") && {
+    require_unconsumed("sink");
     using fn = std::decay_t<F>;
     static_assert(std::is_invocable_v<fn&, T&&>,
                   "taskpipe::pipeline::sink: the sink cannot be called with the item type the previous stage "
@@ -129,12 +136,36 @@ class pipeline_builder {
     return runnable_pipeline(*ex_, std::move(options_), std::move(chain_));
   }
 
+  // A step on a named builder would append to a chain that an earlier step already moved away, so the new chain
+  // would start with a middle stage: chain the calls instead, as the header's example does.
+  template <class F>
+  void stage(stage_mode /*mode*/, F&& /*f*/, std::string /*name*/ = {}) const& {
+    static_assert(detail::always_false<F>,
+                  "taskpipe::pipeline::stage: each step consumes the builder; chain the calls (or call it on "
+                  "std::move(builder) once): a builder must not be reused");
+  }
+  template <class F>
+  void sink(stage_mode /*mode*/, F&& /*f*/, std::string /*name*/ = {}) const& {
+    static_assert(detail::always_false<F>,
+                  "taskpipe::pipeline::sink: each step consumes the builder; chain the calls (or call it on "
+                  "std::move(builder) once): a builder must not be reused");
+  }
+
  private:
   template <class>
   friend class pipeline_builder;
   friend class pipeline;
   pipeline_builder(executor& ex, pipeline_options o, detail::chain c)
       : ex_(&ex), options_(std::move(o)), chain_(std::move(c)) {}
+
+  // A builder moved from (`std::move(b)` used twice) has lost its chain, which always holds at least the source.
+  void require_unconsumed(const char* step) const {
+    if (chain_.stages.empty()) {
+      throw error(std::string("taskpipe::pipeline::") + step +
+                  ": this builder was already consumed by an earlier step; chain the calls on the builder each step "
+                  "returns");
+    }
+  }
 
   executor* ex_;
   pipeline_options options_;
@@ -147,8 +178,14 @@ class pipeline {
   explicit pipeline(executor& ex, pipeline_options o = {}) : ex_(&ex), options_(std::move(o)) {}
 
   /// Sets the source, `f() -> std::optional<T>`: it returns the next item, or nullopt at the end of the stream.
+  /// Consumes the pipeline (its options move into the chain); a second call throws taskpipe::error.
   template <class F>
   auto source(F&& f, std::string name = "source") {
+    if (std::exchange(used_, true)) {
+      throw error(
+          "taskpipe::pipeline::source: this pipeline already has a source (its options went to that chain); "
+          "start a new pipeline{ex, options} for another chain");
+    }
     using fn = std::decay_t<F>;
     static_assert(std::is_invocable_v<fn&>,
                   "taskpipe::pipeline::source: the source must be callable with no arguments");
@@ -169,6 +206,7 @@ class pipeline {
  private:
   executor* ex_;
   pipeline_options options_;
+  bool used_ = false;
 };
 
 }  // namespace taskpipe

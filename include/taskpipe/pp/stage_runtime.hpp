@@ -8,7 +8,8 @@
 // of different ranks run concurrently.
 // Errors: the schedule is validated first (`schedule_error`); missing callbacks throw `taskpipe::invalid_argument`;
 // the first exception a callback throws is rethrown from `run_schedule` after every rank has stopped (the transport
-// is closed so no rank waits forever). Cancellation: throw from a callback.
+// is closed so no rank waits forever). A rank's thread that cannot start is a `taskpipe::error` naming the rank,
+// thrown after the threads already started have left without running anything. Cancellation: throw from a callback.
 // The result's timeline records each callback's wall-clock span (receives excluded), in seconds since the start.
 #pragma once
 

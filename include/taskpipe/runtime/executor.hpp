@@ -64,23 +64,33 @@ class executor {
   auto async(F&& f) -> future<std::invoke_result_t<std::decay_t<F>&>> {
     using fn = std::decay_t<F>;
     using result = std::invoke_result_t<fn&>;
-    auto* state = new detail::future_state<result>(*sched_);
+    std::unique_ptr<detail::future_state<result>> state{new detail::future_state<result>(*sched_)};
     detail::worker* w = sched_->local_worker();
     detail::task* t = sched_->allocate_task(w);
     t->run = &run_async<fn, result>;
-    t->owner = state;
+    t->owner = state.get();
     try {
       detail::store_callable<fn>(*t, std::forward<F>(f));
     } catch (...) {
       if (w != nullptr) {
         w->pool.release(t);
       }  // a non-worker's block stays in the depot until the executor dies
-      delete state;
       throw;
     }
+    // Counted before the push, so the destructor cannot miss a task that is already running; uncounted again when
+    // the push fails for want of memory, so the destructor does not wait for a task that will never run.
     sched_->detached_begin();
-    sched_->submit(w, t);
-    return future<result>(state);
+    try {
+      sched_->submit(w, t);
+    } catch (...) {
+      sched_->detached_end();
+      detail::destroy_callable<fn>(*t);
+      if (w != nullptr) {
+        w->pool.release(t);
+      }
+      throw;
+    }
+    return future<result>(state.release());
   }
 
   // Graphs (defined by the graph layer, include "taskpipe/graph/graph.hpp"). A graph runs once (`run`), `n` times in

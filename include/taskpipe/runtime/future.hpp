@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/runtime/detail/completion.hpp"
 #include "taskpipe/runtime/detail/scheduler.hpp"
 
 namespace taskpipe {
@@ -25,12 +26,9 @@ template <class T>
 struct future_state {
   explicit future_state(scheduler& s) noexcept : sched(&s) {}
 
-  enum : int { pending = 0, armed = 1, ready = 2 };
-
   scheduler* sched;
   std::atomic<int> refs{2};  // the future and the task
-  std::atomic<int> word{pending};
-  std::atomic<parker*> waiter{nullptr};
+  completion done;
   std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
   std::exception_ptr error;
 
@@ -40,36 +38,9 @@ struct future_state {
     }
   }
 
-  void complete() noexcept {
-    if (word.exchange(ready, std::memory_order_acq_rel) == armed) {
-      waiter.load(std::memory_order_relaxed)->unpark();
-    }
-  }
-
-  [[nodiscard]] bool is_ready() const noexcept { return word.load(std::memory_order_acquire) == ready; }
-
-  wait_target target() noexcept {
-    return {this, [](void* s) noexcept { return static_cast<future_state*>(s)->is_ready(); },
-            [](void* s, parker& p) noexcept {
-              auto* self = static_cast<future_state*>(s);
-              self->waiter.store(&p, std::memory_order_relaxed);
-              int expected = pending;
-              return self->word.compare_exchange_strong(expected, armed, std::memory_order_acq_rel,
-                                                        std::memory_order_acquire);
-            },
-            [](void* s) noexcept {
-              int expected = armed;
-              static_cast<future_state*>(s)->word.compare_exchange_strong(expected, pending, std::memory_order_acq_rel,
-                                                                          std::memory_order_acquire);
-            }};
-  }
-
-  void wait() noexcept {
-    if (is_ready()) {
-      return;
-    }
-    sched->wait_until(target());
-  }
+  void complete() noexcept { done.complete(); }
+  [[nodiscard]] bool is_ready() const noexcept { return done.is_ready(); }
+  void wait() noexcept { done.wait(*sched); }
 };
 
 }  // namespace detail

@@ -86,12 +86,26 @@ class task_group {
       }  // a non-worker's block stays in the depot until the executor dies
       throw;
     }
+    // A push can still fail for want of memory (a deque growing, the submission queue): then the child is
+    // uncounted and destroyed again, so wait() does not wait for a task that will never run.
     if (w != nullptr && w == owner_) [[likely]] {
       ++local_spawned_;
-      sched_->push_local(*w, t);
+      try {
+        sched_->push_local(*w, t);
+      } catch (...) {
+        --local_spawned_;
+        unspawn<fn>(w, t);
+        throw;
+      }
     } else {
       remote_.fetch_add(2, std::memory_order_relaxed);
-      sched_->submit(w, t);
+      try {
+        sched_->submit(w, t);
+      } catch (...) {
+        remote_.fetch_sub(2, std::memory_order_relaxed);
+        unspawn<fn>(w, t);
+        throw;
+      }
     }
   }
 
@@ -128,6 +142,14 @@ class task_group {
   // count to zero (the owner folds the local counters into remote_ before it parks).
   [[nodiscard]] bool done() const noexcept {
     return local_spawned_ - local_done_ + (remote_.load(std::memory_order_acquire) >> 1) == 0;
+  }
+
+  template <class F>
+  static void unspawn(detail::worker* w, detail::task* t) noexcept {
+    detail::destroy_callable<F>(*t);
+    if (w != nullptr) {
+      w->pool.release(t);
+    }  // a non-worker's block stays in the depot until the executor dies
   }
 
   template <class F>
@@ -169,8 +191,10 @@ class task_group {
 
   detail::wait_target target() noexcept {
     return {this, [](void* s) noexcept { return static_cast<task_group*>(s)->done(); },
-            [](void* s, detail::parker& /*waiter is waker_*/) noexcept { return static_cast<task_group*>(s)->arm(); },
-            [](void* s) noexcept {
+            [](void* s, detail::wait_node& /*the one waiter's parker is waker_*/) noexcept {
+              return static_cast<task_group*>(s)->arm();
+            },
+            [](void* s, detail::wait_node& /*unused*/) noexcept {
               static_cast<task_group*>(s)->remote_.fetch_and(~std::int64_t{1}, std::memory_order_acq_rel);
             }};
   }

@@ -37,7 +37,7 @@ struct chunk_plan {
       return plan;
     }
     const std::size_t grain = std::max<std::size_t>(p.grain == 0 ? min_grain : p.grain, 1);
-    const std::size_t max_chunks = (n + grain - 1) / grain;
+    const std::size_t max_chunks = n / grain + (n % grain != 0 ? 1 : 0);  // n + grain - 1 may wrap
     if (p.mode == partitioner::kind::guided) {
       plan.bounds.push_back(0);
       std::size_t lo = 0;

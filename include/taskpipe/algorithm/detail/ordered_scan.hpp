@@ -12,16 +12,24 @@
 // claimed chunk is always finished), so the waits end; a failing operation sets `failed` and every waiter gives up.
 // Hence `op` must not itself wait for other tasks (a nested wait could run a scan helper that then waits for the
 // chunk below it on the same stack).
+//
+// Under load. A claimer descheduled by another process would hold every later chunk up: they all wait for its value.
+// So a waiter watches the chunk's progress counter, and when it has not moved for much longer than it used to (a
+// stall, see stall_watch) the scan degrades: from then on nobody waits for a chunk that has not published. A chunk
+// that cannot find its prefix without waiting keeps only its aggregate and is written in a second parallel pass
+// after every claimer returned: the two-pass scan, but only for the chunks that needed it.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
@@ -37,6 +45,33 @@ struct alignas(64) scan_chunk {
   std::atomic<std::size_t> progress{0};  // elements done by the pass that will publish `inclusive`
   std::optional<T> aggregate;            // fold of this chunk alone
   std::optional<T> inclusive;            // fold of init and every element up to this chunk's end
+};
+
+/// Watches another chunk's progress counter while waiting for it. The chunk has stalled (its claimer is most likely
+/// descheduled) once the counter has not moved for `min_stall`, or for four times the longest gap seen between its
+/// moves if that is longer: a costly `op` moves it rarely but steadily, and must not count as stalled.
+class stall_watch {
+ public:
+  using clock = std::chrono::steady_clock;
+  static constexpr std::chrono::microseconds min_stall{100};
+
+  explicit stall_watch(std::size_t progress) noexcept : last_(progress), since_(clock::now()) {}
+
+  bool stalled(std::size_t progress) noexcept {
+    const auto now = clock::now();
+    if (progress != last_) {
+      longest_gap_ = std::max(longest_gap_, now - since_);
+      last_ = progress;
+      since_ = now;
+      return false;
+    }
+    return now - since_ > std::max<clock::duration>(min_stall, 4 * longest_gap_);
+  }
+
+ private:
+  std::size_t last_;
+  clock::time_point since_;
+  clock::duration longest_gap_{};
 };
 
 template <class T, class It, class Out, class Op>
@@ -72,6 +107,36 @@ class ordered_scan {
 
   [[nodiscard]] std::size_t chunks() const noexcept { return chunks_; }
 
+  /// Runs the whole scan on `ex`, whose worker the caller must be; returns whether it degraded (see the header).
+  bool run(executor& ex, stop_token stop) {
+    const std::size_t workers = ex.num_workers();
+    if (chunks_ == 1 || workers == 1) {
+      work(stop);  // one claimer: every chunk finds its predecessor published
+      return false;
+    }
+    {
+      task_group g{ex, stop};
+      for (std::size_t w = 1; w < std::min(workers, chunks_); ++w) {
+        g.spawn([this](stop_token s) { work(s); });
+      }
+      try {
+        work(g.get_stop_token());
+      } catch (...) {
+        g.cancel();
+        g.wait();
+        throw;
+      }
+      g.wait();
+    }
+    if (!degraded_.load(std::memory_order_relaxed)) {
+      return false;
+    }
+    if (!stop.stop_requested()) {
+      second_pass(ex, stop);
+    }
+    return true;
+  }
+
  private:
   using diff = std::iter_difference_t<It>;
   using out_diff = std::iter_difference_t<Out>;
@@ -86,7 +151,7 @@ class ordered_scan {
       return;
     }
     scan_chunk<T>& before = state_[i - 1];
-    if (nearly_done(before, i - 1) && !wait_for_inclusive(before)) {
+    if (!degraded_.load(std::memory_order_relaxed) && nearly_done(before, i - 1) && !wait_for_inclusive(before)) {
       return;  // a chunk before this one failed: its exception is on its way to the caller
     }
     if (before.flag.load(std::memory_order_acquire) == scan_chunk<T>::inclusive_ready) {
@@ -107,8 +172,8 @@ class ordered_scan {
     me.aggregate.emplace(agg);
     me.flag.store(scan_chunk<T>::aggregate_ready, std::memory_order_release);
     std::optional<T> prefix = look_back(i);
-    if (!prefix && failed_.load(std::memory_order_relaxed)) {
-      return;  // a chunk before this one failed: its exception is on its way to the caller
+    if (!prefix) {
+      return;  // a chunk before failed (its exception is on its way), or the scan degraded: the second pass writes it
     }
     me.inclusive.emplace(prefix ? (*op_)(*prefix, std::move(agg)) : std::move(agg));
     me.flag.store(scan_chunk<T>::inclusive_ready, std::memory_order_release);
@@ -121,23 +186,31 @@ class ordered_scan {
     return 2 * c.progress.load(std::memory_order_relaxed) >= len;
   }
 
-  // Waits until `c` publishes its inclusive value; false when a chunk failed meanwhile.
+  // Waits until `c` publishes its inclusive value; false when a chunk failed meanwhile. When `c` stalls, the scan
+  // degrades and this returns true without the value: the caller then takes the two passes.
   bool wait_for_inclusive(const scan_chunk<T>& c) noexcept {
+    stall_watch watch{c.progress.load(std::memory_order_relaxed)};
     for (unsigned spins = 0; c.flag.load(std::memory_order_acquire) != scan_chunk<T>::inclusive_ready;) {
       if (failed_.load(std::memory_order_relaxed)) {
         return false;
       }
       if (++spins % 64 == 0) {
+        if (watch.stalled(c.progress.load(std::memory_order_relaxed))) {
+          degraded_.store(true, std::memory_order_relaxed);
+          return true;
+        }
         std::this_thread::yield();  // its claimer may be descheduled on a busy machine
       }
     }
     return true;
   }
 
-  // The fold of init and chunks [0, i); empty when that is nothing (no init), or when a chunk before failed.
+  // The fold of init and chunks [0, i) (i >= 1, so it exists); empty when a chunk before failed, or when finding it
+  // would mean waiting for a chunk while the scan is degraded (or the wait stalls and degrades it).
   std::optional<T> look_back(std::size_t i) {
     std::optional<T> acc;  // the fold of the aggregates of chunks (j, i)
     std::size_t j = i - 1;
+    stall_watch watch{state_[j].progress.load(std::memory_order_relaxed)};
     for (unsigned spins = 0;;) {
       const scan_chunk<T>& c = state_[j];
       const int f = c.flag.load(std::memory_order_acquire);
@@ -151,15 +224,59 @@ class ordered_scan {
         }
         --j;
         spins = 0;
+        watch = stall_watch{state_[j].progress.load(std::memory_order_relaxed)};
         continue;
       }
-      if (failed_.load(std::memory_order_relaxed)) {
+      if (failed_.load(std::memory_order_relaxed) || degraded_.load(std::memory_order_relaxed)) {
         return std::nullopt;
       }
       if (++spins % 64 == 0) {
+        if (watch.stalled(c.progress.load(std::memory_order_relaxed))) {
+          degraded_.store(true, std::memory_order_relaxed);
+          return std::nullopt;
+        }
         std::this_thread::yield();  // its claimer may be descheduled on a busy machine
       }
     }
+  }
+
+  // After every claimer returned, each claimed chunk has published its inclusive value (and is written) or only its
+  // aggregate (and is not): fold the prefixes in order, then write the chunks left, in parallel.
+  void second_pass(executor& ex, stop_token stop) {
+    std::vector<std::size_t> left;
+    std::vector<std::optional<T>> prefix;
+    std::optional<T> running = init_;
+    for (std::size_t k = 0; k < chunks_; ++k) {
+      const scan_chunk<T>& c = state_[k];
+      const int f = c.flag.load(std::memory_order_acquire);
+      if (f == scan_chunk<T>::inclusive_ready) {
+        running = *c.inclusive;
+      } else if (f == scan_chunk<T>::aggregate_ready) {
+        left.push_back(k);
+        prefix.push_back(running);
+        running = running ? (*op_)(*running, *c.aggregate) : *c.aggregate;
+      } else {
+        break;  // never claimed: the run was stopped, and the output stays partly written
+      }
+    }
+    auto write_left = [this, &left, &prefix](std::size_t m) {
+      const std::size_t k = left[m];
+      write(k * size_, std::min(n_, (k + 1) * size_), prefix[m], state_[k], false);
+    };
+    task_group g{ex, stop};
+    for (std::size_t m = 1; m < left.size(); ++m) {
+      g.spawn([&write_left, m] { write_left(m); });
+    }
+    if (!left.empty()) {
+      try {
+        write_left(0);
+      } catch (...) {
+        g.cancel();
+        g.wait();
+        throw;
+      }
+    }
+    g.wait();
   }
 
   // Writes the scan of [lo, hi) from `prefix`; publishes the chunk's inclusive value at the end when `publish`.
@@ -221,6 +338,7 @@ class ordered_scan {
   bool exclusive_;
   alignas(64) std::atomic<std::size_t> next_{0};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> degraded_{false};  // a wait stalled: nobody waits for an unpublished chunk any more
 };
 
 }  // namespace taskpipe::detail

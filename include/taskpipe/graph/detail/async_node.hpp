@@ -1,5 +1,5 @@
 // graph/detail/async_node.hpp — the shared state of one dependent-async task: its dependents, its join counter, its
-// result, and the one-waiter wake-up protocol of futures.
+// result, and the completion its waiters wait on (the same protocol as futures, any number of waiters).
 //
 // Lifetime: reference-counted by the handles, by the task that runs it, and by each dependency whose list it is on.
 // Ordering: a dependent is added to a dependency's list under the dependency's spin lock, with its join counter raised
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskpipe/runtime/detail/completion.hpp"
 #include "taskpipe/runtime/detail/scheduler.hpp"
 
 namespace taskpipe::detail {
@@ -54,27 +55,26 @@ class async_node {
   }
 
   /// At creation, after every depend_on: drops the creation guard, and schedules the task if nothing is pending.
+  /// Throws std::bad_alloc (and the task never runs) when it cannot be scheduled.
   void launch(worker* w) {
     retain();  // held by the task that runs this node
     sched_->detached_begin();
     if (join_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      schedule(w);
+      try {
+        schedule(w);
+      } catch (...) {  // no memory for the task: every dependency has finished, so nothing else refers to it
+        sched_->detached_end();
+        release();
+        throw;
+      }
     }
   }
 
-  [[nodiscard]] bool is_ready() const noexcept { return word_.load(std::memory_order_acquire) == ready; }
+  [[nodiscard]] bool is_ready() const noexcept { return done_.is_ready(); }
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
 
-  /// Waits until the task finished (or was skipped); helps on a worker. One waiting thread at a time.
-  void wait() noexcept {
-    if (is_ready()) {
-      return;
-    }
-    const wait_target t{this, [](void* s) noexcept { return static_cast<async_node*>(s)->is_ready(); },
-                        [](void* s, parker& p) noexcept { return static_cast<async_node*>(s)->arm(p); },
-                        [](void* s) noexcept { static_cast<async_node*>(s)->disarm(); }};
-    sched_->wait_until(t);
-  }
+  /// Waits until the task finished (or was skipped); helps on a worker. Any number of threads may wait at once.
+  void wait() noexcept { done_.wait(*sched_); }
 
  protected:
   /// Runs the user's callable and keeps its value or exception. Not called when a dependency failed.
@@ -82,8 +82,6 @@ class async_node {
   std::exception_ptr error_;  // the callable's own exception, or the first failed dependency's
 
  private:
-  enum : int { pending = 0, armed = 1, ready = 2 };
-
   void lock() noexcept {
     while (lock_.exchange(true, std::memory_order_acquire)) {
       while (lock_.load(std::memory_order_relaxed)) {
@@ -117,7 +115,10 @@ class async_node {
     self->finish(w);
   }
 
+  // Ready first, dependents second: a dependent may get() this task the moment it is scheduled, and must find it
+  // ready rather than wait on it (which would also make it one more waiter, behind a worker it may be keeping busy).
   void finish(worker& w) noexcept {
+    done_.complete();
     lock();
     finished_ = true;
     std::vector<async_node*> dependents = std::move(dependents_);
@@ -137,22 +138,9 @@ class async_node {
       }
       d->release();
     }
-    if (word_.exchange(ready, std::memory_order_acq_rel) == armed) {
-      waiter_.load(std::memory_order_relaxed)->unpark();
-    }
     scheduler* s = sched_;
     release();  // the task's reference
     s->detached_end();
-  }
-
-  bool arm(parker& p) noexcept {
-    waiter_.store(&p, std::memory_order_relaxed);
-    int expected = pending;
-    return word_.compare_exchange_strong(expected, armed, std::memory_order_acq_rel, std::memory_order_acquire);
-  }
-  void disarm() noexcept {
-    int expected = armed;
-    word_.compare_exchange_strong(expected, pending, std::memory_order_acq_rel, std::memory_order_acquire);
   }
 
   scheduler* sched_;
@@ -162,8 +150,7 @@ class async_node {
   std::atomic<bool> lock_{false};
   bool finished_ = false;                // guarded by lock_
   std::vector<async_node*> dependents_;  // guarded by lock_; each holds a reference
-  std::atomic<int> word_{pending};
-  std::atomic<parker*> waiter_{nullptr};
+  completion done_;
 };
 
 /// Where a node's result of type `R` lives, for the handles that know `R` but not the callable.

@@ -103,8 +103,11 @@ class bounded_queue {
   }
 
   /// Waits for an item. Returns `closed` once the queue is closed and empty, `woken` after `wake_all()` without an
-  /// item (the caller re-checks its own conditions and calls again).
-  pop_result pop(T& out) noexcept {
+  /// item (the caller re-checks its own conditions and calls again). A caller that gives up on a condition passes its
+  /// flag as `give_up`: it is checked after the wake-up count is read, so a `wake_all()` that follows setting the flag
+  /// cannot be missed (checking it only between calls could: the flag read false, then set and the wake-up sent
+  /// before this call reads the count, and the sleep would never end).
+  pop_result pop(T& out, const std::atomic<bool>* give_up = nullptr) noexcept {
     for (int round = 0;; ++round) {
       if (try_pop(out)) {
         return pop_result::item;
@@ -124,6 +127,10 @@ class bounded_queue {
         if (try_pop(out)) {
           sleepers_.fetch_sub(1, std::memory_order_relaxed);
           return pop_result::item;
+        }
+        if (give_up != nullptr && give_up->load(std::memory_order_acquire)) {
+          sleepers_.fetch_sub(1, std::memory_order_relaxed);
+          return pop_result::woken;
         }
         if (!closed_.load(std::memory_order_acquire)) {
           epoch_.wait(e, std::memory_order_acquire);

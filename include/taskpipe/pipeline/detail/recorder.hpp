@@ -1,7 +1,9 @@
 // detail/recorder.hpp — per-thread counters, latencies and trace slices of one run, merged into pipeline_stats.
 //
 // Each thread of a run (an executor worker, or a pinned stage thread) writes only its own record, so recording needs
-// no synchronisation; the run joins every thread before `finish()` reads the records.
+// no synchronisation; the run joins every thread before `finish()` reads the records. Recording never throws in the
+// middle of a run (an exception there would escape a task or a stage thread halfway through moving an item): a
+// sample that cannot be stored for want of memory is noted, and `finish()` throws std::bad_alloc for it.
 #pragma once
 
 #include <algorithm>
@@ -68,6 +70,7 @@ struct alignas(64) thread_record {
   std::vector<std::int64_t> latencies_ticks;
   std::vector<trace_slice> slices;
   std::string track_name;
+  bool lost_samples = false;  // a latency or slice could not be stored (out of memory)
 };
 
 class recorder {
@@ -93,7 +96,7 @@ class recorder {
 
   /// Records one timed execution of `stage` on `seq` by thread `th`, from `begin` to `end`.
   void executed(std::size_t th, std::size_t stage, std::uint64_t seq, pipeline_clock::time_point begin,
-                pipeline_clock::time_point end) {
+                pipeline_clock::time_point end) noexcept {
     auto& r = threads_[th];
     auto& c = r.stages[stage];
     ++c.items;
@@ -103,13 +106,27 @@ class recorder {
     c.busy_square_ticks += static_cast<double>(took) * static_cast<double>(took);
     ++c.histogram.counts[busy_histogram::bucket_of(took)];
     if (trace_) {
-      r.slices.push_back(
-          {static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
+      try {
+        r.slices.push_back(
+            {static_cast<std::uint32_t>(stage), seq, elapsed_ticks(begin - origin_), elapsed_ticks(end - origin_)});
+      } catch (...) {
+        r.lost_samples = true;
+      }
+    }
+  }
+
+  /// Records a timed item's latency, from the source's return to the sink's.
+  void latency(std::size_t th, std::int64_t ticks) noexcept {
+    auto& r = threads_[th];
+    try {
+      r.latencies_ticks.push_back(ticks);
+    } catch (...) {
+      r.lost_samples = true;
     }
   }
 
   /// Merges the records; writes the trace when `trace_path` is set. Throws taskpipe::error if the file cannot be
-  /// written.
+  /// written, std::bad_alloc if a sample was lost for want of memory.
   pipeline_stats finish(const chain& c, execution_strategy s, const std::string& trace_path);
 
  private:

@@ -31,6 +31,16 @@ class parker {
   bool permit_ = false;
 };
 
+/// One waiting thread's entry in a target's list of waiters (see completion.hpp); lives on the waiter's stack between
+/// its `arm` and `disarm`.
+struct wait_node {
+  explicit wait_node(parker& p) noexcept : waiter(&p) {}
+  parker* waiter;
+  wait_node* prev = nullptr;
+  wait_node* next = nullptr;
+  bool linked = false;
+};
+
 /// The parker of the calling thread, for threads that are not workers (they block instead of helping).
 parker& this_thread_parker() noexcept;
 

@@ -60,13 +60,15 @@ struct alignas(64) worker {
 /// The worker the calling thread is, or nullptr for any other thread.
 inline thread_local worker* tls_worker = nullptr;
 
-/// Something a thread can wait for: a task group or a future. `arm` registers the waiter's parker to be unparked
-/// on completion and returns false if the target is already done; `disarm` withdraws an armed registration.
+/// Something a thread can wait for: a task group, a future, a dependent-async task. `arm` registers the waiter's
+/// node (and through it its parker) to be unparked on completion and returns false if the target is already done;
+/// `disarm` withdraws an armed registration, after which the target no longer touches the node. A wake-up may be
+/// spurious: waiters check `done` again.
 struct wait_target {
   void* self;
   bool (*done)(void* self) noexcept;
-  bool (*arm)(void* self, parker& waiter) noexcept;
-  void (*disarm)(void* self) noexcept;
+  bool (*arm)(void* self, wait_node& waiter) noexcept;
+  void (*disarm)(void* self, wait_node& waiter) noexcept;
 };
 
 class scheduler {
