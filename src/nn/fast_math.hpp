@@ -1,5 +1,5 @@
-// src/nn/fast_math.hpp — exp and tanh written so that GCC vectorises the loops that call them (std::exp / std::tanh
-// are opaque calls that keep a loop scalar). Private to the library.
+// src/nn/fast_math.hpp — an exp written so that GCC vectorises the loops that call it (std::exp is an opaque call
+// that keeps a loop scalar). Private to the library.
 //
 // exp_approx: round-to-nearest range reduction x = n·ln2 + r (|r| <= ln2/2) by the 1.5·2^23 trick, a degree-6
 // polynomial for e^r (Taylor; relative error below 2e-7 on the interval), and 2^n built in the exponent bits. The
@@ -31,11 +31,6 @@ inline float exp_approx(float x) noexcept {
   p = p * r + 1.0F;
   const float scale = std::bit_cast<float>(static_cast<std::int32_t>((ni + 127) * (1 << 23)));
   return p * scale;
-}
-
-inline float tanh_approx(float u) noexcept {
-  const float e = exp_approx(2.0F * u);
-  return 1.0F - 2.0F / (e + 1.0F);
 }
 
 }  // namespace taskpipe::nn::detail

@@ -11,8 +11,8 @@
 #include "taskpipe/runtime/executor.hpp"
 
 namespace nn = taskpipe::nn;
+using nn::test::all_close;
 using nn::test::bit_equal;
-using nn::test::close;
 
 namespace {
 
@@ -46,7 +46,7 @@ TEST(gpt2, forward_backward_matches_the_double_reference_model_tensor_by_tensor)
   const auto params = m.parameters();
   ASSERT_EQ(params.size(), ref.grads.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
-    EXPECT_TRUE(close(params[i]->grad.span(), ref.grads[i], 1e-5, 1e-3)) << params[i]->name;
+    EXPECT_TRUE(all_close(params[i]->grad.span(), ref.grads[i], 1e-5, 1e-3)) << params[i]->name;
   }
 }
 

@@ -36,7 +36,7 @@ inline std::vector<double> to_double(std::span<const float> v) { return {v.begin
 
 /// The largest |fast - ref| / (atol + |ref|·rtol)-style error: passes when every element satisfies
 /// |fast - ref| <= atol + rtol·|ref|. Reports the worst element.
-inline ::testing::AssertionResult close(std::span<const float> fast, std::span<const double> ref, double atol,
+inline ::testing::AssertionResult all_close(std::span<const float> fast, std::span<const double> ref, double atol,
                                         double rtol) {
   if (fast.size() != ref.size()) {
     return ::testing::AssertionFailure() << "sizes differ: " << fast.size() << " vs " << ref.size();
@@ -57,10 +57,10 @@ inline ::testing::AssertionResult close(std::span<const float> fast, std::span<c
                                        << " (atol " << atol << ", rtol " << rtol << ")";
 }
 
-inline ::testing::AssertionResult close(std::span<const double> a, std::span<const double> b, double atol,
+inline ::testing::AssertionResult all_close(std::span<const double> a, std::span<const double> b, double atol,
                                         double rtol) {
   std::vector<float> fa(a.begin(), a.end());
-  return close(std::span<const float>(fa), b, atol, rtol);
+  return all_close(std::span<const float>(fa), b, atol, rtol);
 }
 
 inline ::testing::AssertionResult bit_equal(std::span<const float> a, std::span<const float> b) {

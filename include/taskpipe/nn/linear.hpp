@@ -7,8 +7,9 @@
 // weight, so B can run as soon as dy arrives and W any time later, as long as x and dy are kept until then.
 // Accumulation: W always adds into dw/db (gradients accumulate over micro-batches); B overwrites dx, or adds into it
 // when `accumulate` is true (a residual branch's gradient joins the trunk's).
-// Parallelism: with an executor, F and B split the rows into one block per worker, W splits the columns of dw (never
-// the summed dimension), so each output element is computed by one sgemm in one order whatever the worker count.
+// Parallelism: with an executor, F and B split the rows into one block per worker, W splits the columns of dw; the
+// summed dimension is never split, so worker counts agree to rounding (OpenBLAS may pick another kernel for a
+// block's shape, so not always to the bit); the bias sums are bit-identical.
 // Throws taskpipe::invalid_argument when a span's size does not match the extents.
 // Thread safety: calls writing disjoint outputs may run concurrently.
 #pragma once

@@ -13,6 +13,7 @@ namespace taskpipe::nn {
 namespace {
 
 struct block_state final : layer_state {
+  const layer* owner = nullptr;
   std::size_t batch = 0;
   std::size_t seq = 0;
   int phase = 0;  // 0 after F, 1 after B, 2 spent
@@ -22,10 +23,10 @@ struct block_state final : layer_state {
   tensor dy, dh, da2, dr1, dqkv, da1;
 };
 
-block_state& own(layer_state& s, int phase, const std::string& name) {
+block_state& own(layer_state& s, int phase, const layer& l) {
   auto* b = dynamic_cast<block_state*>(&s);
-  if (b == nullptr || b->phase != phase) {
-    throw invalid_argument(name + ": the state is not this layer's, or is in the wrong phase for this call");
+  if (b == nullptr || b->owner != &l || b->phase != phase) {
+    throw invalid_argument(l.name() + ": the state is not this layer's, or is in the wrong phase for this call");
   }
   return *b;
 }
@@ -100,6 +101,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
   forward_result r{std::move(y), nullptr};
   if (mb.keep_state) {
     auto s = std::make_unique<block_state>();
+    s->owner = this;
     s->batch = mb.batch;
     s->seq = mb.seq;
     s->x = std::move(x);
@@ -121,7 +123,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
 }
 
 tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) {
-  auto& s = own(state, 0, m_name);
+  auto& s = own(state, 0, *this);
   const std::size_t n = s.batch * s.seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto heads = static_cast<std::size_t>(m_config.heads);
@@ -161,7 +163,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
 }
 
 void block_layer::backward_weight(layer_state& state, executor* ex) {
-  auto& s = own(state, 1, m_name);
+  auto& s = own(state, 1, *this);
   const std::size_t n = s.batch * s.seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   linear_backward_weight(s.g.span(), s.dy.span(), m_mproj_w.grad.span(), m_mproj_b.grad.span(), {n, 4 * d, d}, ex);

@@ -10,6 +10,7 @@ namespace taskpipe::nn {
 namespace {
 
 struct embedding_state final : layer_state {
+  const layer* owner = nullptr;
   std::vector<std::int32_t> tokens;  // 4 bytes a token: not counted in the ledger
   std::size_t batch = 0;
   std::size_t seq = 0;
@@ -17,10 +18,10 @@ struct embedding_state final : layer_state {
   tensor dy;
 };
 
-embedding_state& own(layer_state& s, int phase, const std::string& name) {
+embedding_state& own(layer_state& s, int phase, const layer& l) {
   auto* e = dynamic_cast<embedding_state*>(&s);
-  if (e == nullptr || e->phase != phase) {
-    throw invalid_argument(name + ": the state is not this layer's, or is in the wrong phase for this call");
+  if (e == nullptr || e->owner != &l || e->phase != phase) {
+    throw invalid_argument(l.name() + ": the state is not this layer's, or is in the wrong phase for this call");
   }
   return *e;
 }
@@ -50,6 +51,7 @@ layer::forward_result embedding_layer::forward(tensor /*x*/, const micro_batch& 
   forward_result r{std::move(y), nullptr};
   if (mb.keep_state) {
     auto s = std::make_unique<embedding_state>();
+    s->owner = this;
     s->tokens.assign(mb.tokens.begin(), mb.tokens.end());
     s->batch = mb.batch;
     s->seq = mb.seq;
@@ -59,7 +61,7 @@ layer::forward_result embedding_layer::forward(tensor /*x*/, const micro_batch& 
 }
 
 tensor embedding_layer::backward_input(layer_state& s, tensor dy, executor* /*ex*/) {
-  auto& e = own(s, 0, m_name);
+  auto& e = own(s, 0, *this);
   detail::expect_tensor(dy, e.tokens.size() * static_cast<std::size_t>(m_config.embd), m_name, "dy");
   e.dy = std::move(dy);
   e.phase = 1;
@@ -67,7 +69,7 @@ tensor embedding_layer::backward_input(layer_state& s, tensor dy, executor* /*ex
 }
 
 void embedding_layer::backward_weight(layer_state& s, executor* ex) {
-  auto& e = own(s, 1, m_name);
+  auto& e = own(s, 1, *this);
   const embedding_dims d{e.batch, e.seq, static_cast<std::size_t>(m_config.vocab),
                          static_cast<std::size_t>(m_config.context), static_cast<std::size_t>(m_config.embd)};
   embedding_backward_weight(e.tokens, e.dy.span(), m_wte.grad.span(), m_wpe.grad.span(), d, ex);

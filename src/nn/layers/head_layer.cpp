@@ -12,16 +12,17 @@ namespace taskpipe::nn {
 namespace {
 
 struct head_state final : layer_state {
+  const layer* owner = nullptr;
   std::size_t rows = 0;
   int phase = 0;  // 0 after F, 1 after B, 2 spent
   tensor x, mean, rstd, a, dlogits;
   tensor da;  // left by B for ln_f's W
 };
 
-head_state& own(layer_state& s, int phase, const std::string& name) {
+head_state& own(layer_state& s, int phase, const layer& l) {
   auto* h = dynamic_cast<head_state*>(&s);
-  if (h == nullptr || h->phase != phase) {
-    throw invalid_argument(name + ": the state is not this layer's, or is in the wrong phase for this call");
+  if (h == nullptr || h->owner != &l || h->phase != phase) {
+    throw invalid_argument(l.name() + ": the state is not this layer's, or is in the wrong phase for this call");
   }
   return *h;
 }
@@ -77,6 +78,7 @@ layer::forward_result head_layer::forward(tensor x, const micro_batch& mb, execu
   forward_result r{std::move(y), nullptr};
   if (mb.keep_state) {
     auto s = std::make_unique<head_state>();
+    s->owner = this;
     s->rows = n;
     s->x = std::move(x);
     s->mean = std::move(mean);
@@ -89,7 +91,7 @@ layer::forward_result head_layer::forward(tensor x, const micro_batch& mb, execu
 }
 
 tensor head_layer::backward_input(layer_state& state, tensor /*dy*/, executor* ex) {
-  auto& s = own(state, 0, m_name);
+  auto& s = own(state, 0, *this);
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto v = static_cast<std::size_t>(m_config.vocab);
   s.da = tensor({s.rows, d}, memory_category::activations, m_ledger);
@@ -102,7 +104,7 @@ tensor head_layer::backward_input(layer_state& state, tensor /*dy*/, executor* e
 }
 
 void head_layer::backward_weight(layer_state& state, executor* ex) {
-  auto& s = own(state, 1, m_name);
+  auto& s = own(state, 1, *this);
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto v = static_cast<std::size_t>(m_config.vocab);
   tied_head_backward_weight(s.a.span(), s.dlogits.span(), m_wte->grad.span(), {s.rows, d, v}, ex);

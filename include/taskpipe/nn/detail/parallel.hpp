@@ -4,8 +4,8 @@
 // an executor, or with one worker, or when the range is small, the body runs once inline over the whole range (no
 // task overhead, and the GEMMs keep their full shape). Otherwise the range is cut into one block per worker (block
 // starts rounded to `align`, so GEMM blocks keep whole micro-kernel panels), blocks 1.. are spawned and block 0 runs
-// on the calling thread; the call returns when every block has finished. Blocks write disjoint outputs, so results do
-// not depend on the number of workers as long as each output element is computed by one block in one order.
+// on the calling thread; the call returns when every block has finished. Blocks write disjoint outputs, and the ops
+// never split a summed dimension, so each output element is computed by one block in one order.
 #pragma once
 
 #include <algorithm>
