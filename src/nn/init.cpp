@@ -27,7 +27,7 @@ void init_normal(parameter& p, std::uint64_t seed, double stddev) {
 void init_constant(parameter& p, float v) { std::fill(p.value.span().begin(), p.value.span().end(), v); }
 
 tensor copy_of(const tensor& t, memory_category category, memory_ledger* ledger) {
-  tensor c(t.shape(), category, ledger);
+  tensor c(t.shape(), category, ledger, uninitialized);
   std::copy(t.span().begin(), t.span().end(), c.span().begin());
   return c;
 }

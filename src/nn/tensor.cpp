@@ -25,16 +25,20 @@ std::size_t element_count(const std::vector<std::size_t>& shape) {
 
 }  // namespace
 
-tensor::tensor(std::vector<std::size_t> shape, memory_category category, memory_ledger* ledger)
+tensor::tensor(std::vector<std::size_t> shape, memory_category category, memory_ledger* ledger, uninitialized_t)
     : m_shape(std::move(shape)), m_size(element_count(m_shape)), m_category(category), m_ledger(ledger) {
   if (m_size == 0) {
     return;
   }
   m_data = static_cast<float*>(::operator new(bytes(), tensor_alignment));
-  std::memset(m_data, 0, bytes());
   if (m_ledger != nullptr) {
     m_ledger->allocate(m_category, bytes());
   }
+}
+
+tensor::tensor(std::vector<std::size_t> shape, memory_category category, memory_ledger* ledger)
+    : tensor(std::move(shape), category, ledger, uninitialized) {
+  zero();
 }
 
 tensor::~tensor() { free_storage(); }

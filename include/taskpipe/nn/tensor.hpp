@@ -17,9 +17,18 @@
 
 namespace taskpipe::nn {
 
+/// Tag for a tensor whose elements start undefined: for outputs an op overwrites in full, so that the hot path does
+/// not pay to zero them first.
+struct uninitialized_t {
+  explicit uninitialized_t() = default;
+};
+inline constexpr uninitialized_t uninitialized{};
+
 class tensor {
  public:
   tensor() = default;
+  /// As below but the elements are not zeroed (see `uninitialized_t`).
+  tensor(std::vector<std::size_t> shape, memory_category category, memory_ledger* ledger, uninitialized_t);
   tensor(std::vector<std::size_t> shape, memory_category category, memory_ledger* ledger = nullptr);
   tensor(std::initializer_list<std::size_t> shape, memory_category category, memory_ledger* ledger = nullptr)
       : tensor(std::vector<std::size_t>(shape), category, ledger) {}

@@ -78,7 +78,7 @@ layer::forward_result block_layer::forward(tensor x, const micro_batch& mb, exec
   }
   detail::expect_tensor(x, n * d, m_name, "x");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
   tensor mean1 = act({n}), rstd1 = act({n}), a1 = act({n, d}), qkv = act({n, 3 * d});
   tensor probs = act({mb.batch, heads, mb.seq, mb.seq}), att = act({n, d}), r1 = act({n, d});
@@ -129,7 +129,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
   const auto heads = static_cast<std::size_t>(m_config.heads);
   detail::expect_tensor(dy, n * d, m_name, "dy");
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
 
   // MLP: dy -> d(gelu out) -> d(c_fc out) in place -> d(ln_2 out) -> d(r) = dy + ln_2's input gradient.
@@ -145,7 +145,7 @@ tensor block_layer::backward_input(layer_state& state, tensor dy, executor* ex) 
 
   // Attention: d(r) -> d(merged heads) -> d(qkv) -> d(ln_1 out) -> dx = d(r) + ln_1's input gradient.
   {
-    tensor datt({n, d}, memory_category::workspace, m_ledger);
+    tensor datt({n, d}, memory_category::workspace, m_ledger, uninitialized);
     linear_backward_input(s.dr1.span(), m_proj_w.value.span(), datt.span(), {n, d, d}, false, ex);
     s.dqkv = act({n, 3 * d});
     attention_backward(datt.span(), s.qkv.span(), s.probs.span(), s.dqkv.span(), {s.batch, s.seq, heads, d}, ex);
@@ -187,25 +187,34 @@ std::vector<gemm_shape> block_layer::gemms(std::size_t batch, std::size_t seq) c
   const std::size_t hd = m_config.head_dim();
   const std::size_t pairs = batch * static_cast<std::size_t>(m_config.heads);
   const std::string p = m_name + ".";
+  const std::size_t ld = 3 * d;
+  auto linear = [&](std::string what, char pass, bool ta, bool tb, std::size_t m, std::size_t nn, std::size_t k) {
+    // F pre-loads the bias into c, W accumulates into the gradient; B overwrites (its accumulation is elsewhere).
+    return gemm_shape{p + what + " " + pass, pass, ta, tb, m, nn, k, 1, pass != 'B', 0, 0, 0};
+  };
+  auto attention = [&](std::string what, bool ta, bool tb, std::size_t m, std::size_t nn, std::size_t k,
+                       std::size_t lda, std::size_t ldb, std::size_t ldc) {
+    return gemm_shape{p + "attn " + what, what.back(), ta, tb, m, nn, k, pairs, false, lda, ldb, ldc};
+  };
   return {
-      {p + "attn.c_attn F", 'F', false, false, n, 3 * d, d, 1},
-      {p + "attn q·kᵀ F", 'F', false, true, seq, seq, hd, pairs},
-      {p + "attn p·v F", 'F', false, false, seq, hd, seq, pairs},
-      {p + "attn.c_proj F", 'F', false, false, n, d, d, 1},
-      {p + "mlp.c_fc F", 'F', false, false, n, 4 * d, d, 1},
-      {p + "mlp.c_proj F", 'F', false, false, n, d, 4 * d, 1},
-      {p + "mlp.c_proj B", 'B', false, true, n, 4 * d, d, 1},
-      {p + "mlp.c_fc B", 'B', false, true, n, d, 4 * d, 1},
-      {p + "attn.c_proj B", 'B', false, true, n, d, d, 1},
-      {p + "attn dv B", 'B', true, false, seq, hd, seq, pairs},
-      {p + "attn dp B", 'B', false, true, seq, seq, hd, pairs},
-      {p + "attn dq B", 'B', false, false, seq, hd, seq, pairs},
-      {p + "attn dk B", 'B', true, false, seq, hd, seq, pairs},
-      {p + "attn.c_attn B", 'B', false, true, n, d, 3 * d, 1},
-      {p + "mlp.c_proj W", 'W', true, false, 4 * d, d, n, 1},
-      {p + "mlp.c_fc W", 'W', true, false, d, 4 * d, n, 1},
-      {p + "attn.c_proj W", 'W', true, false, d, d, n, 1},
-      {p + "attn.c_attn W", 'W', true, false, d, 3 * d, n, 1},
+      linear("attn.c_attn", 'F', false, false, n, 3 * d, d),
+      attention("q·kᵀ F", false, true, seq, seq, hd, ld, ld, seq),
+      attention("p·v F", false, false, seq, hd, seq, seq, ld, d),
+      linear("attn.c_proj", 'F', false, false, n, d, d),
+      linear("mlp.c_fc", 'F', false, false, n, 4 * d, d),
+      linear("mlp.c_proj", 'F', false, false, n, d, 4 * d),
+      linear("mlp.c_proj", 'B', false, true, n, 4 * d, d),
+      linear("mlp.c_fc", 'B', false, true, n, d, 4 * d),
+      linear("attn.c_proj", 'B', false, true, n, d, d),
+      attention("dv B", true, false, seq, hd, seq, seq, d, ld),
+      attention("dp B", false, true, seq, seq, hd, d, ld, seq),
+      attention("dq B", false, false, seq, hd, seq, seq, ld, ld),
+      attention("dk B", true, false, seq, hd, seq, seq, ld, ld),
+      linear("attn.c_attn", 'B', false, true, n, d, 3 * d),
+      linear("mlp.c_proj", 'W', true, false, 4 * d, d, n),
+      linear("mlp.c_fc", 'W', true, false, d, 4 * d, n),
+      linear("attn.c_proj", 'W', true, false, d, d, n),
+      linear("attn.c_attn", 'W', true, false, d, 3 * d, n),
   };
 }
 

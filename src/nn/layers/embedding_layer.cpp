@@ -46,7 +46,7 @@ layer::forward_result embedding_layer::forward(tensor /*x*/, const micro_batch& 
     throw invalid_argument(m_name + ": batch and seq must be at least 1 (got " + std::to_string(mb.batch) + " x " +
                            std::to_string(mb.seq) + ")");
   }
-  tensor y({mb.rows(), d.c}, memory_category::activations, m_ledger);
+  tensor y({mb.rows(), d.c}, memory_category::activations, m_ledger, uninitialized);
   embedding_forward(mb.tokens, m_wte.value.span(), m_wpe.value.span(), y.span(), d, ex);
   forward_result r{std::move(y), nullptr};
   if (mb.keep_state) {

@@ -66,7 +66,7 @@ layer::forward_result head_layer::forward(tensor x, const micro_batch& mb, execu
     throw invalid_argument(m_name + ": loss_scale " + std::to_string(mb.loss_scale) + " must be positive and finite");
   }
   auto act = [&](std::vector<std::size_t> shape) {
-    return tensor(std::move(shape), memory_category::activations, m_ledger);
+    return tensor(std::move(shape), memory_category::activations, m_ledger, uninitialized);
   };
   tensor mean = act({n}), rstd = act({n}), a = act({n, d}), logits = act({n, v});
   layernorm_forward(x.span(), m_lnf_w.value.span(), m_lnf_b.value.span(), a.span(), mean.span(), rstd.span(), {n, d},
@@ -94,9 +94,9 @@ tensor head_layer::backward_input(layer_state& state, tensor /*dy*/, executor* e
   auto& s = own(state, 0, *this);
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto v = static_cast<std::size_t>(m_config.vocab);
-  s.da = tensor({s.rows, d}, memory_category::activations, m_ledger);
+  s.da = tensor({s.rows, d}, memory_category::activations, m_ledger, uninitialized);
   tied_head_backward_input(s.dlogits.span(), m_wte->value.span(), s.da.span(), {s.rows, d, v}, ex);
-  tensor dx({s.rows, d}, memory_category::activations, m_ledger);
+  tensor dx({s.rows, d}, memory_category::activations, m_ledger, uninitialized);
   layernorm_backward_input(s.da.span(), s.x.span(), s.mean.span(), s.rstd.span(), m_lnf_w.value.span(), dx.span(),
                            {s.rows, d}, false, ex);
   s.phase = 1;
@@ -135,9 +135,9 @@ std::vector<gemm_shape> head_layer::gemms(std::size_t batch, std::size_t seq) co
   const std::size_t n = batch * seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto v = static_cast<std::size_t>(m_config.vocab);
-  return {{"lm_head F", 'F', false, true, n, v, d, 1},
-          {"lm_head B", 'B', false, false, n, d, v, 1},
-          {"lm_head W", 'W', true, false, v, d, n, 1}};
+  return {{"lm_head F", 'F', false, true, n, v, d, 1, false, 0, 0, 0},
+          {"lm_head B", 'B', false, false, n, d, v, 1, false, 0, 0, 0},
+          {"lm_head W", 'W', true, false, v, d, n, 1, true, 0, 0, 0}};
 }
 
 }  // namespace taskpipe::nn

@@ -4,7 +4,7 @@
 
 #include "../blas.hpp"
 #include "../check.hpp"
-#include "../fast_math.hpp"
+#include "../kernels.hpp"
 #include "taskpipe/nn/detail/parallel.hpp"
 #include "taskpipe/nn/tensor.hpp"
 
@@ -40,25 +40,7 @@ void attention_forward(std::span<const float> qkv, std::span<float> out, std::sp
       const float* v = q + 2 * d.embd;
       float* s = probs.data() + p * t_len * t_len;
       detail::sgemm(false, true, t_len, t_len, hd, scale, q, ld, k, ld, 0.0F, s, t_len);
-      for (std::size_t i = 0; i < t_len; ++i) {
-        float* row = s + i * t_len;
-        float mx = row[0];
-        for (std::size_t j = 1; j <= i; ++j) {
-          mx = row[j] > mx ? row[j] : mx;
-        }
-        float sum = 0.0F;
-        for (std::size_t j = 0; j <= i; ++j) {
-          row[j] = detail::exp_approx(row[j] - mx);
-          sum += row[j];
-        }
-        const float inv = 1.0F / sum;
-        for (std::size_t j = 0; j <= i; ++j) {
-          row[j] *= inv;
-        }
-        for (std::size_t j = i + 1; j < t_len; ++j) {
-          row[j] = 0.0F;
-        }
-      }
+      detail::causal_softmax_rows(s, t_len);
       detail::sgemm(false, false, t_len, hd, t_len, 1.0F, s, t_len, v, ld, 0.0F,
                     out.data() + b * t_len * d.embd + h * hd, d.embd);
     }
@@ -74,7 +56,7 @@ void attention_backward(std::span<const float> dout, std::span<const float> qkv,
   const std::size_t ld = 3 * d.embd;
   const float scale = 1.0F / std::sqrt(static_cast<float>(hd));
   detail::for_blocks(ex, d.batch * d.heads, 1, 1, [&](std::size_t p0, std::size_t p1) {
-    tensor ds({t_len, t_len}, memory_category::workspace);
+    tensor ds({t_len, t_len}, memory_category::workspace, nullptr, uninitialized);
     for (std::size_t p = p0; p < p1; ++p) {
       const std::size_t b = p / d.heads;
       const std::size_t h = p % d.heads;
@@ -90,20 +72,7 @@ void attention_backward(std::span<const float> dout, std::span<const float> qkv,
       // dv = Pᵀ · dout; dP = dout · vᵀ (into ds, then turned into dS in place).
       detail::sgemm(true, false, t_len, hd, t_len, 1.0F, pm, t_len, dob, d.embd, 0.0F, dv, ld);
       detail::sgemm(false, true, t_len, t_len, hd, 1.0F, dob, d.embd, v, ld, 0.0F, ds.data(), t_len);
-      for (std::size_t i = 0; i < t_len; ++i) {
-        float* row = ds.data() + i * t_len;
-        const float* pr = pm + i * t_len;
-        float dot = 0.0F;
-        for (std::size_t j = 0; j <= i; ++j) {
-          dot += row[j] * pr[j];
-        }
-        for (std::size_t j = 0; j <= i; ++j) {
-          row[j] = pr[j] * (row[j] - dot) * scale;
-        }
-        for (std::size_t j = i + 1; j < t_len; ++j) {
-          row[j] = 0.0F;
-        }
-      }
+      detail::causal_softmax_backward_rows(ds.data(), pm, t_len, scale);
       // dq = dS · k; dk = dSᵀ · q (the 1/sqrt(hd) already folded into dS).
       detail::sgemm(false, false, t_len, hd, t_len, 1.0F, ds.data(), t_len, k, ld, 0.0F, dq, ld);
       detail::sgemm(true, false, t_len, hd, t_len, 1.0F, ds.data(), t_len, q, ld, 0.0F, dk, ld);

@@ -1,8 +1,10 @@
 #include "taskpipe/nn/layernorm.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "../check.hpp"
+#include "../kernels.hpp"
 #include "taskpipe/nn/detail/parallel.hpp"
 
 namespace taskpipe::nn {
@@ -16,32 +18,6 @@ void check(std::size_t x, std::size_t mean, std::size_t rstd, layernorm_dims d, 
   detail::expect_size(rstd, d.rows, op, "rstd");
 }
 
-// One row of B: dx = rstd · (g - mean(g) - x̂ · mean(g·x̂)) with g = dy · weight.
-void backward_input_row(const float* dy, const float* x, float mean, float rstd, const float* w, float* dx,
-                        std::size_t c, bool accumulate) {
-  float sum_g = 0.0F;
-  float sum_gx = 0.0F;
-  for (std::size_t j = 0; j < c; ++j) {
-    const float g = dy[j] * w[j];
-    sum_g += g;
-    sum_gx += g * (x[j] - mean) * rstd;
-  }
-  const float inv_c = 1.0F / static_cast<float>(c);
-  const float mg = sum_g * inv_c;
-  const float mgx = sum_gx * inv_c;
-  if (accumulate) {
-    for (std::size_t j = 0; j < c; ++j) {
-      const float xh = (x[j] - mean) * rstd;
-      dx[j] += rstd * (dy[j] * w[j] - mg - xh * mgx);
-    }
-  } else {
-    for (std::size_t j = 0; j < c; ++j) {
-      const float xh = (x[j] - mean) * rstd;
-      dx[j] = rstd * (dy[j] * w[j] - mg - xh * mgx);
-    }
-  }
-}
-
 }  // namespace
 
 void layernorm_forward(std::span<const float> x, std::span<const float> weight, std::span<const float> bias,
@@ -51,28 +27,8 @@ void layernorm_forward(std::span<const float> x, std::span<const float> weight, 
   detail::expect_size(weight.size(), d.c, "layernorm_forward", "weight");
   detail::expect_size(bias.size(), d.c, "layernorm_forward", "bias");
   detail::expect_size(y.size(), d.rows * d.c, "layernorm_forward", "y");
-  const float inv_c = 1.0F / static_cast<float>(d.c);
   detail::for_blocks(ex, d.rows, min_rows, 1, [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      const float* xr = x.data() + r * d.c;
-      float* yr = y.data() + r * d.c;
-      float s = 0.0F;
-      for (std::size_t j = 0; j < d.c; ++j) {
-        s += xr[j];
-      }
-      const float m = s * inv_c;
-      float v = 0.0F;
-      for (std::size_t j = 0; j < d.c; ++j) {
-        const float t = xr[j] - m;
-        v += t * t;
-      }
-      const float rs = 1.0F / std::sqrt(v * inv_c + layernorm_eps);
-      for (std::size_t j = 0; j < d.c; ++j) {
-        yr[j] = (xr[j] - m) * rs * weight[j] + bias[j];
-      }
-      mean[r] = m;
-      rstd[r] = rs;
-    }
+    detail::layernorm_rows(x.data(), weight.data(), bias.data(), y.data(), mean.data(), rstd.data(), r0, r1, d.c);
   });
 }
 
@@ -84,9 +40,10 @@ void layernorm_backward_input(std::span<const float> dy, std::span<const float> 
   detail::expect_size(weight.size(), d.c, "layernorm_backward_input", "weight");
   detail::expect_size(dx.size(), d.rows * d.c, "layernorm_backward_input", "dx");
   detail::for_blocks(ex, d.rows, min_rows, 1, [&](std::size_t r0, std::size_t r1) {
+    std::vector<float> scratch(d.c);
     for (std::size_t r = r0; r < r1; ++r) {
-      backward_input_row(dy.data() + r * d.c, x.data() + r * d.c, mean[r], rstd[r], weight.data(), dx.data() + r * d.c,
-                         d.c, accumulate);
+      detail::layernorm_backward_input_row(dy.data() + r * d.c, x.data() + r * d.c, mean[r], rstd[r], weight.data(),
+                                           dx.data() + r * d.c, d.c, accumulate, scratch.data());
     }
   });
 }
@@ -123,10 +80,12 @@ void layernorm_backward(std::span<const float> dy, std::span<const float> x, std
   detail::expect_size(dx.size(), d.rows * d.c, "layernorm_backward", "dx");
   detail::expect_size(dw.size(), d.c, "layernorm_backward", "dw");
   detail::expect_size(db.size(), d.c, "layernorm_backward", "db");
+  std::vector<float> scratch(d.c);
   for (std::size_t r = 0; r < d.rows; ++r) {
     const float* dyr = dy.data() + r * d.c;
     const float* xr = x.data() + r * d.c;
-    backward_input_row(dyr, xr, mean[r], rstd[r], weight.data(), dx.data() + r * d.c, d.c, accumulate);
+    detail::layernorm_backward_input_row(dyr, xr, mean[r], rstd[r], weight.data(), dx.data() + r * d.c, d.c, accumulate,
+                                         scratch.data());
     for (std::size_t j = 0; j < d.c; ++j) {
       dw[j] += dyr[j] * ((xr[j] - mean[r]) * rstd[r]);
       db[j] += dyr[j];
