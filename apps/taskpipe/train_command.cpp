@@ -272,7 +272,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Without a terminal, a progress line every N steps")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
-  cmd->add_option("--trace", o->trace, "Write a Chrome-trace / Perfetto timeline of each step's phases");
+  cmd->add_option("--trace", o->trace,
+                  "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W");
   cmd->add_flag("--quiet", o->quiet, "No progress bar or progress lines on stderr");
   cmd->add_flag("--json", o->json,
                 "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum");

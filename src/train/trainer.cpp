@@ -3,10 +3,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "taskpipe/error.hpp"
 #include "taskpipe/nn/non_finite_error.hpp"
+#include "taskpipe/runtime/executor.hpp"
 
 namespace taskpipe::train {
 namespace {
@@ -15,6 +17,54 @@ using clock = std::chrono::steady_clock;
 
 double micros(clock::time_point from, clock::time_point to) {
   return std::chrono::duration<double, std::micro>(to - from).count();
+}
+
+void check_finite(const nn::tensor& y, const std::string& layer) {
+  for (const float v : y.span()) {
+    if (!std::isfinite(v)) {
+      throw nn::non_finite_error(layer);
+    }
+  }
+}
+
+// gpt2::forward_backward with each layer's F, B and W timed on the timeline's track 1: the same layer calls in the
+// same order (backward = B then W), so a traced step gives the same bits as an untraced one.
+float traced_forward_backward(nn::gpt2& model, const nn::micro_batch& mb, executor* ex, trace::timeline& tl,
+                              clock::time_point epoch, std::int64_t step) {
+  const std::vector<nn::layer*> all = model.layers();
+  std::vector<std::unique_ptr<nn::layer_state>> states(all.size());
+  model.zero_grad();
+  const auto record = [&](const std::string& pass, const std::string& layer, clock::time_point t0) {
+    const clock::time_point t1 = clock::now();
+    tl.events.push_back({.track = 1,
+                         .name = pass + " " + layer,
+                         .label = pass,
+                         .category = pass,
+                         .start = micros(epoch, t0),
+                         .duration = micros(t0, t1),
+                         .args = {{"step", step}}});
+  };
+  nn::tensor x;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const clock::time_point t0 = clock::now();
+    auto r = all[i]->forward(std::move(x), mb, ex);
+    record("F", all[i]->name(), t0);
+    check_finite(r.y, all[i]->name());
+    x = std::move(r.y);
+    states[i] = std::move(r.state);
+  }
+  const float loss = x[0];
+  nn::tensor dy;
+  for (std::size_t i = all.size(); i-- > 0;) {
+    clock::time_point t0 = clock::now();
+    dy = all[i]->backward_input(*states[i], std::move(dy), ex);
+    record("B", all[i]->name(), t0);
+    t0 = clock::now();
+    all[i]->backward_weight(*states[i], ex);
+    record("W", all[i]->name(), t0);
+    states[i].reset();
+  }
+  return loss;
 }
 
 }  // namespace
@@ -57,7 +107,7 @@ trainer::trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const tr
       m_timeline(timeline),
       m_epoch(clock::now()) {
   if (m_timeline != nullptr && m_timeline->tracks.empty()) {
-    m_timeline->tracks.emplace_back("training step");
+    m_timeline->tracks = {"training step", "layers (F, B, W)"};
   }
 }
 
@@ -72,7 +122,20 @@ step_report trainer::step() {
   m_loader.next(m_inputs, m_targets);
   const clock::time_point t1 = clock::now();
   try {
-    r.loss = m_model.forward_backward(m_inputs, m_targets, m_options.batch, m_options.seq, m_ex);
+    if (m_timeline == nullptr) {
+      r.loss = m_model.forward_backward(m_inputs, m_targets, m_options.batch, m_options.seq, m_ex);
+    } else {
+      const auto rows = static_cast<std::size_t>(m_options.batch) * static_cast<std::size_t>(m_options.seq);
+      const nn::micro_batch mb{m_inputs,
+                               m_targets,
+                               static_cast<std::size_t>(m_options.batch),
+                               static_cast<std::size_t>(m_options.seq),
+                               static_cast<float>(1.0 / static_cast<double>(rows)),
+                               true};
+      const auto body = [&] { return traced_forward_backward(m_model, mb, m_ex, *m_timeline, m_epoch, m_step); };
+      // As the model does: from outside the executor, the whole pass runs on one of its workers.
+      r.loss = m_ex != nullptr && !m_ex->this_worker_index() ? m_ex->async(body).get() : body();
+    }
   } catch (const nn::non_finite_error& e) {
     throw error(at + e.what());
   }

@@ -66,7 +66,7 @@ gen2=$("$bin" generate --checkpoint "$dir/full.safetensors" --prompt "line" --to
 "$bin" train "${tiny[@]}" --steps 3 --log-every 1 --trace "$dir/trace.json" >/dev/null 2>"$dir/progress" ||
   fail "train --trace failed"
 [ "$(grep -c '^step [0-9]*/3: loss' "$dir/progress")" -eq 3 ] || fail "progress lines: $(cat "$dir/progress")"
-grep -q '"forward_backward"' "$dir/trace.json" || fail "the trace lacks forward_backward slices"
+grep -q "\"forward_backward\"" "$dir/trace.json" && grep -q "\"W h.0\"" "$dir/trace.json" || fail "the trace lacks the phases or the layers"
 
 # The default corpus, when the fortunes package is installed.
 if [ -d /usr/share/games/fortunes ]; then

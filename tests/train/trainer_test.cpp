@@ -91,6 +91,34 @@ TEST(trainer, a_resumed_run_ends_bit_identical_to_an_uninterrupted_one) {
   }
 }
 
+TEST(trainer, a_traced_run_gives_the_same_bits_and_times_every_layers_f_b_and_w) {
+  std::string s;
+  for (int i = 0; i < 4; ++i) {
+    s += short_text;
+  }
+  const std::vector<std::uint8_t> data = text(s);
+  const train::trainer_options o{.steps = 3, .batch = 2, .seq = 16};
+  nn::gpt2 plain(tiny(), 4);
+  nn::gpt2 traced(tiny(), 4);
+  train::trainer a(plain, data, o);
+  taskpipe::trace::timeline tl;
+  train::trainer b(traced, data, o, nullptr, nullptr, &tl);
+  while (!a.done()) {
+    EXPECT_EQ(a.step().loss, b.step().loss);
+  }
+  EXPECT_EQ(train::parameter_checksum(plain.parameters()), train::parameter_checksum(traced.parameters()));
+  int f = 0, bw = 0, phases = 0;
+  for (const auto& e : tl.events) {
+    f += e.name == "F h.0" ? 1 : 0;
+    bw += e.name == "W head" ? 1 : 0;
+    phases += e.name == "adamw" ? 1 : 0;
+    EXPECT_GE(e.duration, 0);
+  }
+  EXPECT_EQ(f, 3);
+  EXPECT_EQ(bw, 3);
+  EXPECT_EQ(phases, 3);
+}
+
 TEST(trainer, names_the_step_and_the_layer_where_a_nan_first_appears) {
   const std::vector<std::uint8_t> data = text(short_text);
   nn::gpt2 model(tiny(), 1);

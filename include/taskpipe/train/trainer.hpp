@@ -5,8 +5,9 @@
 // trainer's whole state — parameters, optimizer moments, step, loader position and generator — goes into a
 // checkpoint (checkpoint.hpp), and `resume` restores it, so a run stopped after k steps and resumed gives the same
 // bits as one that never stopped. With `--threads N` the model's ops run task-parallel on the executor given.
-// With a timeline, each step adds one slice per phase (data, forward_backward, clip, adamw) on track 0, in
-// microseconds since the trainer was built.
+// With a timeline, each step adds one slice per phase (data, forward_backward, clip, adamw) on track 0 and one per
+// layer and pass (F, B, W of embedding, h.0, ..., head) on track 1, in microseconds since the trainer was built; the
+// traced step drives the layers itself, in the model's order, and gives the same bits as an untraced one.
 // Throws: taskpipe::invalid_argument for options out of range (at construction, before any work); taskpipe::error
 // naming the step (and the layer, or the first non-finite gradient) when the loss or a gradient is not finite.
 // Thread safety: one call at a time.
