@@ -1,0 +1,63 @@
+// taskpipe/train/parallel_model.hpp — the GPT-2 model trained data-, pipeline- or hybrid-parallel on real workers.
+//
+// D replicas x P pipeline ranks. Each replica cuts the layer list (embedding, h.0 .. h.{L-1}, head) at `bounds` into
+// the schedule's stages and builds each stage's layers alone (nn::make_layer), so a rank holds only its own
+// parameters, on its own memory_ledger; the last stage's head owns its own wte copy. `forward_backward` splits the
+// global batch by rows: replica d gets rows [d·B/D, (d+1)·B/D), cut into the schedule's M micro-batches, each with
+// loss_scale = 1 / (B·T) so the shares add up to the global batch's mean; every replica runs pp::run_schedule (one
+// thread per rank, activations and gradients as payload bytes over the in-process transport), the replicas at once.
+// Then the gradients are summed across replicas in replica order (0 + 1 + ...: deterministic) and copied back, and the
+// two tied-wte contributions (embedding's, head's copy) are summed into both copies. `clip_grad_norm` uses the
+// global norm over every parameter once (wte once); `step` runs each rank's own AdamW, so the two wte copies and all
+// replicas receive identical updates and stay equal.
+// Thread safety: one call at a time. Throws taskpipe::invalid_argument for a batch not divisible into D replicas and M
+// micro-batches, bounds that do not cover the layers, or a schedule whose stage count differs; the first exception a
+// layer throws (e.g. nn::non_finite_error) is rethrown from forward_backward.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "taskpipe/nn/adamw.hpp"
+#include "taskpipe/nn/gpt2_config.hpp"
+#include "taskpipe/nn/layer.hpp"
+#include "taskpipe/nn/memory.hpp"
+#include "taskpipe/pp/schedule.hpp"
+
+namespace taskpipe::train {
+
+class parallel_model {
+ public:
+  parallel_model(const nn::gpt2_config& config, std::uint64_t seed, const pp::schedule& schedule,
+                 std::vector<std::size_t> bounds, int replicas, const nn::adamw_options& adamw = {});
+  ~parallel_model();
+  parallel_model(const parallel_model&) = delete;
+  parallel_model& operator=(const parallel_model&) = delete;
+
+  /// Zeroes the gradients, runs F, B and W of the global batch (batch rows of seq tokens) and returns the mean loss.
+  float forward_backward(std::span<const std::int32_t> tokens, std::span<const std::int32_t> targets, int batch,
+                         int seq);
+  /// The global gradient norm (each parameter once); scales every gradient when it exceeds max_norm (torch's rule).
+  double clip_grad_norm(double max_norm);
+  /// One AdamW step on every rank of every replica at rate lr.
+  void step(double lr);
+
+  /// Replica r's parameters, each once (wte the embedding's), in checkpoint order.
+  std::vector<nn::parameter*> parameters(int replica = 0);
+  /// The head's own wte copy in replica r.
+  nn::parameter& head_wte(int replica = 0);
+  /// The ledger of one worker (replica, pipeline rank).
+  nn::memory_ledger& ledger(int replica, int rank);
+  [[nodiscard]] int ranks() const noexcept;
+  [[nodiscard]] int replicas() const noexcept;
+  /// Bytes of one micro-batch's activations that the layers of `rank` keep (what F holds), measured by the last run.
+  [[nodiscard]] std::size_t micro_batch_activation_bytes(int rank) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> m;
+};
+
+}  // namespace taskpipe::train

@@ -1,0 +1,308 @@
+#include "taskpipe/train/parallel_model.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <thread>
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/nn/gpt2.hpp"
+#include "taskpipe/nn/head_layer.hpp"
+#include "taskpipe/pp/stage_runtime.hpp"
+
+namespace taskpipe::train {
+
+namespace {
+
+pp::payload to_payload(const nn::tensor& t) {
+  pp::payload p(t.bytes());
+  if (!p.empty()) {
+    std::memcpy(p.data(), t.data(), t.bytes());
+  }
+  return p;
+}
+
+nn::tensor from_payload(const pp::payload& p, std::size_t embd, nn::memory_ledger* ledger) {
+  const std::size_t rows = p.size() / (embd * sizeof(float));
+  nn::tensor t({rows, embd}, nn::memory_category::activations, ledger);
+  if (!p.empty()) {
+    std::memcpy(t.data(), p.data(), p.size());
+  }
+  return t;
+}
+
+// One pipeline stage of one replica: its layers and, per micro-batch, their saved states.
+struct stage {
+  std::vector<nn::layer*> layers;
+  std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;  // [micro-batch][layer]
+  nn::memory_ledger* ledger = nullptr;
+};
+
+struct replica {
+  std::vector<std::unique_ptr<nn::memory_ledger>> ledgers;  // per rank
+  std::vector<std::unique_ptr<nn::layer>> layers;           // the whole list, index = model layer
+  std::vector<stage> stages;
+  std::vector<std::unique_ptr<nn::adamw>> optimizers;  // per rank
+  std::vector<nn::micro_batch> micro;
+  std::vector<float> losses;
+  std::vector<std::size_t> activation_bytes;  // per rank, one micro-batch's F
+};
+
+}  // namespace
+
+struct parallel_model::impl {
+  nn::gpt2_config config;
+  pp::schedule schedule;
+  std::vector<std::size_t> bounds;
+  std::vector<replica> replicas;
+};
+
+parallel_model::parallel_model(const nn::gpt2_config& config, std::uint64_t seed, const pp::schedule& schedule,
+                               std::vector<std::size_t> bounds, int replicas, const nn::adamw_options& adamw)
+    : m(std::make_unique<impl>()) {
+  config.validate();
+  const std::size_t layer_count = static_cast<std::size_t>(config.layers) + 2;
+  if (replicas < 1) {
+    throw invalid_argument("parallel_model: " + std::to_string(replicas) + " replicas; must be >= 1");
+  }
+  if (bounds.size() != static_cast<std::size_t>(schedule.stages) + 1 || bounds.front() != 0 ||
+      bounds.back() != layer_count || !std::is_sorted(bounds.begin(), bounds.end()) ||
+      std::adjacent_find(bounds.begin(), bounds.end()) != bounds.end()) {
+    throw invalid_argument("parallel_model: the cut must give each of the schedule's " +
+                           std::to_string(schedule.stages) + " stages at least one of the " +
+                           std::to_string(layer_count) + " layers, in order");
+  }
+  m->config = config;
+  m->schedule = schedule;
+  m->bounds = std::move(bounds);
+  m->replicas.resize(static_cast<std::size_t>(replicas));
+  for (replica& r : m->replicas) {
+    for (int k = 0; k < schedule.ranks; ++k) {
+      r.ledgers.push_back(std::make_unique<nn::memory_ledger>());
+    }
+    r.layers.resize(layer_count);
+    r.stages.resize(static_cast<std::size_t>(schedule.stages));
+    std::vector<std::vector<nn::parameter*>> rank_params(static_cast<std::size_t>(schedule.ranks));
+    for (std::size_t s = 0; s < r.stages.size(); ++s) {
+      const auto rank = static_cast<std::size_t>(schedule.rank_of(static_cast<int>(s)));
+      r.stages[s].ledger = r.ledgers[rank].get();
+      for (std::size_t l = m->bounds[s]; l < m->bounds[s + 1]; ++l) {
+        r.layers[l] = nn::make_layer(config, l, seed, r.stages[s].ledger);
+        r.stages[s].layers.push_back(r.layers[l].get());
+        for (nn::parameter* p : r.layers[l]->parameters()) {
+          rank_params[rank].push_back(p);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < rank_params.size(); ++k) {
+      r.optimizers.push_back(std::make_unique<nn::adamw>(rank_params[k], adamw, r.ledgers[k].get()));
+    }
+    r.activation_bytes.assign(static_cast<std::size_t>(schedule.ranks), 0);
+  }
+}
+
+parallel_model::~parallel_model() = default;
+
+int parallel_model::ranks() const noexcept { return m->schedule.ranks; }
+int parallel_model::replicas() const noexcept { return static_cast<int>(m->replicas.size()); }
+
+nn::memory_ledger& parallel_model::ledger(int replica, int rank) {
+  return *m->replicas.at(static_cast<std::size_t>(replica)).ledgers.at(static_cast<std::size_t>(rank));
+}
+
+std::size_t parallel_model::micro_batch_activation_bytes(int rank) const {
+  return m->replicas.at(0).activation_bytes.at(static_cast<std::size_t>(rank));
+}
+
+nn::parameter& parallel_model::head_wte(int replica) {
+  auto& head = dynamic_cast<nn::head_layer&>(*m->replicas.at(static_cast<std::size_t>(replica)).layers.back());
+  return head.wte();
+}
+
+std::vector<nn::parameter*> parallel_model::parameters(int replica) {
+  std::vector<nn::parameter*> out;
+  for (auto& l : m->replicas.at(static_cast<std::size_t>(replica)).layers) {
+    for (nn::parameter* p : l->parameters()) {
+      if (l.get() == m->replicas.at(static_cast<std::size_t>(replica)).layers.back().get() && p->name == "wte.weight") {
+        continue;  // the head's copy: the embedding's is the one listed
+      }
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std::span<const std::int32_t> targets,
+                                       int batch, int seq) {
+  const int replica_count = replicas();
+  const int microbatches = m->schedule.microbatches;
+  if (batch < 1 || seq < 1 || seq > m->config.context) {
+    throw invalid_argument("parallel_model: batch " + std::to_string(batch) + " and seq " + std::to_string(seq) +
+                           "; need batch >= 1 and seq in [1, " + std::to_string(m->config.context) + "]");
+  }
+  if (batch % (replica_count * microbatches) != 0) {
+    throw invalid_argument("parallel_model: a batch of " + std::to_string(batch) + " rows does not split into " +
+                           std::to_string(replica_count) + " replicas x " + std::to_string(microbatches) +
+                           " micro-batches (it must be a multiple of " + std::to_string(replica_count * microbatches) +
+                           ")");
+  }
+  const auto rows = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
+  if (tokens.size() != rows || targets.size() != rows) {
+    throw invalid_argument("parallel_model: tokens and targets must hold batch x seq = " + std::to_string(rows) +
+                           " ids");
+  }
+  const auto per_micro = static_cast<std::size_t>(batch / (replica_count * microbatches));
+  const float loss_scale = 1.0F / static_cast<float>(rows);
+  const std::size_t embd = static_cast<std::size_t>(m->config.embd);
+
+  std::vector<std::exception_ptr> errors(m->replicas.size());
+  std::vector<std::thread> threads;
+  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+    replica& r = m->replicas[d];
+    for (auto& l : r.layers) {
+      l->zero_grad();
+    }
+    r.micro.clear();
+    for (int mb = 0; mb < microbatches; ++mb) {
+      const std::size_t first = (d * static_cast<std::size_t>(microbatches) + static_cast<std::size_t>(mb)) *
+                                per_micro * static_cast<std::size_t>(seq);
+      const std::size_t count = per_micro * static_cast<std::size_t>(seq);
+      nn::micro_batch x;
+      x.tokens = tokens.subspan(first, count);
+      x.targets = targets.subspan(first, count);
+      x.batch = per_micro;
+      x.seq = static_cast<std::size_t>(seq);
+      x.loss_scale = loss_scale;
+      r.micro.push_back(x);
+    }
+    r.losses.assign(static_cast<std::size_t>(microbatches), 0.0F);
+    for (stage& s : r.stages) {
+      s.states.clear();
+      s.states.resize(static_cast<std::size_t>(microbatches));
+    }
+    threads.emplace_back([this, &r, &errors, d, embd] {
+      try {
+        std::vector<pp::stage_callbacks> callbacks(r.stages.size());
+        for (std::size_t si = 0; si < r.stages.size(); ++si) {
+          stage& s = r.stages[si];
+          const auto rank = static_cast<std::size_t>(m->schedule.rank_of(static_cast<int>(si)));
+          const bool last = si + 1 == r.stages.size();
+          callbacks[si].forward = [&r, &s, rank, last, embd](int mb, const pp::payload& input) {
+            const std::size_t before = s.ledger->current(nn::memory_category::activations);
+            nn::tensor x = from_payload(input, embd, s.ledger);
+            auto& states = s.states[static_cast<std::size_t>(mb)];
+            for (nn::layer* l : s.layers) {
+              auto result = l->forward(std::move(x), r.micro[static_cast<std::size_t>(mb)], nullptr);
+              states.push_back(std::move(result.state));
+              x = std::move(result.y);
+            }
+            const std::size_t after = s.ledger->current(nn::memory_category::activations);
+            // Only this rank's thread allocates on this ledger, so the difference is what this F keeps.
+            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], after > before ? after - before : 0);
+            if (last) {
+              r.losses[static_cast<std::size_t>(mb)] = x[0];
+              return pp::payload{};
+            }
+            return to_payload(x);
+          };
+          callbacks[si].backward_input = [&r, &s, embd, last](int mb, const pp::payload& grad) {
+            nn::tensor dy = last ? nn::tensor{} : from_payload(grad, embd, s.ledger);
+            auto& states = s.states[static_cast<std::size_t>(mb)];
+            for (std::size_t i = s.layers.size(); i-- > 0;) {
+              dy = s.layers[i]->backward_input(*states[i], std::move(dy), nullptr);
+            }
+            (void)r;
+            return to_payload(dy);
+          };
+          callbacks[si].backward_weight = [&s](int mb) {
+            auto& states = s.states[static_cast<std::size_t>(mb)];
+            for (std::size_t i = s.layers.size(); i-- > 0;) {
+              s.layers[i]->backward_weight(*states[i], nullptr);
+            }
+            states.clear();
+          };
+        }
+        pp::run_schedule(m->schedule, callbacks);
+      } catch (...) {
+        errors[d] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  for (const std::exception_ptr& e : errors) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
+  }
+
+  // Replicas' gradients summed in replica order into replica 0, then copied to every replica.
+  std::vector<nn::parameter*> first = parameters(0);
+  for (std::size_t d = 1; d < m->replicas.size(); ++d) {
+    std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
+    other.push_back(&head_wte(static_cast<int>(d)));
+    std::vector<nn::parameter*> mine = first;
+    mine.push_back(&head_wte(0));
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      float* a = mine[i]->grad.data();
+      const float* b = other[i]->grad.data();
+      for (std::size_t k = 0; k < mine[i]->grad.size(); ++k) {
+        a[k] += b[k];
+      }
+    }
+  }
+  // The tied embedding: its two contributions summed into both copies.
+  nn::parameter& wte = *first.front();
+  nn::parameter& copy = head_wte(0);
+  for (std::size_t k = 0; k < wte.grad.size(); ++k) {
+    wte.grad[k] += copy.grad[k];
+  }
+  std::memcpy(copy.grad.data(), wte.grad.data(), wte.grad.bytes());
+  for (std::size_t d = 1; d < m->replicas.size(); ++d) {
+    std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
+    other.push_back(&head_wte(static_cast<int>(d)));
+    std::vector<nn::parameter*> mine = first;
+    mine.push_back(&copy);
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      std::memcpy(other[i]->grad.data(), mine[i]->grad.data(), mine[i]->grad.bytes());
+    }
+  }
+
+  double loss = 0;
+  for (const replica& r : m->replicas) {
+    for (float share : r.losses) {
+      loss += share;
+    }
+  }
+  return static_cast<float>(loss);
+}
+
+double parallel_model::clip_grad_norm(double max_norm) {
+  std::vector<nn::parameter*> params = parameters(0);
+  const double norm = nn::clip_grad_norm(params, max_norm);
+  // Every other copy receives the same scaled gradient.
+  nn::parameter& wte = *params.front();
+  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+    std::memcpy(head_wte(static_cast<int>(d)).grad.data(), wte.grad.data(), wte.grad.bytes());
+    if (d > 0) {
+      std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        std::memcpy(other[i]->grad.data(), params[i]->grad.data(), params[i]->grad.bytes());
+      }
+    }
+  }
+  return norm;
+}
+
+void parallel_model::step(double lr) {
+  for (replica& r : m->replicas) {
+    for (auto& o : r.optimizers) {
+      o->step(lr);
+    }
+  }
+}
+
+}  // namespace taskpipe::train
