@@ -64,8 +64,16 @@ TEST(alloc_failure, async_from_outside_the_workers) {
     std::vector<taskpipe::future<void>> fs;
     fs.reserve(200);
     arm();
-    for (int i = 0; i < 200; ++i) {
-      fs.push_back(ex.async(big{{}, &ran}));
+    try {
+      for (int i = 0; i < 200; ++i) {
+        fs.push_back(ex.async(big{{}, &ran}));
+      }
+    } catch (...) {
+      // The tasks already submitted use `ran`: wait for them before it goes out of scope.
+      for (auto& f : fs) {
+        f.get();
+      }
+      throw;
     }
     for (auto& f : fs) {
       f.get();
@@ -80,12 +88,19 @@ TEST(alloc_failure, dependent_async_from_outside_the_workers) {
     std::vector<taskpipe::async_task<void>> ts;
     ts.reserve(200);
     arm();
-    for (int i = 0; i < 200; ++i) {
-      if (ts.empty()) {
-        ts.push_back(ex.dependent_async(big{{}, &ran}));
-      } else {
-        ts.push_back(ex.dependent_async(big{{}, &ran}, ts.back()));
+    try {
+      for (int i = 0; i < 200; ++i) {
+        if (ts.empty()) {
+          ts.push_back(ex.dependent_async(big{{}, &ran}));
+        } else {
+          ts.push_back(ex.dependent_async(big{{}, &ran}, ts.back()));
+        }
       }
+    } catch (...) {
+      if (!ts.empty()) {
+        ts.back().get();  // the chain submitted so far uses `ran`: let it finish first
+      }
+      throw;
     }
     ts.back().get();
   });
