@@ -20,7 +20,8 @@ inline float exp_approx(float x) noexcept {
   x = x > 88.0F ? 88.0F : x;
   const float t = x * log2e + magic;
   const float n = t - magic;
-  const std::int32_t ni = std::bit_cast<std::int32_t>(t) - std::bit_cast<std::int32_t>(magic);
+  // Unsigned so that a NaN input (whose garbage n would overflow a signed product) is defined and stays NaN.
+  const std::uint32_t ni = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(magic);
   const float r = (x - n * ln2_hi) - n * ln2_lo;
   float p = 1.0F / 720.0F;
   p = p * r + 1.0F / 120.0F;
@@ -29,7 +30,7 @@ inline float exp_approx(float x) noexcept {
   p = p * r + 0.5F;
   p = p * r + 1.0F;
   p = p * r + 1.0F;
-  const float scale = std::bit_cast<float>(static_cast<std::int32_t>((ni + 127) * (1 << 23)));
+  const float scale = std::bit_cast<float>((ni + 127U) << 23U);
   return p * scale;
 }
 

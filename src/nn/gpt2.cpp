@@ -125,6 +125,9 @@ float gpt2::run_here(const micro_batch& mb, bool backward, executor* ex) {
     x = std::move(r.y);
     states[i] = std::move(r.state);
   }
+  if (x.size() != 1) {  // the head's output is its loss share; anything else means the layer list is malformed
+    throw error("gpt2: the last layer returned " + std::to_string(x.size()) + " values, expected the loss");
+  }
   const float loss = x[0];
   if (backward) {
     tensor dy;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -146,7 +147,7 @@ void attention_forward(std::span<const double> qkv, std::span<double> out, std::
       double* p = probs.data() + (b * d.heads + h) * d.seq * d.seq;
       for (std::size_t i = 0; i < d.seq; ++i) {
         const double* q = qkv.data() + (b * d.seq + i) * ld + h * hd;
-        double mx = -INFINITY;
+        double mx = -std::numeric_limits<double>::infinity();
         for (std::size_t j = 0; j < d.seq; ++j) {
           if (j > i) {
             p[i * d.seq + j] = 0.0;

@@ -223,3 +223,29 @@ TEST(gpt2, a_nan_is_reported_with_the_first_layer_it_appeared_in) {
     EXPECT_EQ(e.layer(), "head");
   }
 }
+
+TEST(gpt2, the_gemm_listing_counts_the_steps_flops) {
+  const nn::gpt2_config c = nn::preset("small");
+  nn::gpt2 m(c, 1);
+  const double b = 8, t = 128, d = 256, v = 256, layers = 6, hd = 32, heads = 8;
+  const double n = b * t;
+  const double linear = 2 * n * (3 * d * d + d * d + 4 * d * d + 4 * d * d);  // c_attn, c_proj, c_fc, mlp.c_proj
+  const double attention = 2 * b * heads * t * t * hd;                        // one of q·kᵀ, p·v, dv, dp, dq, dk
+  const double head = 2 * n * d * v;
+  double f = 0;
+  double bw = 0;
+  double w = 0;
+  for (const auto& g : m.gemms(8, 128)) {
+    (g.pass == 'F' ? f : g.pass == 'B' ? bw : w) += g.flops();
+    EXPECT_GE(g.lda_or_packed(), g.trans_a ? g.m : g.k) << g.name;
+    EXPECT_GE(g.ldb_or_packed(), g.trans_b ? g.k : g.n) << g.name;
+    EXPECT_GE(g.ldc_or_packed(), g.n) << g.name;
+  }
+  EXPECT_DOUBLE_EQ(f, layers * (linear + 2 * attention) + head);
+  EXPECT_DOUBLE_EQ(bw, layers * (linear + 4 * attention) + head);
+  EXPECT_DOUBLE_EQ(w, layers * linear + head);
+  const nn::layer_flops lf = m.block(0).flops(8, 128);
+  EXPECT_DOUBLE_EQ(lf.forward, linear + 2 * attention);
+  EXPECT_DOUBLE_EQ(lf.backward_weight, linear);
+  EXPECT_EQ(m.embedding().flops(8, 128).forward, 0.0);
+}

@@ -59,8 +59,10 @@ struct layer_flops {
   double backward_weight = 0;
 };
 
-/// One GEMM the layer issues per micro-batch: c[m, n] = op(a)[m, k] · op(b)[k, n], `count` times (once per (batch,
-/// head) pair for attention), in pass "F", "B" or "W".
+/// One GEMM the layer issues per micro-batch (row-major cblas_sgemm): c[m, n] = op(a)[m, k] · op(b)[k, n] (+ c when
+/// `accumulate`), `count` times (once per (batch, head) pair for attention), in pass 'F', 'B' or 'W'. Leading
+/// dimensions are given where the operand is a strided view (attention reads q, k, v inside qkv); 0 means packed.
+/// The list is what one thread issues; with an executor the same work is cut into row or column blocks.
 struct gemm_shape {
   std::string name;  ///< e.g. "h.0.attn.c_attn F"
   char pass = 'F';
@@ -70,6 +72,14 @@ struct gemm_shape {
   std::size_t n = 0;
   std::size_t k = 0;
   std::size_t count = 1;
+  bool accumulate = false;  ///< beta = 1 (a bias pre-loaded into c, or a gradient accumulated)
+  std::size_t lda = 0;
+  std::size_t ldb = 0;
+  std::size_t ldc = 0;
+
+  [[nodiscard]] std::size_t lda_or_packed() const noexcept { return lda != 0 ? lda : (trans_a ? m : k); }
+  [[nodiscard]] std::size_t ldb_or_packed() const noexcept { return ldb != 0 ? ldb : (trans_b ? k : n); }
+  [[nodiscard]] std::size_t ldc_or_packed() const noexcept { return ldc != 0 ? ldc : n; }
 
   [[nodiscard]] double flops() const noexcept {
     return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(count);

@@ -187,25 +187,34 @@ std::vector<gemm_shape> block_layer::gemms(std::size_t batch, std::size_t seq) c
   const std::size_t hd = m_config.head_dim();
   const std::size_t pairs = batch * static_cast<std::size_t>(m_config.heads);
   const std::string p = m_name + ".";
+  const std::size_t ld = 3 * d;
+  auto linear = [&](std::string what, char pass, bool ta, bool tb, std::size_t m, std::size_t nn, std::size_t k) {
+    // F pre-loads the bias into c, W accumulates into the gradient; B overwrites (its accumulation is elsewhere).
+    return gemm_shape{p + what + " " + pass, pass, ta, tb, m, nn, k, 1, pass != 'B', 0, 0, 0};
+  };
+  auto attention = [&](std::string what, bool ta, bool tb, std::size_t m, std::size_t nn, std::size_t k,
+                       std::size_t lda, std::size_t ldb, std::size_t ldc) {
+    return gemm_shape{p + "attn " + what, what.back(), ta, tb, m, nn, k, pairs, false, lda, ldb, ldc};
+  };
   return {
-      {p + "attn.c_attn F", 'F', false, false, n, 3 * d, d, 1},
-      {p + "attn q·kᵀ F", 'F', false, true, seq, seq, hd, pairs},
-      {p + "attn p·v F", 'F', false, false, seq, hd, seq, pairs},
-      {p + "attn.c_proj F", 'F', false, false, n, d, d, 1},
-      {p + "mlp.c_fc F", 'F', false, false, n, 4 * d, d, 1},
-      {p + "mlp.c_proj F", 'F', false, false, n, d, 4 * d, 1},
-      {p + "mlp.c_proj B", 'B', false, true, n, 4 * d, d, 1},
-      {p + "mlp.c_fc B", 'B', false, true, n, d, 4 * d, 1},
-      {p + "attn.c_proj B", 'B', false, true, n, d, d, 1},
-      {p + "attn dv B", 'B', true, false, seq, hd, seq, pairs},
-      {p + "attn dp B", 'B', false, true, seq, seq, hd, pairs},
-      {p + "attn dq B", 'B', false, false, seq, hd, seq, pairs},
-      {p + "attn dk B", 'B', true, false, seq, hd, seq, pairs},
-      {p + "attn.c_attn B", 'B', false, true, n, d, 3 * d, 1},
-      {p + "mlp.c_proj W", 'W', true, false, 4 * d, d, n, 1},
-      {p + "mlp.c_fc W", 'W', true, false, d, 4 * d, n, 1},
-      {p + "attn.c_proj W", 'W', true, false, d, d, n, 1},
-      {p + "attn.c_attn W", 'W', true, false, d, 3 * d, n, 1},
+      linear("attn.c_attn", 'F', false, false, n, 3 * d, d),
+      attention("q·kᵀ F", false, true, seq, seq, hd, ld, ld, seq),
+      attention("p·v F", false, false, seq, hd, seq, seq, ld, d),
+      linear("attn.c_proj", 'F', false, false, n, d, d),
+      linear("mlp.c_fc", 'F', false, false, n, 4 * d, d),
+      linear("mlp.c_proj", 'F', false, false, n, d, 4 * d),
+      linear("mlp.c_proj", 'B', false, true, n, 4 * d, d),
+      linear("mlp.c_fc", 'B', false, true, n, d, 4 * d),
+      linear("attn.c_proj", 'B', false, true, n, d, d),
+      attention("dv B", true, false, seq, hd, seq, seq, d, ld),
+      attention("dp B", false, true, seq, seq, hd, d, ld, seq),
+      attention("dq B", false, false, seq, hd, seq, seq, ld, ld),
+      attention("dk B", true, false, seq, hd, seq, seq, ld, ld),
+      linear("attn.c_attn", 'B', false, true, n, d, 3 * d),
+      linear("mlp.c_proj", 'W', true, false, 4 * d, d, n),
+      linear("mlp.c_fc", 'W', true, false, d, 4 * d, n),
+      linear("attn.c_proj", 'W', true, false, d, d, n),
+      linear("attn.c_attn", 'W', true, false, d, 3 * d, n),
   };
 }
 

@@ -135,9 +135,9 @@ std::vector<gemm_shape> head_layer::gemms(std::size_t batch, std::size_t seq) co
   const std::size_t n = batch * seq;
   const auto d = static_cast<std::size_t>(m_config.embd);
   const auto v = static_cast<std::size_t>(m_config.vocab);
-  return {{"lm_head F", 'F', false, true, n, v, d, 1},
-          {"lm_head B", 'B', false, false, n, d, v, 1},
-          {"lm_head W", 'W', true, false, v, d, n, 1}};
+  return {{"lm_head F", 'F', false, true, n, v, d, 1, false, 0, 0, 0},
+          {"lm_head B", 'B', false, false, n, d, v, 1, false, 0, 0, 0},
+          {"lm_head W", 'W', true, false, v, d, n, 1, true, 0, 0, 0}};
 }
 
 }  // namespace taskpipe::nn
