@@ -83,6 +83,7 @@ void save_checkpoint(const std::string& path, const gpt2_config& config, std::sp
     meta["seq"] = std::to_string(position->seq);
     meta["shuffle"] = position->shuffle ? "1" : "0";
     meta["seed"] = std::to_string(position->seed);
+    meta["data_tokens"] = std::to_string(position->data_tokens);
   }
   write_safetensors(path, views, meta);
 }
@@ -118,6 +119,7 @@ checkpoint read_checkpoint(const std::string& path) {
     p.seq = metadata_number<int>(c, "seq");
     p.shuffle = metadata_number<int>(c, "shuffle") != 0;
     p.seed = metadata_number<std::uint64_t>(c, "seed");
+    p.data_tokens = metadata_number<std::uint64_t>(c, "data_tokens");
     c.position = p;
   }
   return c;

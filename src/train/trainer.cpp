@@ -96,6 +96,7 @@ trainer::trainer(nn::gpt2& model, std::span<const std::uint8_t> tokens, const tr
     : m_model(model),
       m_options((options.validate(model.config()), options)),
       m_params(model.parameters()),
+      m_data_tokens(tokens.size()),
       m_optimizer(m_params, options.adamw, ledger),
       m_schedule{.lr = options.adamw.lr,
                  .warmup = options.warmup,
@@ -189,6 +190,11 @@ void trainer::resume(const nn::checkpoint& c) {
                 "; a resumed run must keep them (got batch " + std::to_string(m_options.batch) + ", seq " +
                 std::to_string(m_options.seq) + (m_options.shuffle ? ", shuffled)" : ", sequential)"));
   }
+  if (p.data_tokens != m_data_tokens) {
+    throw error("checkpoint " + c.path + " was trained on " + std::to_string(p.data_tokens) +
+                " training tokens; this data has " + std::to_string(m_data_tokens) +
+                ": resume with the same --data and --val-fraction");
+  }
   if (p.step >= m_options.steps) {
     throw error("checkpoint " + c.path + " has done " + std::to_string(p.step) + " steps, not fewer than --steps " +
                 std::to_string(m_options.steps));
@@ -204,7 +210,8 @@ void trainer::save(const std::string& path) const {
                                 .batch = m_options.batch,
                                 .seq = m_options.seq,
                                 .shuffle = m_options.shuffle,
-                                .seed = m_options.seed};
+                                .seed = m_options.seed,
+                                .data_tokens = m_data_tokens};
   nn::save_checkpoint(path, m_model.config(), m_params, &m_optimizer, &p);
 }
 

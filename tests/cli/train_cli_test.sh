@@ -91,6 +91,8 @@ expect_bad_input "--save-every needs" train "${tiny[@]}" --save-every 2
 expect_bad_input "does not exist" train "${tiny[@]}" --save "$dir/no/such/dir/x.safetensors"
 expect_bad_input "No space left" train "${tiny[@]}" --steps 1 --quiet --save /dev/full
 expect_bad_input "keep them" train --resume "$dir/half.safetensors" --seq 8 --batch 2 --data "$text" --steps 4
+expect_bad_input "same --data" train --resume "$dir/half.safetensors" --seq 16 --batch 2 --data "$text" --steps 4 \
+  --val-fraction 0.5
 expect_bad_input "cannot be opened" eval --checkpoint "$dir/missing.safetensors"
 head -c 100 "$dir/full.safetensors" >"$dir/truncated.safetensors"
 expect_bad_input "truncated" eval --checkpoint "$dir/truncated.safetensors" --data "$text"

@@ -50,8 +50,13 @@ TEST(checkpoint, round_trips_weights_optimizer_state_and_position_bit_for_bit) {
   }
   opt.step(1e-3);
   opt.step(1e-3);
-  const nn::training_position pos{
-      .step = 2, .data = {.position = 48, .rng = 0xdeadbeefcafeULL}, .batch = 3, .seq = 8, .shuffle = true, .seed = 17};
+  const nn::training_position pos{.step = 2,
+                                  .data = {.position = 48, .rng = 0xdeadbeefcafeULL},
+                                  .batch = 3,
+                                  .seq = 8,
+                                  .shuffle = true,
+                                  .seed = 17,
+                                  .data_tokens = 1000};
   const std::string path = temp_path("taskpipe_ckpt_roundtrip");
   nn::save_checkpoint(path, a.config(), pa, &opt, &pos);
 
@@ -64,6 +69,7 @@ TEST(checkpoint, round_trips_weights_optimizer_state_and_position_bit_for_bit) {
   EXPECT_EQ(c.position->batch, 3);
   EXPECT_TRUE(c.position->shuffle);
   EXPECT_EQ(c.position->seed, 17U);
+  EXPECT_EQ(c.position->data_tokens, 1000U);
   EXPECT_EQ(c.file.metadata.at("n_embd"), "16");  // Hugging Face's config names
   EXPECT_TRUE(c.file.tensors.contains("h.1.attn.c_attn.weight"));
   EXPECT_EQ(c.file.tensors.at("h.1.attn.c_attn.weight").shape, (std::vector<std::size_t>{16, 48}));

@@ -7,7 +7,7 @@
 //   format "taskpipe-gpt2-v1"; the config in HF's names: vocab_size, n_positions, n_embd, n_layer, n_head;
 //   with optimizer state: optimizer_step (torch's state['step']);
 //   with a training position: step (steps done), data_position, rng_state (the loader's, decimal u64), batch, seq,
-//   shuffle ("0"/"1"), seed.
+//   shuffle ("0"/"1"), seed, data_tokens (the training split's length).
 // One file rather than a sibling keeps the model and the state that continues it atomic together.
 // Contract: `read_checkpoint` refuses (taskpipe::error, one line naming the file and the problem) what
 // read_safetensors refuses, a missing or invalid config, and `load_weights` / `load_optimizer` refuse a missing
@@ -36,6 +36,7 @@ struct training_position {
   int seq = 0;
   bool shuffle = false;
   std::uint64_t seed = 0;
+  std::uint64_t data_tokens = 0;  ///< the training split's length: a resumed run must read the same data
 };
 
 /// Writes the parameters (and, when given, the optimizer state and the position) atomically to `path`.

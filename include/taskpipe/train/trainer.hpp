@@ -67,7 +67,8 @@ class trainer {
   [[nodiscard]] std::int64_t steps_done() const noexcept { return m_step; }
 
   /// Continues from a checkpoint written by save(): optimizer state, step, loader state. The caller has loaded the
-  /// weights. Throws when the checkpoint lacks them or was written with another batch, seq or shuffle.
+  /// weights. Throws when the checkpoint lacks them, was written with another batch, seq or shuffle, or trained on a
+  /// training split of another length.
   void resume(const nn::checkpoint& c);
   /// Writes parameters, optimizer state and position atomically.
   void save(const std::string& path) const;
@@ -79,6 +80,7 @@ class trainer {
   nn::gpt2& m_model;
   trainer_options m_options;
   std::vector<nn::parameter*> m_params;
+  std::size_t m_data_tokens;
   nn::adamw m_optimizer;
   nn::lr_schedule m_schedule;
   nn::batch_loader m_loader;
