@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/trace/write_file.hpp"
 #include "taskpipe/verdict/chain_workload.hpp"
 #include "taskpipe/verdict/gzip_chain.hpp"
 #include "taskpipe/verdict/pareto_svg.hpp"
@@ -40,19 +41,6 @@ struct verdict_options {
   std::string svg;
   std::string trace_dir;
 };
-
-void write_text_file(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    throw error("cannot write '" + path + "': " + std::strerror(errno));
-  }
-  const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-  const int saved = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !closed) {
-    throw error("cannot write '" + path + "': " + std::strerror(wrote ? errno : saved));
-  }
-}
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -236,7 +224,7 @@ void write_outputs(const verdict_options& o, const chain_run& run, const verdict
            static_cast<double>(row.predicted.memory_per_worker), row.measured.has_value(), i == r.recommended});
     }
     const auto path = suffix.empty() ? o.svg : fs::path(o.svg).replace_extension("").string() + "-" + suffix + ".svg";
-    write_text_file(path, verdict::pareto_svg(pts, run.title, "items per second"));
+    trace::write_file(path, verdict::pareto_svg(pts, run.title, "items per second"), "SVG file");
   }
   if (!o.trace_dir.empty()) {
     // The winner once more, every item timed, its timeline written by the pipeline's own tracer.
@@ -303,7 +291,7 @@ void run_verdict(const verdict_options& o) {
   // Files that cannot be written are refused before any work (a placeholder is written and flushed now, replaced
   // at the end), and the report goes to stdout only once every file is written: a failure prints one line only.
   if (!o.svg.empty()) {
-    write_text_file(o.svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n");
+    trace::write_file(o.svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n", "SVG file");
   }
   progress_line progress{o.json};
   nlohmann::json all;

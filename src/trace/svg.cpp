@@ -1,5 +1,7 @@
 #include "taskpipe/trace/svg.hpp"
 
+#include "taskpipe/trace/detail/xml_escape.hpp"
+
 #include "taskpipe/error.hpp"
 #include "taskpipe/trace/write_file.hpp"
 
@@ -36,28 +38,7 @@ constexpr double pad = 6;           // around text, and between a label and its 
 constexpr double axis_height = 24;  // the tick labels' row
 constexpr double legend_height = 22;
 
-std::string escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using detail::xml_escape;
 
 std::string fixed(double v) {
   char buf[32];
@@ -201,19 +182,19 @@ void write_svg(const timeline& t, std::ostream& out, const svg_options& options)
   out << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   for (std::size_t i = 0; i < t.tracks.size(); ++i) {
     const double y = static_cast<double>(i) * row;
-    out << "<text x=\"" << fixed(pad) << "\" y=\"" << fixed(y + row * 0.65) << "\">" << escape(t.tracks[i])
+    out << "<text x=\"" << fixed(pad) << "\" y=\"" << fixed(y + row * 0.65) << "\">" << xml_escape(t.tracks[i])
         << "</text>\n";
   }
   for (const auto& e : t.events) {
     const double x = left + e.start * scale;
     const double w = e.duration * scale;
     const double y = static_cast<double>(e.track) * row + 2;
-    out << "<g><title>" << escape(e.name) << "</title><rect x=\"" << fixed(x) << "\" y=\"" << fixed(y) << "\" width=\""
-        << fixed(w) << "\" height=\"" << fixed(row - 4) << "\" fill=\"" << category_colour(e.category)
+    out << "<g><title>" << xml_escape(e.name) << "</title><rect x=\"" << fixed(x) << "\" y=\"" << fixed(y)
+        << "\" width=\"" << fixed(w) << "\" height=\"" << fixed(row - 4) << "\" fill=\"" << category_colour(e.category)
         << "\" stroke=\"white\" stroke-width=\"0.5\"/>";
     if (const std::string_view label = fitting_label(e, w); !label.empty()) {
       out << "<text x=\"" << fixed(x + w / 2) << "\" y=\"" << fixed(y + row * 0.55)
-          << "\" text-anchor=\"middle\" fill=\"white\">" << escape(label) << "</text>";
+          << "\" text-anchor=\"middle\" fill=\"white\">" << xml_escape(label) << "</text>";
     }
     out << "</g>\n";
   }
@@ -231,10 +212,11 @@ void write_svg(const timeline& t, std::ostream& out, const svg_options& options)
     out << "<rect x=\"" << fixed(lx) << "\" y=\"" << fixed(ly + 2) << "\" width=\"" << fixed(font_size)
         << "\" height=\"" << fixed(font_size) << "\" fill=\"" << category_colour(item.category) << "\" class=\"key\"/>";
     lx += font_size + pad;
-    out << "<text x=\"" << fixed(lx) << "\" y=\"" << fixed(ly + 12) << "\">" << escape(item.text) << "</text>\n";
+    out << "<text x=\"" << fixed(lx) << "\" y=\"" << fixed(ly + 12) << "\">" << xml_escape(item.text) << "</text>\n";
     lx += text_width(item.text) + 2 * pad;
   }
-  out << "<text x=\"" << fixed(lx) << "\" y=\"" << fixed(ly + 12) << "\" fill=\"#555\">" << escape(note) << "</text>\n";
+  out << "<text x=\"" << fixed(lx) << "\" y=\"" << fixed(ly + 12) << "\" fill=\"#555\">" << xml_escape(note)
+      << "</text>\n";
   out << "</svg>\n";
 }
 

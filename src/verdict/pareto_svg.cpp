@@ -1,5 +1,7 @@
 #include "taskpipe/verdict/pareto_svg.hpp"
 
+#include "taskpipe/trace/detail/xml_escape.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,29 +10,6 @@
 
 namespace taskpipe::verdict {
 namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double x) {
   char buf[32];
@@ -96,7 +75,7 @@ std::string pareto_svg(const std::vector<plot_point>& points, const std::string&
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) + "\" height=\"" + num(height) +
                   "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  s += "<text x=\"" + num(left) + "\" y=\"24\" font-size=\"15\">" + escape(title) + "</text>\n";
+  s += "<text x=\"" + num(left) + "\" y=\"24\" font-size=\"15\">" + trace::detail::xml_escape(title) + "</text>\n";
   // Axes with five ticks each.
   s += "<line x1=\"" + num(left) + "\" y1=\"" + num(height - bottom) + "\" x2=\"" + num(width - right) + "\" y2=\"" +
        num(height - bottom) + "\" stroke=\"black\"/>\n";
@@ -106,14 +85,14 @@ std::string pareto_svg(const std::vector<plot_point>& points, const std::string&
     const double m = max_x * k / 4;
     const double t = max_y * k / 4;
     s += "<text x=\"" + num(x(m)) + "\" y=\"" + num(height - bottom + 18) + "\" text-anchor=\"middle\">" +
-         escape(human_bytes(m)) + "</text>\n";
+         trace::detail::xml_escape(human_bytes(m)) + "</text>\n";
     s += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y(t) + 4) + "\" text-anchor=\"end\">" + human_rate(t) +
          "</text>\n";
   }
   s += "<text x=\"" + num((left + width - right) / 2) + "\" y=\"" + num(height - 15) +
        "\" text-anchor=\"middle\">memory per worker</text>\n";
   s += "<text x=\"18\" y=\"" + num((top + height - bottom) / 2) + "\" transform=\"rotate(-90 18 " +
-       num((top + height - bottom) / 2) + ")\" text-anchor=\"middle\">" + escape(unit) + "</text>\n";
+       num((top + height - bottom) / 2) + ")\" text-anchor=\"middle\">" + trace::detail::xml_escape(unit) + "</text>\n";
   const auto front = pareto_front(points);
   std::string path;
   for (const auto i : front) {
@@ -124,7 +103,8 @@ std::string pareto_svg(const std::vector<plot_point>& points, const std::string&
   }
   for (const auto& p : points) {
     s += "<circle cx=\"" + num(x(p.memory)) + "\" cy=\"" + num(y(p.throughput)) + "\" r=\"4\" fill=\"" +
-         (p.measured ? "#1f77b4" : "white") + "\" stroke=\"#1f77b4\"><title>" + escape(p.label) + "</title></circle>\n";
+         (p.measured ? "#1f77b4" : "white") + "\" stroke=\"#1f77b4\"><title>" + trace::detail::xml_escape(p.label) +
+         "</title></circle>\n";
     if (p.recommended) {
       s += "<circle cx=\"" + num(x(p.memory)) + "\" cy=\"" + num(y(p.throughput)) +
            "\" r=\"9\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>\n";
@@ -132,7 +112,7 @@ std::string pareto_svg(const std::vector<plot_point>& points, const std::string&
   }
   for (const auto i : front) {
     s += "<text x=\"" + num(x(points[i].memory) + 10) + "\" y=\"" + num(y(points[i].throughput) - 6) + "\">" +
-         escape(points[i].label) + "</text>\n";
+         trace::detail::xml_escape(points[i].label) + "</text>\n";
   }
   // Legend.
   const double lx = width - right + 20;
