@@ -61,7 +61,9 @@ class completion {
 
   bool arm(wait_node& n) noexcept {
     lock();
-    const bool ready = (word_.load(std::memory_order_relaxed) & ready_bit) != 0;
+    // Acquire, although the spin bit is held: the completer sets the ready bit without the spin bit, so a waiter that
+    // sees it here and leaves must synchronise with that store itself, or the result it reads next would race.
+    const bool ready = (word_.load(std::memory_order_acquire) & ready_bit) != 0;
     if (!ready) {
       n.prev = nullptr;
       n.next = head_;
