@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/random_dag.hpp"
@@ -276,15 +278,43 @@ TEST(graph, linking_tasks_of_different_graphs_throws) {
   EXPECT_THROW(a.precede(b), taskpipe::error);
 }
 
+// Started from a thread that is not a worker, a wide graph must reach both workers. The first task of each run waits
+// (up to 10 s) until some task of the run has run on another worker: an engine that ran the whole graph on one worker
+// would keep it waiting out the 10 s and fail; one that spreads the work releases it at once.
 TEST(graph, a_wide_graph_started_from_outside_spreads_over_the_workers) {
   taskpipe::executor ex{{.workers = 2}};
   taskpipe::graph g;
   std::atomic<int> n{0};
+  std::atomic<bool> first_taken{false};
+  std::atomic<std::size_t> first_worker{~std::size_t{0}};
+  std::atomic<bool> other_worker_ran{false};
+  std::atomic<int> runs_spread{0};
   for (int i = 0; i < 5000; ++i) {
-    g.emplace([&] { ++n; });
+    g.emplace([&] {
+      const std::size_t me = ex.this_worker_index().value_or(~std::size_t{0});
+      if (!first_taken.exchange(true)) {
+        first_worker.store(me);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+        while (!other_worker_ran.load() && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::yield();
+        }
+        if (other_worker_ran.load()) {
+          runs_spread.fetch_add(1);
+        }
+      } else if (me != first_worker.load()) {
+        other_worker_ran.store(true);
+      }
+      ++n;
+    });
   }
-  ex.run_n(g, 3).get();
+  for (int run = 0; run < 3; ++run) {
+    first_taken.store(false);
+    first_worker.store(~std::size_t{0});
+    other_worker_ran.store(false);
+    ex.run(g).get();
+  }
   EXPECT_EQ(n.load(), 15000);
+  EXPECT_EQ(runs_spread.load(), 3) << "a run kept its tasks on one worker";
 }
 
 }  // namespace

@@ -129,23 +129,39 @@ TEST(task_group, off_worker_wait_does_not_spin_while_a_child_sleeps) {
   EXPECT_LT(used, 0.1) << "waiting for a sleeping child used " << used << " s of CPU";
 }
 
+// The waiting worker runs the newest child itself; that child holds its worker until the other child has started
+// elsewhere, so the older child can only run if the second worker steals it (bounded: 10 s). The thief's child then
+// sleeps, so the parent's worker, spin 0, goes to sleep on the stolen child and must be woken when it finishes.
 TEST(task_group, a_worker_waiting_on_a_stolen_child_is_woken_when_it_finishes) {
   taskpipe::executor ex{{.workers = 2, .spin_before_sleep = 0us}};
+  constexpr std::size_t nobody = ~std::size_t{0};
+  std::atomic<std::size_t> parent_worker{nobody};
+  std::atomic<std::size_t> older_child_worker{nobody};
+  std::atomic<bool> older_started{false};
+  std::atomic<int> v{0};
   auto r = ex.async([&] {
+    parent_worker.store(ex.this_worker_index().value_or(nobody));
     taskpipe::task_group g{ex};
-    std::atomic<int> v{0};
-    g.spawn([&] {
-      std::this_thread::sleep_for(30ms);  // long enough for the other worker to steal the parent's sibling work
+    g.spawn([&] {  // the older child: left for a thief
+      older_child_worker.store(ex.this_worker_index().value_or(nobody));
+      older_started.store(true);
+      std::this_thread::sleep_for(30ms);
       v.fetch_add(1);
     });
-    g.spawn([&] {
-      std::this_thread::sleep_for(30ms);
+    g.spawn([&] {  // the newer child: run by the waiting parent's worker
+      const auto give_up = std::chrono::steady_clock::now() + 10s;
+      while (!older_started.load() && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(100us);
+      }
       v.fetch_add(1);
     });
     g.wait();
     return v.load();
   });
   EXPECT_EQ(r.get(), 2);
+  ASSERT_NE(older_child_worker.load(), nobody);
+  EXPECT_NE(older_child_worker.load(), parent_worker.load())
+      << "the older child was not stolen: it ran on the parent's worker after the newer one gave up";
 }
 
 TEST(task_group, spawn_accepts_a_stop_token_parameter) {
