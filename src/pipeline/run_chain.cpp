@@ -29,14 +29,6 @@ pipeline_stats run_chain(executor& ex, chain& c, const pipeline_options& o) {
     case execution_strategy::token:
       return run_on_executor(ex, c, o, false);
     case execution_strategy::farm:
-      for (std::size_t i = 1; i + 1 < c.stages.size(); ++i) {
-        if (c.stages[i]->mode() != stage_mode::parallel) {
-          throw invalid_argument("execution_strategy::farm needs every middle stage to be parallel; stage " +
-                                 std::to_string(i) + " (\"" + c.stages[i]->name() + "\") is " +
-                                 std::string(to_string(c.stages[i]->mode())) +
-                                 "; accepted: parallel middle stages (the sink may be serial)");
-        }
-      }
       return run_on_executor(ex, c, o, true);
     case execution_strategy::pinned:
       return run_pinned(ex, c, o);

@@ -6,8 +6,8 @@
 //   itself, as long as each next stage admits it — parallel stages always do; a serial stage does when it is idle and,
 //   for serial_in_order, when the item is the next in source order. Otherwise the item parks in the stage's buffer and
 //   whoever leaves that stage spawns a task that carries the parked item on.
-// - farm: keeps the baton and loops, spawning each item as one task that runs every stage; only the sink may be
-//   serial, and it admits items through the same buffer.
+// - farm: keeps the baton and loops, spawning each item as one task that runs every stage; serial stages, middle or
+//   sink, admit items through the same gates as under token (a lock per stage, a ticket for in-order ones).
 // With no free token the source gives the baton up, and the task that frees the next token restarts it.
 #include <exception>
 #include <mutex>

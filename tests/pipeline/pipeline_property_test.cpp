@@ -2,6 +2,8 @@
 // strategy, checked against the sequential oracle — with no failure, with a stop, and with a throw at a random point.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -15,6 +17,15 @@ using taskpipe::testing::chain_spec;
 using taskpipe::testing::tracked_item;
 
 constexpr int chains_per_case = 25;
+
+// A fresh seed each run (TASKPIPE_TEST_SEED=N replays one); every failure message carries it.
+std::uint64_t run_seed() {
+  if (const char* fixed = std::getenv("TASKPIPE_TEST_SEED")) {
+    return std::strtoull(fixed, nullptr, 0);
+  }
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32U) ^ rd();
+}
 
 class property : public testing::TestWithParam<execution_strategy> {};
 
@@ -38,6 +49,7 @@ void check_common(const chain_spec& c, const chain_observer& obs) {
   EXPECT_EQ(obs.overlap_seen(), 0) << "a serial stage (number + 1) ran two items at once";
   EXPECT_LE(obs.peak_live(), static_cast<int>(c.max_in_flight));
   EXPECT_EQ(tracked_item::alive.load(), 0) << "an item leaked or was destroyed twice";
+  EXPECT_EQ(obs.wrong_at_sink(), 0) << "an item reached the sink with a wrong path or value";
   for (std::size_t s = 0; s < c.modes.size(); ++s) {
     const auto& o = obs.order(s);
     for (std::size_t k = 1; k < o.size(); ++k) {
@@ -47,7 +59,9 @@ void check_common(const chain_spec& c, const chain_observer& obs) {
 }
 
 TEST_P(property, every_item_reaches_every_stage_once_in_order) {
-  std::mt19937_64 rng{0x5eed0001};
+  const std::uint64_t seed = run_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
+  std::mt19937_64 rng{seed};
   taskpipe::executor ex{{.workers = 2}};
   for (int round = 0; round < chains_per_case; ++round) {
     chain_spec c = chain_spec::random(rng, GetParam());
@@ -56,6 +70,7 @@ TEST_P(property, every_item_reaches_every_stage_once_in_order) {
     obs.reset_counts();
     auto stats = obs.build(ex, {.strategy = GetParam(), .pinned_width = 2}).run();
     EXPECT_EQ(stats.items, static_cast<std::uint64_t>(c.items));
+    EXPECT_EQ(obs.reached_sink(), c.items);
     for (std::size_t s = 0; s < c.modes.size(); ++s) {
       EXPECT_EQ(stats.stages[s].items, static_cast<std::uint64_t>(c.items));
       for (int i = 0; i < c.items; ++i) {
@@ -70,7 +85,9 @@ TEST_P(property, every_item_reaches_every_stage_once_in_order) {
 }
 
 TEST_P(property, a_stop_at_a_random_point_finishes_every_produced_item) {
-  std::mt19937_64 rng{0x5eed0002};
+  const std::uint64_t seed = run_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
+  std::mt19937_64 rng{seed};
   taskpipe::executor ex{{.workers = 2}};
   for (int round = 0; round < chains_per_case; ++round) {
     chain_spec c = chain_spec::random(rng, GetParam());
@@ -97,7 +114,9 @@ TEST_P(property, a_stop_at_a_random_point_finishes_every_produced_item) {
 }
 
 TEST_P(property, a_throw_at_a_random_point_leaves_every_item_on_a_prefix_of_the_chain) {
-  std::mt19937_64 rng{0x5eed0003};
+  const std::uint64_t seed = run_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
+  std::mt19937_64 rng{seed};
   taskpipe::executor ex{{.workers = 2}};
   for (int round = 0; round < chains_per_case; ++round) {
     chain_spec c = chain_spec::random(rng, GetParam());

@@ -9,8 +9,9 @@
 //   items move between stages through bounded lock-free queues, so a stage's state stays in its threads' caches
 //   (like FastFlow). The threads live for one `run()`; a stage may still spawn tasks onto the executor.
 // - `farm`: the source emits items and each item becomes one task that runs every stage in turn; the executor
-//   balances them by stealing. Allowed only when every middle stage is `parallel`; a serial sink still sees source
-//   order when it is `serial_in_order`.
+//   balances them by stealing. Any stage may be serial: a serial stage is a stage-wise lock (one item at a time) and,
+//   when `serial_in_order`, a ticket too (items pass it in source order); an item that finds the stage taken is
+//   parked, and the task leaving the stage carries it on, so no worker ever blocks waiting for a ticket.
 //
 // Validation happens in `run()`: a value out of range throws `taskpipe::invalid_argument` naming it and the range.
 // Stop: `stop` is polled by the source only (see below). Thread safety: a plain value, read by `run()`.
