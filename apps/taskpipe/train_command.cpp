@@ -268,8 +268,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Without a terminal, a progress line every N steps")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
-  cmd->add_option("--trace", o->trace,
-                  "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W");
+  cmd->add_option(
+      "--trace", o->trace,
+      "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W (task) or each "
+      "worker's F, B, I and W per stage and micro-batch (dp, pp, hybrid)");
   cmd->add_option("--strategy", o->strategy,
                   "task: one worker, its ops task-parallel on --threads; dp: --dp replicas of the whole model, each "
                   "on a share of the batch; pp: one pipeline of --pp ranks running --schedule; hybrid: --dp "
@@ -301,8 +303,10 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--quiet", o->quiet, "No progress bar or progress lines on stderr");
-  cmd->add_flag("--json", o->json,
-                "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum");
+  cmd->add_flag(
+      "--json", o->json,
+      "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum (dp, pp, "
+      "hybrid: also the cut and each worker's busy and idle time and peak bytes)");
   cmd->callback([o] { run_train(*o); });
 }
 
