@@ -21,27 +21,11 @@
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/trace/chrome_trace.hpp"
 #include "taskpipe/train/trainer.hpp"
+#include "train_cli.hpp"
+#include "train_parallel.hpp"
 
 namespace taskpipe::cli {
 namespace {
-
-struct train_cli {
-  std::string preset = "small";
-  int layers = 0, heads = 0, embd = 0, context = 0, seq = 0;
-  train::trainer_options t;
-  int threads = 1;
-  std::string data;
-  double val_fraction = 0.1;
-  int val_batches = 8;
-  std::string save, resume, init, trace;
-  std::int64_t save_every = 0;
-  std::int64_t log_every = 10;
-  bool json = false;
-  bool quiet = false;
-  CLI::App* cmd = nullptr;
-};
-
-bool given(const train_cli& o, const char* flag) { return o.cmd->count(flag) > 0; }
 
 // The model's config: the checkpoint's with --resume / --init (size flags are then refused, as they would be
 // ignored), else the preset with the size flags applied.
@@ -88,6 +72,7 @@ void check_conflicts(const train_cli& o) {
 
 void run_train(train_cli& o) {
   check_conflicts(o);
+  check_layout_flags(o);
   std::optional<nn::checkpoint> ckpt;
   const std::string& from = o.resume.empty() ? o.init : o.resume;
   if (!from.empty()) {
@@ -99,6 +84,11 @@ void run_train(train_cli& o) {
   }
   o.t.seq = given(o, "--seq") ? o.seq : cfg.context;
   o.t.validate(cfg);
+  const bool parallel = o.strategy != "task";
+  std::optional<train::parallel_plan> plan;
+  if (parallel || o.memory_per_worker > 0) {
+    plan = plan_from_flags(o, cfg);  // for task, only the memory check
+  }
 
   const std::vector<std::uint8_t> corpus = read_corpus(o.data);
   const nn::text_split parts = nn::split(corpus, o.val_fraction);
@@ -117,6 +107,11 @@ void run_train(train_cli& o) {
     if (static_cast<int>(b) >= cfg.vocab) {
       throw invalid_argument(fmt::format("the data holds byte {}, outside the model's vocabulary of {}", b, cfg.vocab));
     }
+  }
+
+  if (parallel) {
+    run_parallel_train(o, cfg, *plan, ckpt, parts.train, parts.validation);
+    return;
   }
 
   nn::memory_ledger ledger;
@@ -172,6 +167,7 @@ void run_train(train_cli& o) {
                    {"embd", cfg.embd},
                    {"layers", cfg.layers},
                    {"heads", cfg.heads}};
+    j["strategy"] = o.strategy;
     j["batch"] = o.t.batch;
     j["seq"] = o.t.seq;
     j["threads"] = o.threads;
@@ -272,11 +268,45 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Without a terminal, a progress line every N steps")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
-  cmd->add_option("--trace", o->trace,
-                  "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W");
+  cmd->add_option(
+      "--trace", o->trace,
+      "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W (task) or each "
+      "worker's F, B, I and W per stage and micro-batch (dp, pp, hybrid)");
+  cmd->add_option("--strategy", o->strategy,
+                  "task: one worker, its ops task-parallel on --threads; dp: --dp replicas of the whole model, each "
+                  "on a share of the batch; pp: one pipeline of --pp ranks running --schedule; hybrid: --dp "
+                  "replicas of a --pp-rank pipeline")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"task", "dp", "pp", "hybrid"}));
+  cmd->add_option("--dp", o->dp, "Data-parallel replicas D (dp, hybrid)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--pp", o->pp, "Pipeline ranks P (pp, hybrid)")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--schedule", o->schedule,
+                  "Pipeline schedule (pp, hybrid): gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto, dualpipe-v")
+      ->capture_default_str();
+  cmd->add_option("--microbatches", o->microbatches,
+                  "Micro-batches M per replica and step (dp, pp, hybrid; default 1 for dp, P for pp and hybrid, "
+                  "2P for dualpipe-v); the batch must be a multiple of D x M")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--chunks", o->chunks, "Stages per rank of --schedule interleaved")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 64));
+  cmd->add_option("--partition", o->partition,
+                  "How the layers are cut into stages (dp, pp, hybrid): flops (each layer's FLOPs) or profile (a "
+                  "short timed run of each layer's F, B and W)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"flops", "profile"}));
+  cmd->add_option("--memory-per-worker", o->memory_per_worker,
+                  "Bytes a worker may hold (parameters, gradients, AdamW state, activations); the cut must fit; 0 = "
+                  "no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--quiet", o->quiet, "No progress bar or progress lines on stderr");
-  cmd->add_flag("--json", o->json,
-                "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum");
+  cmd->add_flag(
+      "--json", o->json,
+      "Print the final loss, validation loss, tokens/s, peak bytes by category and a parameter checksum (dp, pp, "
+      "hybrid: also the cut and each worker's busy and idle time and peak bytes)");
   cmd->callback([o] { run_train(*o); });
 }
 

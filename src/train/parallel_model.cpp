@@ -10,6 +10,7 @@
 #include "taskpipe/error.hpp"
 #include "taskpipe/nn/gpt2.hpp"
 #include "taskpipe/nn/head_layer.hpp"
+#include "taskpipe/nn/non_finite_error.hpp"
 #include "taskpipe/pp/stage_runtime.hpp"
 
 namespace taskpipe::train {
@@ -48,7 +49,46 @@ struct replica {
   std::vector<nn::micro_batch> micro;
   std::vector<float> losses;
   std::vector<std::size_t> activation_bytes;  // per rank, one micro-batch's F
+  parallel_model::replica_run run;
+  bool started = false;  // whether stage 0's first F of this run has set run.start
 };
+
+void copy_into(const nn::tensor& from, nn::tensor& to) {
+  if (from.shape() != to.shape()) {
+    throw invalid_argument("parallel_model: a tensor of shape " + from.shape_string() + " copied into one of shape " +
+                           to.shape_string());
+  }
+  if (!from.empty()) {
+    std::memcpy(to.data(), from.data(), from.bytes());
+  }
+}
+
+// The optimizer of the rank that holds `p`, and p's index in it.
+std::pair<nn::adamw*, std::size_t> locate(replica& r, const nn::parameter* p) {
+  for (auto& o : r.optimizers) {
+    const auto params = o->parameters();
+    const auto it = std::find(params.begin(), params.end(), p);
+    if (it != params.end()) {
+      return {o.get(), static_cast<std::size_t>(it - params.begin())};
+    }
+  }
+  throw error("parallel_model: parameter " + p->name + " has no optimizer");
+}
+
+// Throws unless `other` lists parameters named and shaped as `mine`, in the same order.
+void check_matches(std::span<nn::parameter* const> mine, std::span<nn::parameter* const> other) {
+  if (mine.size() != other.size()) {
+    throw invalid_argument("parallel_model: an optimizer over " + std::to_string(other.size()) +
+                           " parameters; the model has " + std::to_string(mine.size()));
+  }
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    if (mine[i]->name != other[i]->name || mine[i]->value.shape() != other[i]->value.shape()) {
+      throw invalid_argument("parallel_model: the optimizer's parameter " + std::to_string(i) + " is " +
+                             other[i]->name + " " + other[i]->value.shape_string() + "; the model's is " +
+                             mine[i]->name + " " + mine[i]->value.shape_string());
+    }
+  }
+}
 
 }  // namespace
 
@@ -178,6 +218,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
       r.micro.push_back(x);
     }
     r.losses.assign(static_cast<std::size_t>(microbatches), 0.0F);
+    r.started = false;
     for (stage& s : r.stages) {
       s.states.clear();
       s.states.resize(static_cast<std::size_t>(microbatches));
@@ -189,12 +230,20 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
           stage& s = r.stages[si];
           const auto rank = static_cast<std::size_t>(m->schedule.rank_of(static_cast<int>(si)));
           const bool last = si + 1 == r.stages.size();
-          callbacks[si].forward = [&r, &s, rank, last, embd](int mb, const pp::payload& input) {
+          callbacks[si].forward = [&r, &s, si, rank, last, embd](int mb, const pp::payload& input) {
+            if (si == 0 && !r.started) {
+              // Stage 0's first F is the run's first action on every schedule (nothing else has its input yet).
+              r.run.start = std::chrono::steady_clock::now();
+              r.started = true;
+            }
             const std::size_t before = s.ledger->current(nn::memory_category::activations);
             nn::tensor x = from_payload(input, embd, s.ledger);
             auto& states = s.states[static_cast<std::size_t>(mb)];
             for (nn::layer* l : s.layers) {
               auto result = l->forward(std::move(x), r.micro[static_cast<std::size_t>(mb)], nullptr);
+              if (!nn::all_finite(result.y.span())) {
+                throw nn::non_finite_error(l->name());
+              }
               states.push_back(std::move(result.state));
               x = std::move(result.y);
             }
@@ -224,7 +273,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             states.clear();
           };
         }
-        pp::run_schedule(m->schedule, callbacks);
+        r.run.result = pp::run_schedule(m->schedule, callbacks);
       } catch (...) {
         errors[d] = std::current_exception();
       }
@@ -295,6 +344,53 @@ double parallel_model::clip_grad_norm(double max_norm) {
     }
   }
   return norm;
+}
+
+void parallel_model::export_optimizer(nn::adamw& out) {
+  const std::vector<nn::parameter*> params = parameters(0);
+  check_matches(params, out.parameters());
+  replica& r = m->replicas.front();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto [o, k] = locate(r, params[i]);
+    copy_into(o->exp_avg(k), out.exp_avg(i));
+    copy_into(o->exp_avg_sq(k), out.exp_avg_sq(i));
+  }
+  out.set_steps(r.optimizers.front()->steps());
+}
+
+void parallel_model::import_optimizer(const nn::adamw& in) {
+  check_matches(parameters(0), in.parameters());
+  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+    replica& r = m->replicas[d];
+    std::vector<nn::parameter*> params = parameters(static_cast<int>(d));
+    params.push_back(&head_wte(static_cast<int>(d)));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const std::size_t from = i + 1 < params.size() ? i : 0;  // the head's copy takes wte's moments (index 0)
+      const auto [o, k] = locate(r, params[i]);
+      copy_into(in.exp_avg(from), o->exp_avg(k));
+      copy_into(in.exp_avg_sq(from), o->exp_avg_sq(k));
+    }
+    for (auto& o : r.optimizers) {
+      o->set_steps(in.steps());
+    }
+  }
+}
+
+void parallel_model::broadcast_parameters() {
+  const std::vector<nn::parameter*> first = parameters(0);
+  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+    if (d > 0) {
+      const std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
+      for (std::size_t i = 0; i < first.size(); ++i) {
+        copy_into(first[i]->value, other[i]->value);
+      }
+    }
+    copy_into(first.front()->value, head_wte(static_cast<int>(d)).value);
+  }
+}
+
+const parallel_model::replica_run& parallel_model::last_run(int replica) const {
+  return m->replicas.at(static_cast<std::size_t>(replica)).run;
 }
 
 void parallel_model::step(double lr) {

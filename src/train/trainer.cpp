@@ -9,6 +9,7 @@
 #include "taskpipe/error.hpp"
 #include "taskpipe/nn/non_finite_error.hpp"
 #include "taskpipe/runtime/executor.hpp"
+#include "taskpipe/train/detail/step_checks.hpp"
 
 namespace taskpipe::train {
 namespace {
@@ -118,7 +119,7 @@ step_report trainer::step() {
   }
   step_report r;
   r.step = m_step;
-  const std::string at = "step " + std::to_string(m_step) + ": ";
+  const std::string at = detail::step_prefix(m_step);
   const clock::time_point t0 = clock::now();
   m_loader.next(m_inputs, m_targets);
   const clock::time_point t1 = clock::now();
@@ -140,21 +141,10 @@ step_report trainer::step() {
   } catch (const nn::non_finite_error& e) {
     throw error(at + e.what());
   }
-  if (!std::isfinite(r.loss)) {
-    throw error(at + "the loss is " + std::to_string(r.loss));
-  }
+  detail::check_loss(r.loss, m_step);
   const clock::time_point t2 = clock::now();
   r.grad_norm = m_options.grad_clip > 0 ? nn::clip_grad_norm(m_params, m_options.grad_clip) : nn::grad_norm(m_params);
-  if (!std::isfinite(r.grad_norm)) {
-    for (const nn::parameter* p : m_params) {
-      for (const float g : p->grad.span()) {
-        if (!std::isfinite(g)) {
-          throw error(at + "the gradient of " + p->name + " is not finite (NaN or inf)");
-        }
-      }
-    }
-    throw error(at + "the gradient norm overflows");
-  }
+  detail::check_grad_norm(r.grad_norm, m_params, m_step);
   const clock::time_point t3 = clock::now();
   r.lr = m_schedule.at(m_step);
   m_optimizer.step(r.lr);
@@ -178,30 +168,10 @@ step_report trainer::step() {
 }
 
 void trainer::resume(const nn::checkpoint& c) {
-  if (!c.position) {
-    throw error("checkpoint " + c.path +
-                " holds no training position (step, data position): use --init to start "
-                "from its weights");
-  }
-  const nn::training_position& p = *c.position;
-  if (p.batch != m_options.batch || p.seq != m_options.seq || p.shuffle != m_options.shuffle) {
-    throw error("checkpoint " + c.path + " was written with batch " + std::to_string(p.batch) + ", seq " +
-                std::to_string(p.seq) + (p.shuffle ? ", shuffled" : ", sequential") +
-                "; a resumed run must keep them (got batch " + std::to_string(m_options.batch) + ", seq " +
-                std::to_string(m_options.seq) + (m_options.shuffle ? ", shuffled)" : ", sequential)"));
-  }
-  if (p.data_tokens != m_data_tokens) {
-    throw error("checkpoint " + c.path + " was trained on " + std::to_string(p.data_tokens) +
-                " training tokens; this data has " + std::to_string(m_data_tokens) +
-                ": resume with the same --data and --val-fraction");
-  }
-  if (p.step >= m_options.steps) {
-    throw error("checkpoint " + c.path + " has done " + std::to_string(p.step) + " steps, not fewer than --steps " +
-                std::to_string(m_options.steps));
-  }
+  detail::check_resumable(c, m_options, m_data_tokens);
   nn::load_optimizer(c, m_optimizer);
-  m_loader.set_state(p.data);
-  m_step = p.step;
+  m_loader.set_state(c.position->data);
+  m_step = c.position->step;
 }
 
 void trainer::save(const std::string& path) const {

@@ -10,11 +10,18 @@
 // two tied-wte contributions (embedding's, head's copy) are summed into both copies. `clip_grad_norm` uses the
 // global norm over every parameter once (wte once); `step` runs each rank's own AdamW, so the two wte copies and all
 // replicas receive identical updates and stay equal.
+// State transfer, for checkpoints written and read under any layout: `export_optimizer` / `import_optimizer` move each
+// parameter's AdamW moments and the step count, each parameter once in checkpoint order (wte: the embedding's copy),
+// through an nn::adamw built over `parameters(0)` (what nn::save_checkpoint and nn::load_optimizer read and write);
+// import and `broadcast_parameters` give every replica and the head's wte copy the same state, so they stay equal.
+// `last_run` keeps the stage runtime's record of the last forward_backward (one per replica), for idle time and traces.
+// Every layer's output is checked as it is produced: the first non-finite one throws nn::non_finite_error naming it.
 // Thread safety: one call at a time. Throws taskpipe::invalid_argument for a batch not divisible into D replicas and M
 // micro-batches, bounds that do not cover the layers, or a schedule whose stage count differs; the first exception a
 // layer throws (e.g. nn::non_finite_error) is rethrown from forward_backward.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -25,6 +32,7 @@
 #include "taskpipe/nn/layer.hpp"
 #include "taskpipe/nn/memory.hpp"
 #include "taskpipe/pp/schedule.hpp"
+#include "taskpipe/pp/stage_runtime.hpp"
 
 namespace taskpipe::train {
 
@@ -52,6 +60,24 @@ class parallel_model {
   nn::memory_ledger& ledger(int replica, int rank);
   [[nodiscard]] int ranks() const noexcept;
   [[nodiscard]] int replicas() const noexcept;
+  /// Writes the AdamW moments of every parameter (each once, checkpoint order) and the step count into `out`, an
+  /// optimizer over parameters with the names and shapes of parameters(0) (e.g. a one-worker gpt2's). Throws
+  /// taskpipe::invalid_argument when its parameters do not match.
+  void export_optimizer(nn::adamw& out);
+  /// The inverse: every rank of every replica takes `in`'s moments and step count; the head's wte copy takes wte's.
+  void import_optimizer(const nn::adamw& in);
+  /// Copies replica 0's parameter values to the head's wte copy and to every other replica (after loading weights
+  /// into parameters(0)).
+  void broadcast_parameters();
+
+  /// What the stage runtime recorded for replica r in the last forward_backward, and when (about) its first action
+  /// started on the steady clock, to place its times (seconds from that start) on a common clock.
+  struct replica_run {
+    pp::run_result result;
+    std::chrono::steady_clock::time_point start{};
+  };
+  [[nodiscard]] const replica_run& last_run(int replica) const;
+
   /// Bytes of one micro-batch's activations that the layers of `rank` keep (what F holds), measured by the last run.
   [[nodiscard]] std::size_t micro_batch_activation_bytes(int rank) const;
 

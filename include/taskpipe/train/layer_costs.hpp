@@ -1,0 +1,34 @@
+// taskpipe/train/layer_costs.hpp — what the partitioner balances: each GPT-2 layer's F, B and W cost, its parameter
+// bytes and the activation bytes one micro-batch's F keeps.
+//
+// Two sources of time: `flops` takes each layer's FLOPs per pass (layer::flops, the GEMMs and attention); `profile`
+// times one worker running each layer's F, B and W on a probe micro-batch, the fastest of `repeats` runs, in
+// seconds. Either way the layers are built one at a time (nn::make_layer) and each runs F once on the probe
+// micro-batch (token ids 0, 1, 2, ... modulo the vocabulary), so the activation bytes are what the layer really keeps
+// (its ledger's `activations` after F, less its output), and the whole model is never held at once.
+// Throws taskpipe::invalid_argument for a bad config, rows < 1 or seq outside [1, context], or repeats < 1.
+// Thread safety: a pure function (it allocates its own layers).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "taskpipe/nn/gpt2_config.hpp"
+#include "taskpipe/train/partition.hpp"
+
+namespace taskpipe::train {
+
+enum class cost_source { flops, profile };
+
+/// "flops" or "profile".
+std::string_view to_string(cost_source s) noexcept;
+/// The inverse; throws taskpipe::invalid_argument listing the names.
+cost_source parse_cost_source(std::string_view name);
+
+/// One entry per layer (embedding, h.0 .. h.{L-1}, head) for a micro-batch of `rows` sequences of `seq` tokens.
+std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
+                                            std::size_t seq, cost_source source, int repeats = 2);
+
+}  // namespace taskpipe::train

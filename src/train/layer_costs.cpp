@@ -1,0 +1,118 @@
+#include "taskpipe/train/layer_costs.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/nn/gpt2.hpp"
+
+namespace taskpipe::train {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double seconds(clock::time_point from, clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+nn::tensor copy_of(const nn::tensor& t, nn::memory_ledger* ledger) {
+  if (t.empty()) {
+    return {};
+  }
+  nn::tensor c(t.shape(), nn::memory_category::activations, ledger, nn::uninitialized);
+  std::memcpy(c.data(), t.data(), t.bytes());
+  return c;
+}
+
+}  // namespace
+
+std::string_view to_string(cost_source s) noexcept { return s == cost_source::flops ? "flops" : "profile"; }
+
+cost_source parse_cost_source(std::string_view name) {
+  if (name == "flops") {
+    return cost_source::flops;
+  }
+  if (name == "profile") {
+    return cost_source::profile;
+  }
+  throw invalid_argument("partition source '" + std::string(name) + "' is unknown: accepted flops, profile");
+}
+
+std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
+                                            std::size_t seq, cost_source source, int repeats) {
+  config.validate();
+  if (rows < 1 || seq < 1 || seq > static_cast<std::size_t>(config.context)) {
+    throw invalid_argument("layer costs: " + std::to_string(rows) + " rows of " + std::to_string(seq) +
+                           " tokens; need rows >= 1 and seq in [1, " + std::to_string(config.context) + "]");
+  }
+  if (repeats < 1) {
+    throw invalid_argument("layer costs: repeats " + std::to_string(repeats) + "; must be >= 1");
+  }
+  std::vector<std::int32_t> ids(rows * seq);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = static_cast<std::int32_t>(i % static_cast<std::size_t>(config.vocab));
+  }
+  const nn::micro_batch mb{ids, ids, rows, seq, 1.0F / static_cast<float>(ids.size()), true};
+  const bool timed = source == cost_source::profile;
+  const std::size_t count = static_cast<std::size_t>(config.layers) + 2;
+
+  std::vector<layer_cost> out(count);
+  nn::tensor x;  // the previous layer's output: this layer's probe input
+  for (std::size_t i = 0; i < count; ++i) {
+    nn::memory_ledger ledger;
+    const std::unique_ptr<nn::layer> l = nn::make_layer(config, i, seed, &ledger);
+    layer_cost& c = out[i];
+    for (const nn::parameter* p : l->parameters()) {
+      c.parameter_bytes += static_cast<double>(p->value.bytes());
+    }
+    if (!timed) {
+      const nn::layer_flops f = l->flops(rows, seq);
+      c.f = f.forward;
+      c.b = f.backward_input;
+      c.w = f.backward_weight;
+    }
+    const bool last = i + 1 == count;
+    const int runs = timed ? repeats : 1;
+    nn::tensor y;
+    double f = std::numeric_limits<double>::infinity(), b = f, w = f;
+    for (int k = 0; k < runs; ++k) {
+      nn::tensor input = copy_of(x, &ledger);
+      const std::size_t input_bytes = input.bytes();
+      const std::size_t before = ledger.current(nn::memory_category::activations);
+      const clock::time_point t0 = clock::now();
+      auto r = l->forward(std::move(input), mb, nullptr);
+      const clock::time_point t1 = clock::now();
+      const std::size_t after = ledger.current(nn::memory_category::activations);
+      // What F keeps: the activations it added, less its output, plus its input when it kept that too.
+      const std::size_t held_before = before - input_bytes;
+      const std::size_t kept = after - std::min(after, held_before + r.y.bytes());
+      c.activation_bytes = std::max(c.activation_bytes, static_cast<double>(kept));
+      f = std::min(f, seconds(t0, t1));
+      if (timed) {
+        nn::tensor dy = last ? nn::tensor{} : nn::tensor(r.y.shape(), nn::memory_category::activations, &ledger);
+        std::fill(dy.span().begin(), dy.span().end(), 1e-3F);
+        const clock::time_point t2 = clock::now();
+        l->backward_input(*r.state, std::move(dy), nullptr);
+        const clock::time_point t3 = clock::now();
+        l->backward_weight(*r.state, nullptr);
+        const clock::time_point t4 = clock::now();
+        b = std::min(b, seconds(t2, t3));
+        w = std::min(w, seconds(t3, t4));
+      }
+      r.state.reset();
+      y = std::move(r.y);
+    }
+    if (timed) {
+      c.f = f;
+      c.b = b;
+      c.w = w;
+    }
+    x = copy_of(y, nullptr);
+  }
+  return out;
+}
+
+}  // namespace taskpipe::train
