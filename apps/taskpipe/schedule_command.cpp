@@ -138,9 +138,9 @@ pp::costs costs_for(const pp::costs& c, const std::vector<int>& stage_rank, int 
 }
 
 pp::costs for_kind(pp::kind k, const pp::costs& c, int ranks, int chunks) {
-  const auto rank_of = k == pp::kind::interleaved ? pp::looped_placement(ranks, chunks)
+  const auto rank_of = k == pp::kind::interleaved                           ? pp::looped_placement(ranks, chunks)
                        : (k == pp::kind::zb_v || k == pp::kind::dualpipe_v) ? pp::v_placement(ranks)
-                                                  : pp::linear_placement(ranks);
+                                                                            : pp::linear_placement(ranks);
   return costs_for(c, rank_of, ranks);
 }
 
@@ -325,8 +325,9 @@ void add_schedule_command(CLI::App& app) {
   auto g = std::make_shared<given_options>();
   CLI::App* cmd = app.add_subcommand(
       "schedule", "Generate, validate, simulate and draw a model-pipeline schedule (GPipe, 1F1B, zero bubble, ...)");
-  g->kind = cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto or dualpipe-v")
-                ->capture_default_str();
+  g->kind =
+      cmd->add_option("-k,--kind", opts->kind, "gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, zb-auto or dualpipe-v")
+          ->capture_default_str();
   g->ranks = add_int_option(cmd, "-p,--ranks,--stages", opts->ranks, 1, pp::max_ranks,
                             "Pipeline ranks P (workers); the model has P x V stages. --stages is its old name")
                  ->capture_default_str();
@@ -340,10 +341,11 @@ void add_schedule_command(CLI::App& app) {
                              "Model layers; refused unless they split evenly over the P x V stages");
   cmd->add_option("--costs", opts->costs, "Times and sizes of each rank's share of the model: see Costs below")
       ->capture_default_str();
-  g->memory_limit = add_int_option(cmd, "--memory-limit", opts->memory_limit, 0, pp::max_memory_limit,
-                                   "zb-auto: activation memory a rank may hold, in the Zero Bubble paper's M_B: one micro-batch's "
-                                   "activations of the rank's layers, held from F until I except the W's share (wact/act; all "
-                                   "of it without act), held until W (0: 2P-1; --compare marks the kinds within it)");
+  g->memory_limit =
+      add_int_option(cmd, "--memory-limit", opts->memory_limit, 0, pp::max_memory_limit,
+                     "zb-auto: activation memory a rank may hold, in the Zero Bubble paper's M_B: one micro-batch's "
+                     "activations of the rank's layers, held from F until I except the W's share (wact/act; all "
+                     "of it without act), held until W (0: 2P-1; --compare marks the kinds within it)");
   g->svg = cmd->add_option("--svg", opts->svg, "Write the simulated timeline as SVG");
   g->trace = cmd->add_option("--trace", opts->trace, "Write the simulated timeline as Chrome-trace JSON (Perfetto)");
   g->csv = cmd->add_option("--csv", opts->csv, "Write the schedule in torch.distributed.pipelining CSV");

@@ -37,7 +37,7 @@ inline std::vector<double> to_double(std::span<const float> v) { return {v.begin
 /// The largest |fast - ref| / (atol + |ref|·rtol)-style error: passes when every element satisfies
 /// |fast - ref| <= atol + rtol·|ref|. Reports the worst element.
 inline ::testing::AssertionResult all_close(std::span<const float> fast, std::span<const double> ref, double atol,
-                                        double rtol) {
+                                            double rtol) {
   if (fast.size() != ref.size()) {
     return ::testing::AssertionFailure() << "sizes differ: " << fast.size() << " vs " << ref.size();
   }
@@ -58,7 +58,7 @@ inline ::testing::AssertionResult all_close(std::span<const float> fast, std::sp
 }
 
 inline ::testing::AssertionResult all_close(std::span<const double> a, std::span<const double> b, double atol,
-                                        double rtol) {
+                                            double rtol) {
   std::vector<float> fa(a.begin(), a.end());
   return all_close(std::span<const float>(fa), b, atol, rtol);
 }
