@@ -115,4 +115,25 @@ std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::
   return out;
 }
 
+pp::costs stage_costs(std::span<const layer_cost> layers, std::span<const std::size_t> bounds) {
+  pp::costs c;
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    if (bounds[s] >= bounds[s + 1] || bounds[s + 1] > layers.size()) {
+      throw invalid_argument("stage costs: stage " + std::to_string(s) + " spans layers [" + std::to_string(bounds[s]) +
+                             ", " + std::to_string(bounds[s + 1]) + ") of " + std::to_string(layers.size()));
+    }
+    pp::stage_cost sc{.f = 0, .b = 0, .w = 0};
+    for (std::size_t l = bounds[s]; l < bounds[s + 1]; ++l) {
+      sc.f += layers[l].f;
+      sc.b += layers[l].b;
+      sc.w += layers[l].w;
+    }
+    c.per_stage.push_back(sc);
+  }
+  if (c.per_stage.empty()) {
+    throw invalid_argument("stage costs: a cut needs at least two bounds");
+  }
+  return c;
+}
+
 }  // namespace taskpipe::train
