@@ -19,9 +19,8 @@
 //              the measured step: err = |pred - meas| / meas. The JSON also has the forward/backward part alone
 //              (fb_ms against sim_fb_ms).
 //   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's count held until W
-//              (simulation::peak_activations_until_w) x the rank's measured bytes of one micro-batch's F
-//              (parallel_model::micro_batch_activation_bytes), the partitioner's memory model; the table shows the
-//              rank with the largest error.
+//              (simulation::peak_activations_until_w) x the most one micro-batch holds at the end of its F or its I
+//              (parallel_model::micro_batch_activation_bytes); the table shows the rank with the largest error.
 // Usage: train_parallel [--steps N] [--warmup N] [--layers L] [--microbatches 4,8,16] [--json]
 // Smoke run: `build/bench/bench/train_parallel --steps 1 --warmup 0 --microbatches 4 --layers 2`.
 #include <cblas.h>

@@ -4,8 +4,10 @@
 // Two sources of time: `flops` takes each layer's FLOPs per pass (layer::flops, the GEMMs and attention); `profile`
 // times one worker running each layer's F, B and W on a probe micro-batch, the fastest of `repeats` runs, in
 // seconds. Either way the layers are built one at a time (nn::make_layer) and each runs F once on the probe
-// micro-batch (token ids 0, 1, 2, ... modulo the vocabulary), so the activation bytes are what the layer really keeps
-// (its ledger's `activations` after F, less its output), and the whole model is never held at once.
+// micro-batch (token ids 0, 1, 2, ... modulo the vocabulary) and then I, so the activation bytes are what the layer
+// really holds between its F and its W: the larger of its ledger's `activations` after F (less its output) and after
+// I (F's, less what I freed, plus the output gradients W needs; less the input gradient it sends). The whole model is
+// never held at once.
 // Throws taskpipe::invalid_argument for a bad config, rows < 1 or seq outside [1, context], or repeats < 1.
 // `stage_costs` sums those per-layer costs over each stage of a cut (bounds as partition::bounds) into the
 // simulator's cost model (pp::simulate), with no communication cost; it throws taskpipe::invalid_argument for bounds
