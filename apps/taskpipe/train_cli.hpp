@@ -20,6 +20,8 @@ struct train_cli {
   double val_fraction = 0.1;
   int val_batches = 8;
   std::string save, resume, init, trace;
+  std::string svg;           // dp, pp, hybrid: the measured per-worker timeline as SVG
+  bool compare_sim = false;  // with --svg / --trace: the simulator's timeline below the measured one
   std::int64_t save_every = 0;
   std::int64_t log_every = 10;
   bool json = false;

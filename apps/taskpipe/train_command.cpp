@@ -68,6 +68,24 @@ void check_conflicts(const train_cli& o) {
   if (!o.trace.empty()) {
     check_output_path("--trace", o.trace);
   }
+  if (!o.svg.empty()) {
+    if (o.strategy == "task") {
+      throw invalid_argument(
+          "--svg conflicts with --strategy task: it draws the workers of dp, pp and hybrid; use "
+          "--trace for one worker's layers");
+    }
+    check_output_path("--svg", o.svg);
+  }
+  if (o.compare_sim) {
+    if (o.strategy == "task") {
+      throw invalid_argument(
+          "--compare-sim conflicts with --strategy task: the simulator predicts dp, pp and hybrid "
+          "schedules");
+    }
+    if (o.svg.empty() && o.trace.empty()) {
+      throw invalid_argument("--compare-sim needs --svg FILE or --trace FILE to draw the simulated timeline in");
+    }
+  }
 }
 
 void run_train(train_cli& o) {
@@ -272,6 +290,12 @@ void add_train_command(CLI::App& app) {
       "--trace", o->trace,
       "Write a Chrome-trace / Perfetto timeline: each step's phases and each layer's F, B and W (task) or each "
       "worker's F, B, I and W per stage and micro-batch (dp, pp, hybrid)");
+  cmd->add_option("--svg", o->svg,
+                  "Draw each worker's F, B, I and W per stage and micro-batch as an SVG picture (dp, pp, hybrid: the "
+                  "timeline --trace writes)");
+  cmd->add_flag("--compare-sim", o->compare_sim,
+                "With --svg or --trace: add below the measured tracks the simulator's timeline of the same schedule "
+                "and cut under the profiled per-layer costs (tracks 'sim rank r'), aligned with the last step");
   cmd->add_option("--strategy", o->strategy,
                   "task: one worker, its ops task-parallel on --threads; dp: --dp replicas of the whole model, each "
                   "on a share of the batch; pp: one pipeline of --pp ranks running --schedule; hybrid: --dp "

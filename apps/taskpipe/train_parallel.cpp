@@ -14,7 +14,10 @@
 #include "taskpipe/error.hpp"
 #include "taskpipe/nn/gpt2.hpp"
 #include "taskpipe/pp/generators.hpp"
+#include "taskpipe/pp/simulate.hpp"
 #include "taskpipe/trace/chrome_trace.hpp"
+#include "taskpipe/trace/svg.hpp"
+#include "taskpipe/train/layer_costs.hpp"
 #include "taskpipe/train/parallel_trainer.hpp"
 
 namespace taskpipe::cli {
@@ -55,6 +58,36 @@ double validation_loss(train::parallel_model& pm, const nn::gpt2_config& cfg, st
     std::memcpy(to[i]->value.data(), from.at(i)->value.data(), to[i]->value.bytes());
   }
   return train::evaluate(one, split, t.batch, t.seq, batches);
+}
+
+// Appends tracks "sim rank r": the schedule simulated under the profiled per-layer costs of the plan's cut, its start
+// placed at the measured last step's first action (replica 0) so the two can be read one above the other.
+void add_simulated_tracks(trace::timeline& t, const train::parallel_plan& plan, const nn::gpt2_config& cfg,
+                          const train::trainer_options& o, std::int64_t last_step) {
+  const std::vector<train::layer_cost> layers = train::measure_layer_costs(
+      cfg, o.seed, plan.rows_per_microbatch, static_cast<std::size_t>(o.seq), train::cost_source::profile);
+  const pp::simulation sim = pp::simulate(plan.schedule, train::stage_costs(layers, plan.cut.bounds));
+  double origin = -1;
+  for (const trace::event& e : t.events) {
+    const bool worker = e.track >= 1 && e.track <= plan.schedule.ranks;  // replica 0's ranks
+    const bool last =
+        std::find(e.args.begin(), e.args.end(), std::pair<std::string, long long>{"step", last_step}) != e.args.end();
+    if (worker && last && (origin < 0 || e.start < origin)) {
+      origin = e.start;
+    }
+  }
+  origin = std::max(origin, 0.0);
+  const int first = static_cast<int>(t.tracks.size());
+  for (int r = 0; r < plan.schedule.ranks; ++r) {
+    t.tracks.push_back("sim rank " + std::to_string(r));
+  }
+  for (const trace::event& e : sim.timeline().events) {
+    trace::event s = e;
+    s.track = first + e.track;
+    s.start = origin + e.start * 1e6;  // the costs are seconds; the measured timeline is in microseconds
+    s.duration = e.duration * 1e6;
+    t.events.push_back(std::move(s));
+  }
 }
 
 }  // namespace
@@ -109,7 +142,8 @@ void run_parallel_train(const train_cli& o, const nn::gpt2_config& cfg, const tr
                         const std::optional<nn::checkpoint>& ckpt, std::span<const std::uint8_t> train_split,
                         std::span<const std::uint8_t> validation_split) {
   trace::timeline timeline;
-  train::parallel_trainer tr(cfg, o.t.seed, plan, train_split, o.t, o.trace.empty() ? nullptr : &timeline);
+  const bool timed = !o.trace.empty() || !o.svg.empty();
+  train::parallel_trainer tr(cfg, o.t.seed, plan, train_split, o.t, timed ? &timeline : nullptr);
   if (ckpt) {
     o.resume.empty() ? tr.load_weights(*ckpt) : tr.resume(*ckpt);
   }
@@ -145,8 +179,14 @@ void run_parallel_train(const train_cli& o, const nn::gpt2_config& cfg, const tr
   if (o.val_fraction > 0) {
     val = validation_loss(tr.model(), cfg, o.t.seed, validation_split, o.t, o.val_batches);
   }
+  if (o.compare_sim && tr.steps_done() > first) {
+    add_simulated_tracks(timeline, plan, cfg, o.t, tr.steps_done() - 1);
+  }
   if (!o.trace.empty()) {
     trace::write_chrome(timeline, o.trace);
+  }
+  if (!o.svg.empty()) {
+    trace::write_svg(timeline, o.svg);
   }
   const double steps_run = static_cast<double>(tr.steps_done() - first);
   const double tokens_per_second = seconds > 0 ? steps_run * static_cast<double>(tokens_per_step) / seconds : 0;
@@ -212,6 +252,9 @@ void run_parallel_train(const train_cli& o, const nn::gpt2_config& cfg, const tr
   }
   if (!o.trace.empty()) {
     fmt::print("trace {} (open in https://ui.perfetto.dev)\n", o.trace);
+  }
+  if (!o.svg.empty()) {
+    fmt::print("svg {}\n", o.svg);
   }
 }
 

@@ -91,12 +91,16 @@ std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::
       const std::size_t kept = after - std::min(after, held_before + r.y.bytes());
       c.activation_bytes = std::max(c.activation_bytes, static_cast<double>(kept));
       f = std::min(f, seconds(t0, t1));
+      nn::tensor dy = last ? nn::tensor{} : nn::tensor(r.y.shape(), nn::memory_category::activations, &ledger);
+      std::fill(dy.span().begin(), dy.span().end(), 1e-3F);
+      const clock::time_point t2 = clock::now();
+      l->backward_input(*r.state, std::move(dy), nullptr);  // its input gradient is freed here
+      const clock::time_point t3 = clock::now();
+      // What the micro-batch holds after I until W: F's, less what I freed, plus the output gradients W needs.
+      const std::size_t after_i = ledger.current(nn::memory_category::activations);
+      const std::size_t held_after_i = after_i - std::min(after_i, held_before + r.y.bytes());
+      c.activation_bytes = std::max(c.activation_bytes, static_cast<double>(held_after_i));
       if (timed) {
-        nn::tensor dy = last ? nn::tensor{} : nn::tensor(r.y.shape(), nn::memory_category::activations, &ledger);
-        std::fill(dy.span().begin(), dy.span().end(), 1e-3F);
-        const clock::time_point t2 = clock::now();
-        l->backward_input(*r.state, std::move(dy), nullptr);
-        const clock::time_point t3 = clock::now();
         l->backward_weight(*r.state, nullptr);
         const clock::time_point t4 = clock::now();
         b = std::min(b, seconds(t2, t3));
@@ -113,6 +117,27 @@ std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::
     x = copy_of(y, nullptr);
   }
   return out;
+}
+
+pp::costs stage_costs(std::span<const layer_cost> layers, std::span<const std::size_t> bounds) {
+  pp::costs c;
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    if (bounds[s] >= bounds[s + 1] || bounds[s + 1] > layers.size()) {
+      throw invalid_argument("stage costs: stage " + std::to_string(s) + " spans layers [" + std::to_string(bounds[s]) +
+                             ", " + std::to_string(bounds[s + 1]) + ") of " + std::to_string(layers.size()));
+    }
+    pp::stage_cost sc{.f = 0, .b = 0, .w = 0};
+    for (std::size_t l = bounds[s]; l < bounds[s + 1]; ++l) {
+      sc.f += layers[l].f;
+      sc.b += layers[l].b;
+      sc.w += layers[l].w;
+    }
+    c.per_stage.push_back(sc);
+  }
+  if (c.per_stage.empty()) {
+    throw invalid_argument("stage costs: a cut needs at least two bounds");
+  }
+  return c;
 }
 
 }  // namespace taskpipe::train

@@ -38,6 +38,7 @@ nn::tensor from_payload(const pp::payload& p, std::size_t embd, nn::memory_ledge
 struct stage {
   std::vector<nn::layer*> layers;
   std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;  // [micro-batch][layer]
+  std::vector<std::size_t> kept;  // [micro-batch]: activation bytes its F left held, its output excluded
   nn::memory_ledger* ledger = nullptr;
 };
 
@@ -48,7 +49,10 @@ struct replica {
   std::vector<std::unique_ptr<nn::adamw>> optimizers;  // per rank
   std::vector<nn::micro_batch> micro;
   std::vector<float> losses;
-  std::vector<std::size_t> activation_bytes;  // per rank, one micro-batch's F
+  // Per rank, the most one micro-batch's activations hold at the end of its F or its I, the outgoing tensor included:
+  // I adds the output gradients W needs (a block keeps 11 of them per row of d, while freeing 7.5 + its attention
+  // probabilities), so what F keeps alone is not the most a micro-batch holds before its W.
+  std::vector<std::size_t> activation_bytes;
   parallel_model::replica_run run;
   bool started = false;  // whether stage 0's first F of this run has set run.start
 };
@@ -222,6 +226,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
     for (stage& s : r.stages) {
       s.states.clear();
       s.states.resize(static_cast<std::size_t>(microbatches));
+      s.kept.assign(static_cast<std::size_t>(microbatches), 0);
     }
     threads.emplace_back([this, &r, &errors, d, embd] {
       try {
@@ -248,21 +253,28 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
               x = std::move(result.y);
             }
             const std::size_t after = s.ledger->current(nn::memory_category::activations);
-            // Only this rank's thread allocates on this ledger, so the difference is what this F keeps.
-            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], after > before ? after - before : 0);
+            // Only this rank's thread allocates on this ledger, so the difference is what this F keeps (x, its
+            // output, is freed once sent).
+            const std::size_t held = after > before ? after - before : 0;
+            s.kept[static_cast<std::size_t>(mb)] = held - std::min(held, x.bytes());
+            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held);
             if (last) {
               r.losses[static_cast<std::size_t>(mb)] = x[0];
               return pp::payload{};
             }
             return to_payload(x);
           };
-          callbacks[si].backward_input = [&r, &s, embd, last](int mb, const pp::payload& grad) {
+          callbacks[si].backward_input = [&r, &s, rank, embd, last](int mb, const pp::payload& grad) {
+            const std::size_t before = s.ledger->current(nn::memory_category::activations);
             nn::tensor dy = last ? nn::tensor{} : from_payload(grad, embd, s.ledger);
             auto& states = s.states[static_cast<std::size_t>(mb)];
             for (std::size_t i = s.layers.size(); i-- > 0;) {
               dy = s.layers[i]->backward_input(*states[i], std::move(dy), nullptr);
             }
-            (void)r;
+            const std::size_t after = s.ledger->current(nn::memory_category::activations);
+            // What F kept, less what I freed, plus what I keeps for W and its outgoing gradient dy.
+            const std::size_t held = s.kept[static_cast<std::size_t>(mb)] + after;
+            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held > before ? held - before : 0);
             return to_payload(dy);
           };
           callbacks[si].backward_weight = [&s](int mb) {

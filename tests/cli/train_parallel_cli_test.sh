@@ -2,7 +2,8 @@
 # End-to-end checks of `taskpipe train --strategy dp|pp|hybrid` on a tiny model: each layout trains to the one-worker
 # run's parameters within 1e-5, a checkpoint saved under pp resumes under dp and ends where the uninterrupted one-worker
 # run ends, the cut and the per-worker report are printed (and put in --json), --trace writes the real per-worker
-# timeline, and every conflicting flag or bad layout is one line on stderr with exit status 2, before any work.
+# timeline and --svg draws it (with the simulator's tracks below under --compare-sim), and every conflicting flag or
+# bad layout is one line on stderr with exit status 2, before any work.
 # Usage: train_parallel_cli_test.sh <path to taskpipe>
 set -u
 bin="$1"
@@ -81,7 +82,38 @@ grep -q 'partition by profile' "$dir/profile_out" || fail "no profile cut: $(cat
 grep -q '"replica 0 rank 1"' "$dir/trace.json" || fail "the trace lacks the track of replica 0 rank 1"
 grep -q '"1W1"' "$dir/trace.json" && grep -q '"0F0"' "$dir/trace.json" || fail "the trace lacks F or W slices"
 
+# --svg draws the same per-worker timeline; --compare-sim adds the simulator's tracks below the measured ones.
+# well_formed_svg <file> <what>: xmllint accepts it when installed, else it opens with <svg and closes with </svg>.
+well_formed_svg() {
+  [ -s "$1" ] || { fail "$2: no SVG file written"; return; }
+  if command -v xmllint >/dev/null 2>&1; then
+    xmllint --noout "$1" 2>"$dir/xmllint" || fail "$2: xmllint rejects the SVG: $(head -3 "$dir/xmllint")"
+  else
+    grep -q '<svg' "$1" && [ "$(tail -c 200 "$1" | grep -c '</svg>')" -eq 1 ] || fail "$2: not a closed <svg> document"
+  fi
+}
+"$bin" train "${tiny[@]}" --steps 2 --strategy pp --pp 2 --schedule 1f1b --svg "$dir/pp.svg" >"$dir/svg_out" ||
+  fail "train --svg exited $?"
+well_formed_svg "$dir/pp.svg" "pp --svg"
+grep -q 'replica 0 rank 1' "$dir/pp.svg" || fail "the SVG lacks the track of replica 0 rank 1"
+grep -q 'sim rank' "$dir/pp.svg" && fail "the SVG has simulated tracks without --compare-sim"
+grep -q "^svg $dir/pp.svg" "$dir/svg_out" || fail "train --svg does not name the file: $(cat "$dir/svg_out")"
+"$bin" train "${tiny[@]}" --steps 2 --strategy hybrid --dp 2 --pp 2 --microbatches 2 --svg "$dir/sim.svg" \
+  --compare-sim --trace "$dir/sim.json" >/dev/null || fail "train --svg --compare-sim exited $?"
+well_formed_svg "$dir/sim.svg" "hybrid --svg --compare-sim"
+for track in "replica 1 rank 1" "sim rank 0" "sim rank 1"; do
+  grep -q "$track" "$dir/sim.svg" || fail "the --compare-sim SVG lacks the track '$track'"
+  grep -q "\"$track\"" "$dir/sim.json" || fail "the --compare-sim trace lacks the track '$track'"
+done
+grep -q 'sim rank 2' "$dir/sim.svg" && fail "the --compare-sim SVG has a simulated rank past P = 2"
+"$bin" train "${tiny[@]}" --steps 1 --strategy dp --dp 2 --svg "$dir/dp.svg" >/dev/null || fail "dp --svg exited $?"
+well_formed_svg "$dir/dp.svg" "dp --svg"
+
 # Conflicting flags and bad layouts: one line, exit 2, before any work.
+expect_bad_input "--compare-sim needs --svg FILE or --trace FILE" train "${tiny[@]}" --strategy pp --compare-sim
+expect_bad_input "--compare-sim conflicts with --strategy task" train "${tiny[@]}" --compare-sim --trace "$dir/t.json"
+expect_bad_input "--svg conflicts with --strategy task" train "${tiny[@]}" --svg "$dir/task.svg"
+expect_bad_input "does not exist" train "${tiny[@]}" --strategy pp --svg "$dir/no/such/dir/x.svg"
 expect_bad_input "--pp conflicts with --strategy dp" train "${tiny[@]}" --strategy dp --pp 2
 expect_bad_input "--dp conflicts with --strategy pp" train "${tiny[@]}" --strategy pp --dp 2
 expect_bad_input "--schedule conflicts with --strategy task" train "${tiny[@]}" --schedule zb-h1

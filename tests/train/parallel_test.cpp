@@ -212,7 +212,9 @@ TEST(parallel_model, refuses_a_batch_that_does_not_split) {
   EXPECT_THROW(train::parallel_model(tiny(), seed, s, {0, 8}, 1), invalid_argument);
 }
 
-void check_memory(bool check_activations) {
+enum class activation_check { none, bound, match };
+
+void check_memory(activation_check check_activations) {
   nn::memory_ledger one;
   {
     nn::gpt2 model(tiny(), seed, &one);
@@ -239,21 +241,36 @@ void check_memory(bool check_activations) {
       // Each rank holds about half of one worker's parameters + gradients + optimizer state (wte is on both).
       EXPECT_LT(static_bytes(l), 0.75 * static_bytes(one)) << pp::kind_name(k) << " rank " << r;
       EXPECT_GT(static_bytes(l), 0.25 * static_bytes(one)) << pp::kind_name(k) << " rank " << r;
-      if (check_activations) {
-        const double predicted =
-            sim.peak_activations_until_w(r) * static_cast<double>(pm.micro_batch_activation_bytes(r));
-        const auto measured = static_cast<double>(l.peak(nn::memory_category::activations));
+      const double predicted =
+          sim.peak_activations_until_w(r) * static_cast<double>(pm.micro_batch_activation_bytes(r));
+      const auto measured = static_cast<double>(l.peak(nn::memory_category::activations));
+      if (check_activations == activation_check::bound) {
+        // The partitioner's memory model (the count until W x the most one micro-batch holds at the end of a pass)
+        // may miss only the transient inside one pass (a block's I briefly holds both qkv and its gradient).
+        EXPECT_LE(measured, 1.05 * predicted) << pp::kind_name(k) << " rank " << r;
+        EXPECT_GE(measured, 0.8 * predicted) << pp::kind_name(k) << " rank " << r;
+      } else if (check_activations == activation_check::match) {
         EXPECT_NEAR(measured, predicted, 0.05 * predicted) << pp::kind_name(k) << " rank " << r;
       }
     }
   }
 }
 
-TEST(memory, two_stages_hold_about_half_of_one_worker) { check_memory(false); }
+TEST(memory, two_stages_hold_about_half_of_one_worker) { check_memory(activation_check::none); }
 
-// Not yet passing: the measured activation peak differs from the simulator's count x one micro-batch's bytes by more
-// than 5 % (the per-micro-batch figure and the until-I / until-W split still need to be matched to what the layers
-// keep).
-TEST(memory, DISABLED_activations_match_the_simulator) { check_memory(true); }
+TEST(memory, the_simulators_count_bounds_the_activation_peak_but_for_one_pass) {
+  check_memory(activation_check::bound);
+}
+
+// Not yet passing: within 5 % needs one micro-batch to hold the same bytes from F to W. With this model (d 32, T 8,
+// 4 rows per micro-batch: n·d = 4096 bytes) a block keeps 16.6 n·d after F, and after I 20.6 n·d (I keeps 11 n·d of
+// output gradients for W and frees 7.5); micro_batch_activation_bytes takes the larger, so rank 0, whose other
+// micro-batches sit in the F state when one reaches its I, is over-counted: measured / predicted = 870400 / 1005568
+// (gpipe, 4 held), 461824 / 502784 (1f1b and zb-h1, 2 held), 713216 / 754176 (zb-h2); rank 1 matches within 5 %
+// (278272 / 272128 under 1f1b: the transient inside one I, which the end-of-pass figure misses).
+// The fix left: layernorm weight gradients in I (so I frees x, r1, the means and rstds, da1, da2 and holds less than
+// F kept, as pp::costs' w_bytes <= activation_bytes assumes), and the simulator's two-part bytes
+// (peak_activation_bytes) in place of count x bytes.
+TEST(memory, DISABLED_activations_match_the_simulator) { check_memory(activation_check::match); }
 
 }  // namespace

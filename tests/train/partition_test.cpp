@@ -2,9 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/train/layer_costs.hpp"
 #include "taskpipe/train/partition.hpp"
 
 namespace {
+
+namespace train = taskpipe::train;
+namespace pp = taskpipe::pp;
+using taskpipe::invalid_argument;
 
 using taskpipe::train::layer_cost;
 using taskpipe::train::make_partition;
@@ -57,6 +62,24 @@ TEST(partition, refuses_more_stages_than_layers) {
   r.stage_rank = {0, 1, 2};
   r.peak_activations = {1, 1, 1};
   EXPECT_THROW((void)make_partition(r), taskpipe::invalid_argument);
+}
+
+TEST(stage_costs, sums_each_stages_layers_for_the_simulator) {
+  const std::vector<train::layer_cost> layers = {
+      {.f = 1, .b = 2, .w = 3}, {.f = 10, .b = 20, .w = 30}, {.f = 100, .b = 200, .w = 300}, {.f = 5, .b = 6, .w = 7}};
+  const std::vector<std::size_t> bounds = {0, 1, 3, 4};
+  const pp::costs c = train::stage_costs(layers, bounds);
+  ASSERT_EQ(c.per_stage.size(), 3U);
+  EXPECT_DOUBLE_EQ(c.per_stage[0].f, 1);
+  EXPECT_DOUBLE_EQ(c.per_stage[1].f, 110);
+  EXPECT_DOUBLE_EQ(c.per_stage[1].b, 220);
+  EXPECT_DOUBLE_EQ(c.per_stage[1].w, 330);
+  EXPECT_DOUBLE_EQ(c.per_stage[2].w, 7);
+  EXPECT_DOUBLE_EQ(c.comm, 0);
+  const std::vector<std::size_t> empty_stage = {0, 2, 2, 4}, past_the_end = {0, 2, 5};
+  EXPECT_THROW(train::stage_costs(layers, empty_stage), invalid_argument);
+  EXPECT_THROW(train::stage_costs(layers, past_the_end), invalid_argument);
+  EXPECT_THROW(train::stage_costs(layers, std::vector<std::size_t>{0}), invalid_argument);
 }
 
 }  // namespace

@@ -78,7 +78,10 @@ class parallel_model {
   };
   [[nodiscard]] const replica_run& last_run(int replica) const;
 
-  /// Bytes of one micro-batch's activations that the layers of `rank` keep (what F holds), measured by the last run.
+  /// The most bytes one micro-batch's activations hold on `rank` between its F and its W, measured by the runs so far:
+  /// the larger of what its F keeps (with its output, until sent) and what it holds after its I (F's, less what I
+  /// frees, plus the output gradients I keeps for W and the gradient it sends). With
+  /// pp::simulation::peak_activations_until_w this bounds the rank's activation peak.
   [[nodiscard]] std::size_t micro_batch_activation_bytes(int rank) const;
 
  private:

@@ -27,7 +27,7 @@ struct layer_cost {
   double b = 0;
   double w = 0;
   double parameter_bytes = 0;
-  double activation_bytes = 0;  ///< kept per micro-batch from F until B/W
+  double activation_bytes = 0;  ///< the most one micro-batch holds from its F until its W (after F or after I)
 };
 
 struct partition_request {

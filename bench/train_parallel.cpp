@@ -1,0 +1,419 @@
+// Parallel training of the GPT-2 model on real workers: one worker against task, dp, pp and hybrid, with the
+// pipeline simulator's predictions beside each pipeline measurement (a plain program, not Google Benchmark: one step
+// is far longer than its timer).
+//
+// Configuration: the reference model (d 256, 6 layers or --layers L, 8 heads, T 128, byte vocabulary), a global batch
+// of 16 sequences of random bytes, clipping at 1.0 and AdamW. Rows, in one run:
+//   one worker (the baseline; serial ops), task with 2 threads (the ops task-parallel on an executor of 2 workers),
+//   dp 2, pp 2 under every schedule kind at P = 2 (interleaved with V = 2) for each M of --microbatches (a kind the
+//   generator refuses for that M is listed as skipped, with its reason), and hybrid dp 2 x pp 2 (1F1B, the first M
+//   of the list that 2 replicas split the batch into): 4 workers, labelled "oversubscribed" when the machine has fewer
+//   cores.
+// Per row: the median step time over --steps steps after --warmup (forward_backward + clip_grad_norm + AdamW), tokens
+// per second, the speed-up over one worker, and the largest worker's peak parameter + gradient + optimizer bytes as a
+// fraction of the one worker's.
+// Pipeline rows also give the simulator's view, under the cut and the per-layer F, B and W times of `--partition
+// profile` (train::measure_layer_costs at the row's micro-batch, summed per stage, no communication cost):
+//   pred ms  = the simulated makespan of the schedule + the measured median of clip + AdamW of the same row (the
+//              simulator models the forward/backward part only; the optimizer part is timed separately), against
+//              the measured step: err = |pred - meas| / meas. The JSON also has the forward/backward part alone
+//              (fb_ms against sim_fb_ms).
+//   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's count held until W
+//              (simulation::peak_activations_until_w) x the most one micro-batch holds at the end of its F or its I
+//              (parallel_model::micro_batch_activation_bytes); the table shows the rank with the largest error.
+// Usage: train_parallel [--steps N] [--warmup N] [--layers L] [--microbatches 4,8,16] [--json]
+// Smoke run: `build/bench/bench/train_parallel --steps 1 --warmup 0 --microbatches 4 --layers 2`.
+#include <cblas.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/nn/adamw.hpp"
+#include "taskpipe/nn/gpt2.hpp"
+#include "taskpipe/pp/generators.hpp"
+#include "taskpipe/pp/simulate.hpp"
+#include "taskpipe/runtime/executor.hpp"
+#include "taskpipe/train/layer_costs.hpp"
+#include "taskpipe/train/parallel_model.hpp"
+#include "taskpipe/train/parallel_plan.hpp"
+
+namespace nn = taskpipe::nn;
+namespace pp = taskpipe::pp;
+namespace train = taskpipe::train;
+
+namespace {
+
+constexpr int batch = 16;
+constexpr int seq = 128;
+constexpr std::uint64_t seed = 1234;
+constexpr double clip = 1.0;
+constexpr double lr = 3e-4;
+
+const char* const usage =
+    "usage: train_parallel [--steps N (>= 1)] [--warmup N (>= 0)] [--layers L (>= 1)] [--microbatches 4,8,16] "
+    "[--json]\n";
+
+struct options {
+  int steps = 5;
+  int warmup = 1;
+  int layers = 6;
+  std::vector<int> microbatches{4, 8, 16};
+  bool json = false;
+};
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds(clock_type::time_point from, clock_type::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double relative_error(double predicted, double measured) {
+  return measured > 0 ? std::abs(predicted - measured) / measured : 0;
+}
+
+struct rank_activations {
+  double measured = 0;
+  double predicted = 0;
+};
+
+struct row {
+  std::string label;
+  int workers = 1;
+  int microbatches = 0;  // 0: not cut
+  std::string skipped;   // the generator's reason when the layout was refused
+  double step_s = 0;
+  double fb_s = 0;
+  double tail_s = 0;  // clip + AdamW
+  double static_bytes = 0;
+  std::optional<double> sim_fb_s;
+  std::vector<rank_activations> activations;
+};
+
+double static_bytes(const nn::memory_ledger& l) {
+  return static_cast<double>(l.peak(nn::memory_category::parameters) + l.peak(nn::memory_category::gradients) +
+                             l.peak(nn::memory_category::optimizer));
+}
+
+struct batch_data {
+  std::vector<std::int32_t> tokens;
+  std::vector<std::int32_t> targets;
+  batch_data() : tokens(static_cast<std::size_t>(batch) * seq), targets(tokens.size()) {
+    std::uint32_t s = 7;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      s = s * 1664525U + 1013904223U;
+      tokens[i] = static_cast<std::int32_t>(s >> 24U);
+      targets[i] = static_cast<std::int32_t>((s >> 16U) & 0xffU);
+    }
+  }
+};
+
+// Runs warm-up + steps of `fb`, `clip_step` and `adamw` and fills the row's medians.
+template <class Fb, class Clip, class Step>
+void time_steps(row& out, const options& o, Fb&& fb, Clip&& clip_step, Step&& adamw) {
+  std::vector<double> step, forward_backward, tail;
+  for (int i = 0; i < o.warmup + o.steps; ++i) {
+    const clock_type::time_point t0 = clock_type::now();
+    fb();
+    const clock_type::time_point t1 = clock_type::now();
+    clip_step();
+    adamw();
+    const clock_type::time_point t2 = clock_type::now();
+    if (i >= o.warmup) {
+      step.push_back(seconds(t0, t2));
+      forward_backward.push_back(seconds(t0, t1));
+      tail.push_back(seconds(t1, t2));
+    }
+  }
+  out.step_s = median(step);
+  out.fb_s = median(forward_backward);
+  out.tail_s = median(tail);
+}
+
+row one_worker(const nn::gpt2_config& cfg, const options& o, const batch_data& d, int threads) {
+  row r;
+  r.label = threads == 1 ? "one worker" : "task, " + std::to_string(threads) + " threads";
+  r.workers = 1;
+  nn::memory_ledger ledger;
+  nn::gpt2 model(cfg, seed, &ledger);
+  const std::vector<nn::parameter*> params = model.parameters();
+  nn::adamw opt(params, {}, &ledger);
+  std::unique_ptr<taskpipe::executor> ex;
+  if (threads > 1) {
+    ex = std::make_unique<taskpipe::executor>(taskpipe::executor_options{.workers = static_cast<std::size_t>(threads)});
+  }
+  time_steps(
+      r, o, [&] { model.forward_backward(d.tokens, d.targets, batch, seq, ex.get()); },
+      [&] { nn::clip_grad_norm(params, clip); }, [&] { opt.step(lr); });
+  r.static_bytes = static_bytes(ledger);
+  return r;
+}
+
+// The profiled per-layer costs at `rows` rows per micro-batch, measured once per size.
+const std::vector<train::layer_cost>& profiled(const nn::gpt2_config& cfg, std::size_t rows) {
+  static std::map<std::size_t, std::vector<train::layer_cost>> cache;
+  auto it = cache.find(rows);
+  if (it == cache.end()) {
+    it = cache
+             .emplace(rows, train::measure_layer_costs(cfg, seed, rows, static_cast<std::size_t>(seq),
+                                                       train::cost_source::profile))
+             .first;
+  }
+  return it->second;
+}
+
+pp::simulation simulate_profiled(const nn::gpt2_config& cfg, const train::parallel_plan& plan) {
+  return pp::simulate(plan.schedule, train::stage_costs(profiled(cfg, plan.rows_per_microbatch), plan.cut.bounds));
+}
+
+row parallel(const nn::gpt2_config& cfg, const options& o, const batch_data& d, train::strategy kind, int replicas,
+             int ranks, pp::kind schedule, int microbatches, std::string label) {
+  row r;
+  r.label = std::move(label);
+  r.workers = replicas * ranks;
+  r.microbatches = microbatches;
+  train::plan_request req;
+  req.config = cfg;
+  req.seed = seed;
+  req.batch = batch;
+  req.seq = seq;
+  req.kind = kind;
+  req.replicas = replicas;
+  req.ranks = ranks;
+  req.schedule = schedule;
+  req.microbatches = microbatches;
+  req.costs = kind == train::strategy::data ? train::cost_source::flops : train::cost_source::profile;
+  train::parallel_plan plan;
+  try {
+    plan = train::make_plan(req);
+  } catch (const taskpipe::invalid_argument& e) {
+    r.skipped = e.what();
+    return r;
+  }
+  train::parallel_model pm(cfg, seed, plan.schedule, plan.cut.bounds, plan.replicas);
+  time_steps(
+      r, o, [&] { pm.forward_backward(d.tokens, d.targets, batch, seq); }, [&] { pm.clip_grad_norm(clip); },
+      [&] { pm.step(lr); });
+  for (int rep = 0; rep < pm.replicas(); ++rep) {
+    for (int rank = 0; rank < pm.ranks(); ++rank) {
+      r.static_bytes = std::max(r.static_bytes, static_bytes(pm.ledger(rep, rank)));
+    }
+  }
+  if (kind == train::strategy::pipeline) {
+    const pp::simulation sim = simulate_profiled(cfg, plan);
+    r.sim_fb_s = sim.makespan();
+    for (int rank = 0; rank < pm.ranks(); ++rank) {
+      r.activations.push_back(
+          {.measured = static_cast<double>(pm.ledger(0, rank).peak(nn::memory_category::activations)),
+           .predicted =
+               sim.peak_activations_until_w(rank) * static_cast<double>(pm.micro_batch_activation_bytes(rank))});
+    }
+  }
+  return r;
+}
+
+[[noreturn]] void refuse(const std::string& why) {
+  std::fprintf(stderr, "train_parallel: %s\n%s", why.c_str(), usage);
+  std::exit(2);
+}
+
+int parse_int(const std::string& flag, const std::string& text, int least) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || v < least) {
+    refuse(flag + " '" + text + "' is not an integer >= " + std::to_string(least));
+  }
+  return v;
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        refuse(a + " needs a value");
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", usage);
+      std::exit(0);
+    } else if (a == "--steps") {
+      o.steps = parse_int(a, value(), 1);
+    } else if (a == "--warmup") {
+      o.warmup = parse_int(a, value(), 0);
+    } else if (a == "--layers") {
+      o.layers = parse_int(a, value(), 1);
+    } else if (a == "--microbatches") {
+      o.microbatches.clear();
+      const std::string list = value();
+      for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        o.microbatches.push_back(parse_int(a, list.substr(at, comma - at), 1));
+        at = comma + 1;
+      }
+    } else if (a == "--json") {
+      o.json = true;
+    } else {
+      refuse("unknown option '" + a + "'");
+    }
+  }
+  return o;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The rank whose activation prediction is furthest off (-1 when none).
+int worst_rank(const row& r) {
+  int worst = -1;
+  double err = -1;
+  for (std::size_t k = 0; k < r.activations.size(); ++k) {
+    const double e = relative_error(r.activations[k].predicted, r.activations[k].measured);
+    if (e > err) {
+      err = e;
+      worst = static_cast<int>(k);
+    }
+  }
+  return worst;
+}
+
+void print_json(const nn::gpt2_config& cfg, const std::vector<row>& rows, unsigned cores) {
+  const row& base = rows.front();
+  std::printf(
+      "{\"config\": {\"embd\": %d, \"layers\": %d, \"heads\": %d, \"seq\": %d, \"batch\": %d, \"cores\": %u},\n",
+      cfg.embd, cfg.layers, cfg.heads, seq, batch, cores);
+  std::printf(" \"rows\": [");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const row& r = rows[i];
+    std::printf("%s\n  {\"label\": %s, \"workers\": %d, \"microbatches\": %d", i ? "," : "",
+                json_string(r.label).c_str(), r.workers, r.microbatches);
+    if (!r.skipped.empty()) {
+      std::printf(", \"skipped\": %s}", json_string(r.skipped).c_str());
+      continue;
+    }
+    std::printf(
+        ", \"step_ms\": %.3f, \"fb_ms\": %.3f, \"clip_adamw_ms\": %.3f, \"tokens_per_s\": %.1f, \"speedup\": %.4f",
+        1e3 * r.step_s, 1e3 * r.fb_s, 1e3 * r.tail_s, batch * seq / r.step_s, base.step_s / r.step_s);
+    std::printf(", \"static_bytes\": %.0f, \"static_fraction\": %.4f", r.static_bytes,
+                r.static_bytes / base.static_bytes);
+    if (r.sim_fb_s) {
+      const double pred = *r.sim_fb_s + r.tail_s;
+      std::printf(", \"sim_fb_ms\": %.3f, \"fb_error\": %.4f, \"pred_step_ms\": %.3f, \"step_error\": %.4f",
+                  1e3 * *r.sim_fb_s, relative_error(*r.sim_fb_s, r.fb_s), 1e3 * pred, relative_error(pred, r.step_s));
+      std::printf(", \"activations\": [");
+      for (std::size_t k = 0; k < r.activations.size(); ++k) {
+        const rank_activations& a = r.activations[k];
+        std::printf("%s{\"rank\": %zu, \"measured_bytes\": %.0f, \"predicted_bytes\": %.0f, \"error\": %.4f}",
+                    k ? ", " : "", k, a.measured, a.predicted, relative_error(a.predicted, a.measured));
+      }
+      std::printf("]");
+    }
+    std::printf("}");
+  }
+  std::printf("\n ]}\n");
+}
+
+void print_table(const nn::gpt2_config& cfg, const std::vector<row>& rows, const options& o, unsigned cores) {
+  const row& base = rows.front();
+  std::printf(
+      "GPT-2 d=%d L=%d H=%d T=%d, global batch %d, %zu parameters, %u cores; median of %d step(s) after %d "
+      "warm-up\n",
+      cfg.embd, cfg.layers, cfg.heads, seq, batch, cfg.parameter_count(), cores, o.steps, o.warmup);
+  std::printf(
+      "pred = simulated F/B/W makespan (profiled costs) + measured clip+AdamW; act = worst rank's peak "
+      "activations, measured vs simulator count x micro-batch bytes\n\n");
+  std::printf("%-44s %3s %9s %8s %6s %9s %6s %6s %9s %9s %6s\n", "layout", "M", "step ms", "tok/s", "speed", "pred ms",
+              "err", "mem", "act MB", "pred MB", "err");
+  for (const row& r : rows) {
+    const std::string m = r.microbatches > 0 ? std::to_string(r.microbatches) : "-";
+    if (!r.skipped.empty()) {
+      std::printf("%-44s %3s skipped: %s\n", r.label.c_str(), m.c_str(), r.skipped.c_str());
+      continue;
+    }
+    std::printf("%-44s %3s %9.1f %8.0f %5.2fx", r.label.c_str(), m.c_str(), 1e3 * r.step_s, batch * seq / r.step_s,
+                base.step_s / r.step_s);
+    if (r.sim_fb_s) {
+      const double pred = *r.sim_fb_s + r.tail_s;
+      std::printf(" %9.1f %5.1f%%", 1e3 * pred, 100 * relative_error(pred, r.step_s));
+    } else {
+      std::printf(" %9s %6s", "-", "-");
+    }
+    std::printf(" %5.2f", r.static_bytes / base.static_bytes);
+    const int w = worst_rank(r);
+    if (w >= 0) {
+      const rank_activations& a = r.activations[static_cast<std::size_t>(w)];
+      std::printf(" %9.2f %9.2f %5.1f%%", a.measured / 1e6, a.predicted / 1e6,
+                  100 * relative_error(a.predicted, a.measured));
+    } else {
+      std::printf(" %9s %9s %6s", "-", "-", "-");
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  openblas_set_num_threads(1);
+  try {
+    nn::gpt2_config cfg = nn::preset("small");
+    cfg.layers = o.layers;
+    cfg.validate();
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    const batch_data d;
+    std::vector<row> rows;
+    rows.push_back(one_worker(cfg, o, d, 1));
+    rows.push_back(one_worker(cfg, o, d, 2));
+    rows.push_back(parallel(cfg, o, d, train::strategy::data, 2, 1, pp::kind::gpipe, 1, "dp 2"));
+    for (const int m : o.microbatches) {
+      for (const pp::kind k : pp::all_kinds()) {
+        std::string label = "pp 2 " + std::string(pp::kind_name(k));
+        if (k == pp::kind::interleaved) {
+          label += " (V = 2)";
+        }
+        rows.push_back(parallel(cfg, o, d, train::strategy::pipeline, 1, 2, k, m, label));
+      }
+    }
+    // The first M of the list that 2 replicas can split the batch into (else the first, shown as skipped).
+    const auto splits =
+        std::find_if(o.microbatches.begin(), o.microbatches.end(), [](int m) { return batch % (2 * m) == 0; });
+    const int hybrid_m = splits != o.microbatches.end() ? *splits : o.microbatches.front();
+    rows.push_back(parallel(cfg, o, d, train::strategy::hybrid, 2, 2, pp::kind::one_f_one_b, hybrid_m,
+                            std::string("hybrid dp 2 x pp 2 1f1b") + (cores < 4 ? " (oversubscribed)" : "")));
+    if (o.json) {
+      print_json(cfg, rows, cores);
+    } else {
+      print_table(cfg, rows, o, cores);
+    }
+  } catch (const taskpipe::error& e) {
+    std::fprintf(stderr, "train_parallel: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
