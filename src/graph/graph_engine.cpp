@@ -262,7 +262,7 @@ struct graph_engine {
       state = new future_state<void>(sched);
       std::exception_ptr failure;
       bool nothing_to_do = runs == 0 || g.nodes_.empty();
-      const std::string cycle = g.prepare();
+      std::string cycle = g.prepare();
       if (!cycle.empty()) {
         failure = make_error([&] { return cycle; });
       } else if (!nothing_to_do && stop) {

@@ -139,13 +139,13 @@ class pipeline_builder {
   // A step on a named builder would append to a chain that an earlier step already moved away, so the new chain
   // would start with a middle stage: chain the calls instead, as the header's example does.
   template <class F>
-  void stage(stage_mode /*mode*/, F&& /*f*/, std::string /*name*/ = {}) const& {
+  void stage(stage_mode /*mode*/, F&& /*f*/, const std::string& /*name*/ = {}) const& {
     static_assert(detail::always_false<F>,
                   "taskpipe::pipeline::stage: each step consumes the builder; chain the calls (or call it on "
                   "std::move(builder) once): a builder must not be reused");
   }
   template <class F>
-  void sink(stage_mode /*mode*/, F&& /*f*/, std::string /*name*/ = {}) const& {
+  void sink(stage_mode /*mode*/, F&& /*f*/, const std::string& /*name*/ = {}) const& {
     static_assert(detail::always_false<F>,
                   "taskpipe::pipeline::sink: each step consumes the builder; chain the calls (or call it on "
                   "std::move(builder) once): a builder must not be reused");

@@ -19,10 +19,10 @@
 namespace taskpipe::verdict {
 
 struct gzip_chain_options {
-  std::string input;               ///< the file to compress
-  std::string output;              ///< the .gz to write (replaced)
-  std::size_t chunk = 128 * 1024;  ///< bytes per item, 4096 to 2^26
-  int level = 6;                   ///< zlib level, 1 to 9
+  std::string input;                            ///< the file to compress
+  std::string output;                           ///< the .gz to write (replaced)
+  std::size_t chunk = std::size_t{128} * 1024;  ///< bytes per item, 4096 to 2^26
+  int level = 6;                                ///< zlib level, 1 to 9
 };
 
 /// A factory for `compare`: every call builds the chain anew (it reopens both files).

@@ -188,7 +188,8 @@ std::vector<gemm_shape> block_layer::gemms(std::size_t batch, std::size_t seq) c
   const std::size_t pairs = batch * static_cast<std::size_t>(m_config.heads);
   const std::string p = m_name + ".";
   const std::size_t ld = 3 * d;
-  auto linear = [&](std::string what, char pass, bool ta, bool tb, std::size_t m, std::size_t nn, std::size_t k) {
+  auto linear = [&](const std::string& what, char pass, bool ta, bool tb, std::size_t m, std::size_t nn,
+                    std::size_t k) {
     // F pre-loads the bias into c, W accumulates into the gradient; B overwrites (its accumulation is elsewhere).
     return gemm_shape{p + what + " " + pass, pass, ta, tb, m, nn, k, 1, pass != 'B', 0, 0, 0};
   };
