@@ -292,7 +292,7 @@ void run_verdict(const CLI::App& cmd, const verdict_options& o) {
     } else {
       print_report(out, run, report);
     }
-    write_outputs(o, run, report, reports > 1 ? name : "");
+    write_outputs(o, run, report, reports > 1 ? name.substr(0, name.find(' ')) : "");
   }
 #if TASKPIPE_CLI_HAS_NN
   if (model_only(o) || builtin_model(o)) {
