@@ -17,7 +17,7 @@ struct model_flags {
   std::string preset = "tiny";
   int layers = 0, heads = 0, embd = 0, context = 0, seq = 0, batch = 8;
   std::uint64_t memory_per_worker = 0;
-  int steps = 2;
+  int steps = 3;
   std::uint64_t seed = 0;
 };
 

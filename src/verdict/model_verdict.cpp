@@ -83,18 +83,23 @@ void recommend(model_report& r, const std::vector<std::size_t>& measured) {
   }
   const model_measurement& fm = *row(fastest).measured;
   std::size_t best = fastest;
+  std::optional<std::size_t> runner_up;
   for (const std::size_t i : pool) {
     if (i == fastest) {
       continue;
     }
     const model_measurement& m = *row(i).measured;
-    if (m.step_seconds * (1 - std::max(0.03, 2 * std::max(fm.spread, m.spread))) <= fm.step_seconds) {
-      r.tied = true;
+    if (!runner_up || m.step_seconds < row(*runner_up).measured->step_seconds) {
+      runner_up = i;
     }
     if (m.step_seconds * 0.97 <= fm.step_seconds &&
         row(i).predicted.memory_per_worker < row(best).predicted.memory_per_worker) {
       best = i;
     }
+  }
+  if (runner_up) {
+    const model_measurement& m = *row(*runner_up).measured;
+    r.tied = m.step_seconds * (1 - std::max(0.03, 2 * std::max(fm.spread, m.spread))) <= fm.step_seconds;
   }
   if (best == base) {
     r.baseline_recommended = true;
@@ -140,11 +145,13 @@ std::string write_verdict(const model_report& r) {
     if (s == p.candidate.kind && pick != &r.baseline) {
       continue;
     }
+    // Its best: one that fits before one that does not, a measured one before a predicted one, then the fastest.
+    const auto rank = [](const model_row& row) { return (row.predicted.fits ? 0 : 2) + (row.measured ? 0 : 1); };
     const model_row* other = nullptr;
     for (const model_row& row : r.rows) {
       if (row.predicted.candidate.kind == s && &row != pick &&
-          (other == nullptr || (row.predicted.fits && !other->predicted.fits) ||
-           (row.predicted.fits == other->predicted.fits && step_of(row) < step_of(*other)))) {
+          (other == nullptr || rank(row) < rank(*other) ||
+           (rank(row) == rank(*other) && step_of(row) < step_of(*other)))) {
         other = &row;
       }
     }
@@ -159,7 +166,7 @@ std::string write_verdict(const model_report& r) {
            fmt_ms(other->measured->step_seconds) + "), limited by " + other->predicted.bound + ". ";
     } else {
       v += label + " is predicted at " + fmt_pct(p.step_seconds / other->predicted.step_seconds) +
-           " of its predicted rate (not measured). ";
+           " of the pick's predicted rate (not measured). ";
     }
   }
   if (r.tied) {

@@ -4,7 +4,7 @@
 //
 //   taskpipe::verdict::model_workload w{.config = taskpipe::nn::preset("tiny"), .batch = 8, .seq = 64,
 //                                       .workers = 2, .memory_per_worker = 4 << 20};
-//   auto report = taskpipe::verdict::compare_model(w, {.top = 3, .steps = 2});
+//   auto report = taskpipe::verdict::compare_model(w, {.top = 3, .steps = 3});
 //   std::cout << report.verdict;
 //
 // Steps: (1) model_profile.hpp's profiling run; (2) model_prediction.hpp for every candidate of
@@ -33,7 +33,7 @@ namespace taskpipe::verdict {
 
 struct model_options {
   int top = 3;    ///< candidates to measure besides the baseline, 1 to 64
-  int steps = 2;  ///< timed training steps per measured candidate (after one warm-up), 1 to 100
+  int steps = 3;  ///< timed training steps per measured candidate (after one warm-up), 1 to 100
   /// Called with a short description of the step and the fraction of the work done (0 to 1).
   std::function<void(const std::string&, double)> progress{};
 };
