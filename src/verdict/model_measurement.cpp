@@ -34,6 +34,7 @@ template <class Trainer>
 model_measurement run_steps(Trainer& tr, int steps) {
   (void)tr.step();  // warm-up: the first step allocates what later ones reuse
   std::vector<double> times;
+  times.reserve(static_cast<std::size_t>(steps));
   for (int s = 0; s < steps; ++s) {
     times.push_back(tr.step().seconds);
   }
