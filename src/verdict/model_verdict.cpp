@@ -139,6 +139,10 @@ std::string write_verdict(const model_report& r) {
         fmt_x(base / std::max(m.step_seconds, 1e-12)) + " the one-worker rate (" + fmt_ms(base) + " per step; " +
         predicted + "), " + fmt_mib(p.memory_per_worker) + " per worker predicted. It is limited by " + p.bound + ". ";
   }
+  if (pick != &r.baseline && !r.baseline.predicted.fits && base < m.step_seconds) {
+    v += "One worker measured faster (" + fmt_ms(base) + " per step) but holds the whole model: it " +
+         r.baseline.predicted.reason + ". ";
+  }
   // The best row of every other strategy: measured if it was, and why it lost (or does not fit).
   for (const train::strategy s :
        {train::strategy::task, train::strategy::data, train::strategy::pipeline, train::strategy::hybrid}) {
