@@ -9,7 +9,7 @@ if(TARGET taskpipe_nn)
 endif()
 list(APPEND taskpipe_installed_libraries taskpipe_verdict)
 if(TARGET taskpipe_train)
-  list(APPEND taskpipe_installed_libraries taskpipe_train)
+  list(APPEND taskpipe_installed_libraries taskpipe_train taskpipe_verdict_model)
 endif()
 install(TARGETS ${taskpipe_installed_libraries} EXPORT taskpipe-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

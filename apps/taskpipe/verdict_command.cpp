@@ -24,6 +24,10 @@
 #include "taskpipe/verdict/stream_verdict.hpp"
 #include "taskpipe/verdict/synthetic_chain.hpp"
 #include "taskpipe/verdict/text_chains.hpp"
+#include "verdict_common.hpp"
+#if TASKPIPE_CLI_HAS_NN
+#include "verdict_model.hpp"
+#endif
 
 namespace taskpipe::cli {
 namespace {
@@ -40,7 +44,29 @@ struct verdict_options {
   bool json = false;
   std::string svg;
   std::string trace_dir;
+#if TASKPIPE_CLI_HAS_NN
+  model_flags model;
+#endif
 };
+
+// Whether a run judges the built-in model too: no chain and no model named.
+bool builtin_model(const verdict_options& o) {
+#if TASKPIPE_CLI_HAS_NN
+  return o.workload.empty() && o.chain.empty() && !o.model.model;
+#else
+  (void)o;
+  return false;
+#endif
+}
+
+bool model_only(const verdict_options& o) {
+#if TASKPIPE_CLI_HAS_NN
+  return o.model.model;
+#else
+  (void)o;
+  return false;
+#endif
+}
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -69,63 +95,6 @@ struct scratch_dir {
   scratch_dir(const scratch_dir&) = delete;
   scratch_dir& operator=(const scratch_dir&) = delete;
 };
-
-/// One line that rewrites itself on a terminal, plain lines otherwise; nothing under --json on a pipe.
-class progress_line {
- public:
-  explicit progress_line(bool quiet) : m_tty(::isatty(STDERR_FILENO) == 1), m_quiet(quiet) {}
-  void operator()(const std::string& chain, const std::string& what, double done) {
-    if (m_quiet && !m_tty) {
-      return;
-    }
-    if (m_tty) {
-      constexpr int bar = 24;
-      const int filled = static_cast<int>(done * bar);
-      fmt::print(stderr, "\r{} [{}{}] {:3.0f}% {:<48}", chain, std::string(static_cast<std::size_t>(filled), '#'),
-                 std::string(static_cast<std::size_t>(bar - filled), '.'), done * 100, what.substr(0, 48));
-      if (done >= 1) {
-        fmt::print(stderr, "\r{:<100}\r", "");
-      }
-    } else {
-      fmt::print(stderr, "{}: {}\n", chain, what);
-    }
-    std::fflush(stderr);
-  }
-
- private:
-  bool m_tty;
-  bool m_quiet;
-};
-
-std::string bytes_text(double b) {
-  if (b >= 1 << 20) {
-    return fmt::format("{:.1f} MiB", b / (1 << 20));
-  }
-  if (b >= 1 << 10) {
-    return fmt::format("{:.1f} KiB", b / (1 << 10));
-  }
-  return fmt::format("{:.0f} B", b);
-}
-
-std::string rate_text(double x) {
-  if (x >= 1e6) {
-    return fmt::format("{:.2f} M/s", x / 1e6);
-  }
-  if (x >= 1e3) {
-    return fmt::format("{:.1f} k/s", x / 1e3);
-  }
-  return fmt::format("{:.1f} /s", x);
-}
-
-std::string time_text(double ns) {
-  if (ns >= 1e6) {
-    return fmt::format("{:.2f} ms", ns / 1e6);
-  }
-  if (ns >= 1e3) {
-    return fmt::format("{:.1f} us", ns / 1e3);
-  }
-  return fmt::format("{:.0f} ns", ns);
-}
 
 struct chain_run {
   std::string title;
@@ -252,8 +221,13 @@ void check_conflicts(const verdict_options& o) {
   }
 }
 
-void run_verdict(const verdict_options& o) {
+void run_verdict(const CLI::App& cmd, const verdict_options& o) {
   check_conflicts(o);
+#if TASKPIPE_CLI_HAS_NN
+  check_model_flags(cmd, o.model);
+#else
+  (void)cmd;
+#endif
   std::vector<chain_run> runs;
   std::unique_ptr<scratch_dir> scratch;
   verdict::stream_options base{.max_workers = o.workers, .top = o.top, .repetitions = o.repetitions};
@@ -268,7 +242,7 @@ void run_verdict(const verdict_options& o) {
     }
     runs.push_back(std::move(r));
   }
-  const std::string chain = o.workload.empty() && o.chain.empty() ? "gzip" : o.chain;
+  const std::string chain = o.workload.empty() && o.chain.empty() && !model_only(o) ? "gzip" : o.chain;
   if (chain == "gzip") {
     scratch = std::make_unique<scratch_dir>();
     const auto in = (scratch->path / "input.txt").string();
@@ -297,9 +271,18 @@ void run_verdict(const verdict_options& o) {
   nlohmann::json all;
   std::string out;
   if (!o.json) {
-    out += fmt::format("taskpipe verdict: {} cores; each candidate measured {} time(s), the median shown\n\n",
-                       std::max(1U, std::thread::hardware_concurrency()), o.repetitions);
+    out += fmt::format("taskpipe verdict: {} cores", std::max(1U, std::thread::hardware_concurrency()));
+    if (!runs.empty()) {
+      out += fmt::format("; each chain candidate measured {} time(s), the median shown", o.repetitions);
+    }
+#if TASKPIPE_CLI_HAS_NN
+    if (model_only(o) || builtin_model(o)) {
+      out += fmt::format("; each model candidate trained {} step(s) after a warm-up, the median shown", o.model.steps);
+    }
+#endif
+    out += "\n\n";
   }
+  const std::size_t reports = runs.size() + (builtin_model(o) ? 2 : 0);
   for (auto& run : runs) {
     const std::string name = run.title.substr(0, run.title.find(':'));
     run.options.progress = [&progress, name](const std::string& what, double done) { progress(name, what, done); };
@@ -309,14 +292,19 @@ void run_verdict(const verdict_options& o) {
     } else {
       print_report(out, run, report);
     }
-    write_outputs(o, run, report, runs.size() > 1 ? name : "");
+    write_outputs(o, run, report, reports > 1 ? name.substr(0, name.find(' ')) : "");
+  }
+#if TASKPIPE_CLI_HAS_NN
+  if (model_only(o) || builtin_model(o)) {
+    const model_output files{.svg = o.svg, .trace_dir = o.trace_dir, .suffix = reports > 1};
+    run_model_verdict(cmd, o.model, o.top, o.workers, builtin_model(o), files, progress, out, o.json ? &all : nullptr);
+  }
+#endif
+  if (!o.svg.empty() && reports > 1) {
+    fs::remove(o.svg);  // the placeholder: each report wrote its own file
   }
   if (o.json) {
     out = all.dump(2) + "\n";
-  } else if (o.workload.empty() && o.chain.empty()) {
-    out += fmt::format(
-        "The model verdict (a transformer trained task-, data- and pipeline-parallel) is not built yet;\n"
-        "`--workload FILE.json` judges your own chain (see `taskpipe verdict --help`).\n");
   }
   fmt::print("{}", out);
 }
@@ -325,10 +313,16 @@ void run_verdict(const verdict_options& o) {
 
 void add_verdict_command(CLI::App& app) {
   auto o = std::make_shared<verdict_options>();
-  CLI::App* cmd = app.add_subcommand(
-      "verdict", "Predict, measure and recommend a strategy (token, pinned, farm) for a streaming chain");
+  CLI::App* cmd = app.add_subcommand("verdict",
+                                     "Predict, measure and recommend a strategy for a streaming chain (token, pinned, "
+                                     "farm) or a transformer's training step (task, dp, pp, hybrid)");
   cmd->footer(
-      "With no chain named, judges the built-in gzip chain. A workload file is JSON:\n"
+      "With nothing named, judges the built-in gzip chain and the built-in model (under a tight memory limit and\n"
+      "with no limit). --model judges a GPT-2 training step on --workers workers (default 2): task (intra-op\n"
+      "threads), dp, pp (every schedule kind, M from P to 8P) and hybrid, predicted from one profiling run (per-layer\n"
+      "F, B, W and activation bytes, the optimizer, the transport), those over --memory-per-worker listed with the\n"
+      "reason, the best --top trained for --steps steps beside the one-worker baseline.\n"
+      "A chain workload file is JSON:\n"
       "  {\"name\": \"etl\", \"items\": 20000, \"stages\": [\n"
       "    {\"name\": \"read\", \"mode\": \"serial_in_order\", \"cost_us\": 4},\n"
       "    {\"name\": \"parse\", \"mode\": \"parallel\", \"cost_us\": 40, \"spread\": 0.5, \"item_bytes\": 512},\n"
@@ -343,7 +337,9 @@ void add_verdict_command(CLI::App& app) {
                   "A built-in chain: gzip (compression), words (word frequencies), state "
                   "(a large-state serial stage)")
       ->check(CLI::IsMember({"gzip", "words", "state"}));
-  cmd->add_option("-w,--workers", o->workers, "Most workers a candidate may use, 1 to 256 (default: the cores)")
+  cmd->add_option("-w,--workers", o->workers,
+                  "Chains: most workers a candidate may use, 1 to 256 (default: the cores); --model: the workers "
+                  "every candidate uses, 1 to 64 (default 2)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--top", o->top, "Candidates to measure, 1 to 64 (the best-predicted of each strategy first)")
       ->capture_default_str()
@@ -356,12 +352,17 @@ void add_verdict_command(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", o->json, "Print the report as JSON");
   cmd->add_option("--svg", o->svg, "Write a plot of throughput against memory per worker, Pareto front marked");
-  cmd->add_option("--trace", o->trace_dir, "Write the recommended candidate's measured timeline into this directory");
+  cmd->add_option("--trace", o->trace_dir,
+                  "Write the recommended candidate's measured (and, for a model, predicted) timeline into this "
+                  "directory");
+#if TASKPIPE_CLI_HAS_NN
+  add_model_flags(*cmd, o->model);
+#endif
   cmd->callback([o, cmd] {
     if (cmd->count("--size") > 0 && !(o->chain == "gzip" || (o->chain.empty() && o->workload.empty()))) {
       throw invalid_argument("--size applies to the gzip chain only");
     }
-    run_verdict(*o);
+    run_verdict(*cmd, *o);
   });
 }
 

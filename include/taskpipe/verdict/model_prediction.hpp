@@ -1,0 +1,56 @@
+// taskpipe/verdict/model_prediction.hpp — the model half of the verdict, step three: a candidate's step time and
+// memory per worker, predicted from the profile alone.
+//
+// Step time (seconds), with rows = B / (D x M) per micro-batch and s = profile.slowdown(workers) (W workers sharing
+// fewer free cores each run slower):
+//   task    the one-worker step, sum over layers of F + B + W at B rows, divided by the intra-op speed-up, plus the
+//           optimizer (clip + AdamW over every parameter byte);
+//   dp      one replica's F + B + W at B / D rows, times s, plus the serial tail the trainer runs after the replicas:
+//           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy) and the
+//           optimizer over every replica's parameters (D x the model);
+//   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
+//           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
+//           (fixed + per byte), plus the same serial tail (the optimizer over every worker's parameters: the head's
+//           wte copy too).
+// The cut of a pipeline is train::make_partition's under the memory limit (layer times at `rows`, the schedule's
+// peak activations until W per rank under uniform costs, as train::make_plan cuts it).
+// Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
+// the activations it holds at its peak: task the whole model's at B rows, dp at B / D rows, pp and hybrid the
+// partition's figure (peak micro-batches x the largest stage's activation bytes). A candidate whose memory exceeds
+// the limit does not fit and carries the reason.
+// The bound names what limits the candidate: "memory" when it does not fit; else the largest of the bubble (idle
+// share of the workers), the serial tail, the transfers and the intra-op scaling when it takes over 15 % of the
+// step, otherwise "compute".
+// Throws taskpipe::invalid_argument for a candidate the workload cannot take. Thread safety: a pure function.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "taskpipe/pp/simulate.hpp"
+#include "taskpipe/verdict/model_candidates.hpp"
+#include "taskpipe/verdict/model_profile.hpp"
+
+namespace taskpipe::verdict {
+
+struct model_prediction {
+  model_candidate candidate;
+  pp::schedule schedule;              ///< one rank, one micro-batch (gpipe) for task and dp
+  std::vector<std::size_t> bounds;    ///< the cut: stage s holds layers [bounds[s], bounds[s+1])
+  double step_seconds = 0;            ///< predicted time of one training step
+  double compute_seconds = 0;         ///< of it, the forward-backward (the makespan for pipelines)
+  double tail_seconds = 0;            ///< of it, the serial gradient sum and optimizer
+  double memory_per_worker = 0;       ///< bytes, the largest worker's
+  double state_bytes_per_worker = 0;  ///< of it, parameters + gradients + AdamW state
+  bool fits = true;
+  std::string reason;                      ///< why it does not fit (empty when it does)
+  std::string bound;                       ///< what limits it, in words
+  std::vector<pp::timed_action> timeline;  ///< the predicted actions of one replica, in seconds
+
+  /// Steps per second.
+  [[nodiscard]] double throughput() const noexcept { return step_seconds > 0 ? 1 / step_seconds : 0; }
+};
+
+model_prediction predict_model(const model_workload& w, const model_profile& p, const model_candidate& c);
+
+}  // namespace taskpipe::verdict

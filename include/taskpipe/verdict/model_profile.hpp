@@ -1,0 +1,54 @@
+// taskpipe/verdict/model_profile.hpp — the model half of the verdict, step two: one short profiling run that every
+// prediction is made from.
+//
+// What it measures, all on the calling thread unless said otherwise (each figure the fastest of a few runs, so a
+// preempted run on a shared machine does not decide it):
+//   per layer (embedding, h.0 .. h.{L-1}, head): F, B and W seconds and the activation bytes F keeps, at 1 row and at
+//     the global batch's rows (train::measure_layer_costs, source `profile`), fitted as fixed + per_row x rows so any
+//     micro-batch's cost follows (the fixed part is what small GEMMs lose);
+//   the optimizer: clipping plus one AdamW step over the whole model, per parameter byte;
+//   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
+//   the transport: an activation copied into a payload, sent and received over pp::inproc_transport and copied out,
+//     as a fixed cost per message plus a cost per byte;
+//   the intra-op speed-up: one transformer block's F + B + W on the global batch with an executor of W threads,
+//     against the same on one thread (what `task` gains from W threads);
+//   the cores free now (cpu_burn.hpp's effective_cores for W threads): W workers on a machine that gives fewer cores
+//     each run slower by W / cores.
+// Throws taskpipe::invalid_argument for a bad workload. Thread safety: a pure function (it builds its own layers).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "taskpipe/train/partition.hpp"
+#include "taskpipe/verdict/model_candidates.hpp"
+
+namespace taskpipe::verdict {
+
+struct model_profile {
+  /// Per layer, cost(rows) = fixed + per_row x rows (times in seconds, bytes); parameter bytes in `fixed`.
+  std::vector<train::layer_cost> fixed;
+  std::vector<train::layer_cost> per_row;
+  double optimizer_seconds_per_byte = 0;  ///< clip + AdamW, per parameter byte
+  double reduce_seconds_per_byte = 0;     ///< one pass of a += b, per byte
+  double transport_seconds_per_message = 0;
+  double transport_seconds_per_byte = 0;
+  double intra_op_speedup = 1;  ///< one block's F + B + W, W threads against one
+  double effective_cores = 1;   ///< cores W busy threads get now, in [1, W]
+  int workers = 1;
+  double parameter_bytes = 0;         ///< the whole model, wte once
+  double boundary_bytes_per_row = 0;  ///< one row's activation between two layers (seq x embd floats)
+
+  /// Every layer's cost for a micro-batch of `rows` sequences.
+  [[nodiscard]] std::vector<train::layer_cost> layers_at(double rows) const;
+  /// A parallel worker's slowdown when W workers share the free cores: W / min(W, effective_cores), >= 1.
+  [[nodiscard]] double slowdown(int workers_running) const noexcept;
+};
+
+/// Runs the profiling above; `progress(what, fraction)` is called between its parts when given.
+model_profile profile_model(const model_workload& w,
+                            const std::function<void(const std::string&, double)>& progress = {});
+
+}  // namespace taskpipe::verdict

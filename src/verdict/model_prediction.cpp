@@ -1,0 +1,191 @@
+#include "taskpipe/verdict/model_prediction.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "taskpipe/error.hpp"
+#include "taskpipe/pp/costs.hpp"
+
+namespace taskpipe::verdict {
+namespace {
+
+std::string mib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1 << 20));
+  return buf;
+}
+
+std::string pct(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", x * 100);
+  return buf;
+}
+
+double pass_time(const train::layer_cost& c) { return c.f + c.b + c.w; }
+
+// The serial tail after the replicas' forward-backward: the gradient sum across D replicas and the optimizer over
+// every parameter byte the workers hold.
+double tail_seconds(const model_profile& p, int replicas, double held_parameter_bytes) {
+  const double sum = 3.0 * (replicas - 1) * p.parameter_bytes * p.reduce_seconds_per_byte;
+  return sum + held_parameter_bytes * p.optimizer_seconds_per_byte;
+}
+
+void name_bound(model_prediction& r, double bubble, double comm, double scaling) {
+  const double step = std::max(r.step_seconds, 1e-12);
+  const std::string tail = r.candidate.replicas > 1 ? "serial gradient sum and optimizer (" : "optimizer step (";
+  struct part {
+    double share;
+    std::string text;
+  };
+  const part parts[] = {{bubble / step, "pipeline bubble (" + pct(bubble / step) + " of the step idle)"},
+                        {r.tail_seconds / step, tail + pct(r.tail_seconds / step) + " of the step)"},
+                        {comm / step, "activation transfers (" + pct(comm / step) + " of the step)"},
+                        {scaling / step, "intra-op scaling (" + pct(scaling / step) + " of the step lost)"}};
+  const part* worst = std::max_element(std::begin(parts), std::end(parts),
+                                       [](const part& a, const part& b) { return a.share < b.share; });
+  r.bound = worst->share > 0.15 ? worst->text : "compute";
+}
+
+void check_fit(const model_workload& w, model_prediction& r) {
+  if (w.memory_per_worker > 0 && r.memory_per_worker > w.memory_per_worker) {
+    r.fits = false;
+    r.reason = "needs " + mib(r.memory_per_worker) + " per worker (" + mib(r.state_bytes_per_worker) +
+               " of parameters, gradients and AdamW state) > the limit of " + mib(w.memory_per_worker);
+  }
+}
+
+// task and dp: one replica of the whole model on one rank, one micro-batch of B / D rows.
+model_prediction predict_whole(const model_workload& w, const model_profile& p, const model_candidate& c) {
+  model_prediction r;
+  r.candidate = c;
+  r.schedule = pp::make_schedule(pp::kind::gpipe, {.ranks = 1, .microbatches = 1});
+  const int layers = w.config.layers + 2;
+  r.bounds = {0, static_cast<std::size_t>(layers)};
+  const double rows = static_cast<double>(w.batch) / c.replicas;
+  const auto costs = p.layers_at(rows);
+  double serial = 0;
+  double activations = 0;
+  for (const train::layer_cost& l : costs) {
+    serial += pass_time(l);
+    activations += l.activation_bytes;
+  }
+  const bool task = c.kind == train::strategy::task;
+  const double speedup = task ? (c.threads > 1 ? p.intra_op_speedup : 1.0) : 1.0;
+  const double slowdown = task ? 1.0 : p.slowdown(c.replicas);
+  r.compute_seconds = serial * slowdown / speedup;
+  r.tail_seconds = tail_seconds(p, c.replicas, p.parameter_bytes * c.replicas);
+  r.step_seconds = r.compute_seconds + r.tail_seconds;
+  r.state_bytes_per_worker = 4 * p.parameter_bytes;
+  r.memory_per_worker = r.state_bytes_per_worker + activations;
+  // The predicted timeline: F, then B (+W) of the one micro-batch.
+  const double f =
+      std::accumulate(costs.begin(), costs.end(), 0.0, [](double s, const train::layer_cost& l) { return s + l.f; }) *
+      slowdown / speedup;
+  r.timeline.push_back({.what = {0, pp::action_kind::forward, 0}, .rank = 0, .start = 0, .finish = f});
+  r.timeline.push_back(
+      {.what = {0, pp::action_kind::backward_full, 0}, .rank = 0, .start = f, .finish = r.compute_seconds});
+  const double ideal = serial / std::max(1, c.threads);
+  name_bound(r, 0, 0, task && c.threads > 1 ? r.compute_seconds - ideal : 0);
+  check_fit(w, r);
+  return r;
+}
+
+model_prediction predict_pipeline(const model_workload& w, const model_profile& p, const model_candidate& c) {
+  model_prediction r;
+  r.candidate = c;
+  r.schedule = pp::make_schedule(c.schedule, {.ranks = c.ranks, .microbatches = c.microbatches, .chunks = 2});
+  const double rows = static_cast<double>(w.batch) / (c.replicas * c.microbatches);
+  const auto costs = p.layers_at(rows);
+  const pp::simulation uniform = pp::simulate(r.schedule, pp::costs::uniform({}));
+  train::partition_request pr;
+  pr.layers = costs;
+  pr.stage_rank = r.schedule.stage_rank;
+  for (int rank = 0; rank < r.schedule.ranks; ++rank) {
+    pr.peak_activations.push_back(uniform.peak_activations_until_w(rank));
+  }
+  train::partition cut;
+  try {
+    pr.memory_per_worker = w.memory_per_worker;
+    cut = train::make_partition(pr);
+  } catch (const invalid_argument& e) {
+    pr.memory_per_worker = 0;
+    cut = train::make_partition(pr);
+    r.fits = false;
+    r.reason = e.what();
+    const std::string prefix = "partition: ";
+    if (r.reason.rfind(prefix, 0) == 0) {
+      r.reason = r.reason.substr(prefix.size());
+    }
+  }
+  r.bounds = cut.bounds;
+  double held = 0;
+  for (int rank = 0; rank < r.schedule.ranks; ++rank) {
+    double params = 0;
+    for (std::size_t s = 0; s + 1 < cut.bounds.size(); ++s) {
+      if (r.schedule.stage_rank[s] == rank) {
+        for (std::size_t l = cut.bounds[s]; l < cut.bounds[s + 1]; ++l) {
+          params += costs[l].parameter_bytes;
+        }
+      }
+    }
+    held += params;
+    const double memory = cut.rank_memory[static_cast<std::size_t>(rank)];
+    if (memory > r.memory_per_worker) {
+      r.memory_per_worker = memory;
+      r.state_bytes_per_worker = 4 * params;
+    }
+  }
+  const double slowdown = p.slowdown(c.replicas * c.ranks);
+  pp::costs sc;
+  for (std::size_t s = 0; s + 1 < cut.bounds.size(); ++s) {
+    pp::stage_cost st{.f = 0, .b = 0, .w = 0, .activation_bytes = 0, .w_bytes = 0};
+    for (std::size_t l = cut.bounds[s]; l < cut.bounds[s + 1]; ++l) {
+      st.f += costs[l].f * slowdown;
+      st.b += costs[l].b * slowdown;
+      st.w += costs[l].w * slowdown;
+      st.activation_bytes += costs[l].activation_bytes;
+    }
+    st.w_bytes = st.activation_bytes;
+    sc.per_stage.push_back(st);
+  }
+  sc.comm = p.transport_seconds_per_message + p.transport_seconds_per_byte * p.boundary_bytes_per_row * rows;
+  const pp::simulation sim = pp::simulate(r.schedule, sc);
+  r.compute_seconds = sim.makespan();
+  r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
+  r.step_seconds = r.compute_seconds + r.tail_seconds;
+  r.timeline = sim.actions();
+  double busy = 0;
+  for (int rank = 0; rank < sim.ranks(); ++rank) {
+    busy += sim.busy(rank);
+  }
+  const double bubble = r.compute_seconds - busy / sim.ranks();
+  // The transfers of one micro-batch's trip down the pipeline and back: what the fill and drain wait for.
+  const double comm = sc.comm * 2.0 * (static_cast<double>(cut.bounds.size()) - 2);
+  name_bound(r, bubble, comm, 0);
+  if (r.fits) {
+    check_fit(w, r);
+  }
+  return r;
+}
+
+}  // namespace
+
+model_prediction predict_model(const model_workload& w, const model_profile& p, const model_candidate& c) {
+  w.validate();
+  if (c.kind == train::strategy::task || c.kind == train::strategy::data) {
+    if (w.batch % c.replicas != 0) {
+      throw invalid_argument("a batch of " + std::to_string(w.batch) + " rows does not split into " +
+                             std::to_string(c.replicas) + " replicas");
+    }
+    return predict_whole(w, p, c);
+  }
+  if (w.batch % (c.replicas * c.microbatches) != 0) {
+    throw invalid_argument("a batch of " + std::to_string(w.batch) + " rows does not split into " +
+                           std::to_string(c.replicas) + " replicas x " + std::to_string(c.microbatches) +
+                           " micro-batches");
+  }
+  return predict_pipeline(w, p, c);
+}
+
+}  // namespace taskpipe::verdict
