@@ -16,9 +16,13 @@ void task_handle::link(detail::graph_node* from, detail::graph_node* to) {
     throw error("taskpipe::task_handle: cannot link task '" + from->owner_graph->task_label(*from) + "' to task '" +
                 to->owner_graph->task_label(*to) + "' of another graph; use graph::composed_of");
   }
-  from->successors.push_back(to, from->owner_graph->nodes_.bytes());
+  graph* g = from->owner_graph;
+  from->successors.push_back(to, g->nodes_.bytes());
   ++to->num_predecessors;
-  from->owner_graph->dirty_ = true;
+  g->dirty_ = true;
+  if (from->index >= to->index) {
+    g->edges_forward_ = false;
+  }
 }
 
 detail::byte_arena& task_handle::arena_of(detail::graph_node* n) noexcept { return n->owner_graph->nodes_.bytes(); }
@@ -49,6 +53,7 @@ void graph::linearize(std::span<const task_handle> tasks) {
 
 void graph::clear() noexcept {
   nodes_.release();
+  edges_forward_ = true;
   sources_.clear();
   num_sinks_ = 0;
   cycle_.clear();
@@ -56,8 +61,8 @@ void graph::clear() noexcept {
 }
 
 std::string graph::task_label(const detail::graph_node& n) const {
-  if (!n.name.empty()) {
-    return n.name;
+  if (!n.name().empty()) {
+    return n.name();
   }
   std::string label = std::to_string(n.index);  // built by insert: GCC 12 mis-warns (-Wrestrict) on "#" + string
   label.insert(label.begin(), '#');
@@ -66,6 +71,22 @@ std::string graph::task_label(const detail::graph_node& n) const {
 
 std::string graph::prepare() {
   if (!dirty_) {
+    return cycle_;
+  }
+  sources_.clear();
+  num_sinks_ = 0;
+  cycle_.clear();
+  if (edges_forward_) {  // acyclic by construction: one pass in memory order
+    nodes_.for_each([&](detail::graph_node& node) {
+      node.join.store(node.num_predecessors, std::memory_order_relaxed);
+      if (node.num_predecessors == 0) {
+        sources_.push_back(&node);
+      }
+      if (node.successors.empty()) {
+        ++num_sinks_;
+      }
+    });
+    dirty_ = false;
     return cycle_;
   }
   // Kahn's algorithm, on scratch counters: the nodes' own join counters are reset here for the next run.

@@ -1,11 +1,48 @@
 // graph_arena.cpp — the chunked storage of a graph's nodes and of what does not fit inside a node.
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <new>
 
 #include "taskpipe/graph/detail/graph_node.hpp"
 
 namespace taskpipe::detail {
+namespace {
+
+// Freed chunks of node_arena::node_chunk_cap nodes, shared by every graph of the process. Never destroyed: graphs
+// that are themselves static may be destroyed after it would be.
+struct chunk_cache {
+  std::mutex m;
+  void* head = nullptr;  // each cached chunk's first word links to the next
+  std::size_t count = 0;
+
+  void* take() noexcept {
+    const std::lock_guard lock{m};
+    void* c = head;
+    if (c != nullptr) {
+      head = *static_cast<void**>(c);
+      --count;
+    }
+    return c;
+  }
+  bool give(void* c) noexcept {
+    const std::lock_guard lock{m};
+    if (count == node_arena::cached_chunks_limit) {
+      return false;
+    }
+    *static_cast<void**>(c) = head;
+    head = c;
+    ++count;
+    return true;
+  }
+};
+
+chunk_cache& cache() {
+  static auto* c = new chunk_cache;  // NOLINT(cppcoreguidelines-owning-memory): deliberately never freed
+  return *c;
+}
+
+}  // namespace
 
 struct byte_arena::chunk {
   chunk* next;
@@ -46,8 +83,13 @@ void byte_arena::release() noexcept {
 
 graph_node* node_arena::emplace(graph& owner) {
   if (tail_ == nullptr || tail_->used == tail_->cap) {
-    const std::size_t cap = tail_ == nullptr ? first_chunk_cap : std::min(tail_->cap * 2, node_chunk_cap);
-    void* mem = ::operator new(sizeof(chunk) + cap * sizeof(graph_node));
+    std::size_t cap = tail_ == nullptr ? first_chunk_cap : std::min(tail_->cap * 2, node_chunk_cap);
+    void* mem = cache().take();
+    if (mem != nullptr) {
+      cap = node_chunk_cap;
+    } else {
+      mem = ::operator new(sizeof(chunk) + cap * sizeof(graph_node));
+    }
     auto* c = ::new (mem) chunk{};
     c->cap = cap;
     (tail_ == nullptr ? head_ : tail_->next) = c;
@@ -66,8 +108,11 @@ void node_arena::release() noexcept {
     for (std::size_t i = 0; i < head_->used; ++i) {
       head_->nodes()[i].~graph_node();
     }
+    const bool full_size = head_->cap == node_chunk_cap;
     head_->~chunk();
-    ::operator delete(static_cast<void*>(head_));
+    if (!full_size || !cache().give(head_)) {
+      ::operator delete(static_cast<void*>(head_));
+    }
     head_ = next;
   }
   tail_ = nullptr;

@@ -9,8 +9,10 @@
 // directly on the same worker (no scheduling round trip), further ready successors go to the worker's own deque.
 //
 // Cost: building takes no heap allocation per task. Tasks live in chunks owned by the graph (N tasks take at most
-// log2(N) + N/4096 + 1 chunk allocations); a callable of up to 48 bytes and a task's first two successors are stored
-// inside the task, larger ones in byte chunks of the graph. Destroying or clearing a graph frees chunks, not tasks.
+// log2(N) + N/4096 + 1 chunk allocations, fewer when chunks freed by earlier graphs are reused); a callable of up to
+// 48 bytes and a task's first two successors are stored inside the task, larger ones (and names) in byte chunks of
+// the graph. Destroying or clearing a graph frees chunks, not tasks. A graph whose edges all go from an earlier task
+// to a later one (in emplace order) is acyclic by construction and skips the cycle check before its first run.
 //
 // Thread safety: building (emplace, placeholder, work, precede, linearize, name, clear) is single-threaded and must
 //   not overlap a run of the graph. A graph runs at most once at a time: starting a run while one is in flight throws
@@ -89,10 +91,10 @@ class task_handle {
 
   /// Names the task (used by dump_dot and by error messages).
   task_handle& name(std::string n) {
-    node_->name = std::move(n);
+    node_->set_name(std::move(n), arena_of(node_));
     return *this;
   }
-  [[nodiscard]] const std::string& name() const noexcept { return node_->name; }
+  [[nodiscard]] const std::string& name() const noexcept { return node_->name(); }
 
   [[nodiscard]] std::size_t num_successors() const noexcept { return node_->successors.size(); }
   [[nodiscard]] std::size_t num_predecessors() const noexcept { return node_->num_predecessors; }
@@ -143,7 +145,9 @@ class graph {
   task_handle composed_of(graph& other) {
     detail::graph_node* n = add_node();
     n->module = &other;
-    n->name = other.name_;
+    if (!other.name_.empty()) {
+      n->set_name(other.name_, nodes_.bytes());
+    }
     return task_handle{n};
   }
 
@@ -180,6 +184,7 @@ class graph {
   std::size_t num_sinks_ = 0;
   std::string cycle_;  // the cycle message of the last prepare(), "" when acyclic
   bool dirty_ = true;
+  bool edges_forward_ = true;  // every edge goes from an earlier task to a later one: acyclic, no check needed
 
   std::atomic<bool> running_{false};
   detail::topology* topo_ = nullptr;  // the run in flight; published to tasks by the deque push that starts them

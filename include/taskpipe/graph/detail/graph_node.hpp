@@ -74,16 +74,17 @@ class node_work {
     }
     obj_ = ::new (where) fn(std::forward<F>(f));
     call_ = &call<fn>;
-    destroy_ = &destroy<fn>;
+    destroy_ = std::is_trivially_destructible_v<fn> ? nullptr : &destroy<fn>;
   }
 
   [[nodiscard]] explicit operator bool() const noexcept { return obj_ != nullptr; }
   void operator()(const cancellation_node* stop) const { call_(obj_, stop); }
 
   void reset() noexcept {
-    if (obj_ != nullptr) {
-      destroy_(std::exchange(obj_, nullptr));
+    if (obj_ != nullptr && destroy_ != nullptr) {
+      destroy_(obj_);
     }
+    obj_ = nullptr;
   }
 
  private:
@@ -140,12 +141,32 @@ class successor_list {
 
 struct graph_node {
   graph_node(graph& owner, std::size_t idx) noexcept : owner_graph(&owner), index(idx) {}
+  graph_node(const graph_node&) = delete;
+  graph_node& operator=(const graph_node&) = delete;
+  ~graph_node() {
+    if (name_ != nullptr) {
+      name_->~basic_string();
+    }
+  }
+
+  [[nodiscard]] const std::string& name() const noexcept {
+    static const std::string unnamed;
+    return name_ != nullptr ? *name_ : unnamed;
+  }
+  /// Most tasks have no name: a name lives in the arena, so an unnamed task does not carry a string.
+  void set_name(std::string n, byte_arena& arena) {
+    if (name_ != nullptr) {
+      *name_ = std::move(n);
+    } else {
+      name_ = ::new (arena.allocate(sizeof(std::string), alignof(std::string))) std::string(std::move(n));
+    }
+  }
 
   graph* owner_graph;
   std::size_t index;        // emplacement order, names unnamed tasks in messages
   node_work work;           // empty for a module or a placeholder whose work was never set
   graph* module = nullptr;  // set when this node runs a whole graph (composition)
-  std::string name;
+  std::string* name_ = nullptr;
   successor_list successors;  // one entry per edge (a repeated edge counts twice on both ends)
   std::uint32_t num_predecessors = 0;
   // Predecessors still to finish in the current run; reset to num_predecessors by whoever releases the node, so a
@@ -158,13 +179,16 @@ class node_arena {
  public:
   static constexpr std::size_t first_chunk_cap = 64;
   static constexpr std::size_t node_chunk_cap = 4096;
+  static constexpr std::size_t cached_chunks_limit = 24;  // about 16 MB of 160-byte nodes
 
   node_arena() noexcept = default;
   node_arena(const node_arena&) = delete;
   node_arena& operator=(const node_arena&) = delete;
   ~node_arena() { release(); }
 
-  /// A new node with index size(). Throws std::bad_alloc.
+  /// A new node with index size(). Throws std::bad_alloc. Chunks of node_chunk_cap nodes freed by any graph are
+  /// kept for the next (up to cached_chunks_limit of them, process-wide), so a graph built and destroyed over and
+  /// over does not fault fresh pages in every time.
   graph_node* emplace(graph& owner);
   /// Destroys every node and frees all memory.
   void release() noexcept;
