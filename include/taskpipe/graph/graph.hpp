@@ -77,6 +77,7 @@ class task_handle {
 
   /// Sets (or replaces) the work of this task: `f()` or `f(stop_token)`. Meant for placeholders; must not overlap a
   /// run. Throws taskpipe::error on an empty handle or a module task (composed_of), and what copying `f` throws.
+  /// The old work is destroyed; a callable over 48 bytes keeps its bytes in the graph until `clear()`.
   template <class F>
   task_handle& work(F&& f) {
     using fn = std::decay_t<F>;
