@@ -12,6 +12,7 @@ int main() {
 
   // The shape first: five steps in a row, and a fork/join of four shards between steps 2 and 3.
   std::vector<taskpipe::task_handle> steps;
+  steps.reserve(5);
   for (int i = 0; i < 5; ++i) {
     steps.push_back(g.placeholder().name("step " + std::to_string(i)));
   }

@@ -37,8 +37,10 @@ struct chunk_cache {
   }
 };
 
-chunk_cache& cache() {
-  static auto* c = new chunk_cache;  // NOLINT(cppcoreguidelines-owning-memory): deliberately never freed
+// Built in static storage, not on the heap: a graph being destroyed (noexcept) must never fail to reach it.
+chunk_cache& cache() noexcept {
+  alignas(chunk_cache) static std::byte storage[sizeof(chunk_cache)];
+  static chunk_cache* c = ::new (static_cast<void*>(storage)) chunk_cache;
   return *c;
 }
 

@@ -64,12 +64,12 @@ class node_work {
   template <class F>
   void set(byte_arena& arena, F&& f) {
     using fn = std::decay_t<F>;
+    static_assert(alignof(fn) <= alignof(std::max_align_t), "taskpipe::graph: over-aligned task callables");
     reset();
     void* where = nullptr;
-    if constexpr (sizeof(fn) <= inline_size && alignof(fn) <= alignof(std::max_align_t)) {
+    if constexpr (sizeof(fn) <= inline_size) {
       where = buf_;
     } else {
-      static_assert(alignof(fn) <= alignof(std::max_align_t), "taskpipe::graph: over-aligned task callables");
       where = arena.allocate(sizeof(fn), alignof(fn));
     }
     obj_ = ::new (where) fn(std::forward<F>(f));
@@ -121,7 +121,9 @@ class successor_list {
   void push_back(graph_node* s, byte_arena& arena) {
     if (size_ == cap_) {
       const std::uint32_t cap = cap_ * 2;
-      auto** grown = static_cast<graph_node**>(arena.allocate(cap * sizeof(graph_node*), alignof(graph_node*)));
+      using slot = graph_node*;
+      // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers is what is wanted
+      auto* grown = static_cast<slot*>(arena.allocate(cap * sizeof(slot), alignof(slot)));
       graph_node* const* old = begin();
       for (std::uint32_t i = 0; i < size_; ++i) {
         grown[i] = old[i];
