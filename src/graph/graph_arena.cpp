@@ -81,6 +81,7 @@ void byte_arena::release() noexcept {
   }
   cur_ = end_ = nullptr;
   next_size_ = 4096;
+  objects_to_destroy = false;
 }
 
 graph_node* node_arena::emplace(graph& owner) {
@@ -107,8 +108,10 @@ graph_node* node_arena::emplace(graph& owner) {
 void node_arena::release() noexcept {
   while (head_ != nullptr) {
     chunk* next = head_->next;
-    for (std::size_t i = 0; i < head_->used; ++i) {
-      head_->nodes()[i].~graph_node();
+    if (bytes_.objects_to_destroy) {
+      for (std::size_t i = 0; i < head_->used; ++i) {
+        head_->nodes()[i].~graph_node();
+      }
     }
     const bool full_size = head_->cap == node_chunk_cap;
     head_->~chunk();

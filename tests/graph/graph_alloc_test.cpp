@@ -1,4 +1,4 @@
-// White-box: building a graph takes no heap allocation per task. N tasks with callables of up to 48 bytes and at
+// White-box: building a graph takes no heap allocation per task. N tasks with callables of up to 32 bytes and at
 // most two successors each take at most log2(N) + N/4096 + 1 allocations (the graph's node chunks). This binary
 // replaces the global operator new to count allocations, so it is built on its own.
 #include <gtest/gtest.h>

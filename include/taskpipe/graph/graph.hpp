@@ -10,7 +10,7 @@
 //
 // Cost: building takes no heap allocation per task. Tasks live in chunks owned by the graph (N tasks take at most
 // log2(N) + N/4096 + 1 chunk allocations, fewer when chunks freed by earlier graphs are reused); a callable of up to
-// 48 bytes and a task's first two successors are stored inside the task, larger ones (and names) in byte chunks of
+// 32 bytes and a task's first two successors are stored inside the task, larger ones (and names) in byte chunks of
 // the graph. Destroying or clearing a graph frees chunks, not tasks. A graph whose edges all go from an earlier task
 // to a later one (in emplace order) is acyclic by construction and skips the cycle check before its first run.
 //
@@ -77,7 +77,7 @@ class task_handle {
 
   /// Sets (or replaces) the work of this task: `f()` or `f(stop_token)`. Meant for placeholders; must not overlap a
   /// run. Throws taskpipe::error on an empty handle or a module task (composed_of), and what copying `f` throws.
-  /// The old work is destroyed; a callable over 48 bytes keeps its bytes in the graph until `clear()`.
+  /// The old work is destroyed; a callable over 32 bytes keeps its bytes in the graph until `clear()`.
   template <class F>
   task_handle& work(F&& f) {
     using fn = std::decay_t<F>;

@@ -3,8 +3,8 @@
 //
 // Building a graph must cost little more than writing its nodes down, so a node takes no heap allocation of its own:
 // nodes live in chunks of a per-graph arena (chunk sizes double, so N nodes take O(log N) chunk allocations, then one
-// per node_chunk_cap nodes), a callable of up to node_work::inline_size bytes is stored inside its node, a larger one
-// in the arena's byte chunks, and the first two successors of a node sit inside it (a longer list moves to the byte
+// per node_chunk_cap nodes), a callable of up to node_work::inline_size (32) bytes is stored inside its node, a larger
+// one in the arena's byte chunks, and the first two successors of a node sit inside it (a longer list moves to the byte
 // chunks, doubling). Destroying a graph runs each callable's destructor and frees the chunks; nothing is freed per
 // node. The arena is single-threaded: building a graph is.
 //
@@ -41,6 +41,10 @@ class byte_arena {
   void* allocate(std::size_t size, std::size_t align);
   void release() noexcept;
 
+  /// Set once a node of the graph holds something with a destructor (a name, a callable that is not trivially
+  /// destructible); until then destroying the graph skips the pass over its nodes.
+  bool objects_to_destroy = false;
+
  private:
   struct chunk;
   chunk* head_ = nullptr;
@@ -52,7 +56,7 @@ class byte_arena {
 /// A callable `void(stop_token)` built in place from a user's `f()` or `f(stop_token)`; never moves.
 class node_work {
  public:
-  static constexpr std::size_t inline_size = 48;
+  static constexpr std::size_t inline_size = 32;
 
   node_work() noexcept = default;
   node_work(const node_work&) = delete;
@@ -73,16 +77,18 @@ class node_work {
       where = arena.allocate(sizeof(fn), alignof(fn));
     }
     obj_ = ::new (where) fn(std::forward<F>(f));
-    call_ = &call<fn>;
-    destroy_ = std::is_trivially_destructible_v<fn> ? nullptr : &destroy<fn>;
+    ops_ = &ops_for<fn>;
+    if constexpr (!std::is_trivially_destructible_v<fn>) {
+      arena.objects_to_destroy = true;
+    }
   }
 
   [[nodiscard]] explicit operator bool() const noexcept { return obj_ != nullptr; }
-  void operator()(const cancellation_node* stop) const { call_(obj_, stop); }
+  void operator()(const cancellation_node* stop) const { ops_->call(obj_, stop); }
 
   void reset() noexcept {
-    if (obj_ != nullptr && destroy_ != nullptr) {
-      destroy_(obj_);
+    if (obj_ != nullptr && ops_->destroy != nullptr) {
+      ops_->destroy(obj_);
     }
     obj_ = nullptr;
   }
@@ -102,10 +108,17 @@ class node_work {
     static_cast<F*>(obj)->~F();  // the memory belongs to the node or the arena
   }
 
+  // One pointer to a table per callable type rather than two function pointers: the node stays smaller.
+  struct ops {
+    void (*call)(void*, const cancellation_node*);
+    void (*destroy)(void*) noexcept;  // null for a trivially destructible callable
+  };
+  template <class F>
+  static constexpr ops ops_for{&call<F>, std::is_trivially_destructible_v<F> ? nullptr : &destroy<F>};
+
   alignas(std::max_align_t) std::byte buf_[inline_size];
   void* obj_ = nullptr;
-  void (*call_)(void*, const cancellation_node*) = nullptr;
-  void (*destroy_)(void*) noexcept = nullptr;
+  const ops* ops_ = nullptr;
 };
 
 struct graph_node;
@@ -161,6 +174,7 @@ struct graph_node {
       *name_ = std::move(n);
     } else {
       name_ = ::new (arena.allocate(sizeof(std::string), alignof(std::string))) std::string(std::move(n));
+      arena.objects_to_destroy = true;
     }
   }
 
@@ -181,7 +195,7 @@ class node_arena {
  public:
   static constexpr std::size_t first_chunk_cap = 64;
   static constexpr std::size_t node_chunk_cap = 4096;
-  static constexpr std::size_t cached_chunks_limit = 24;  // about 16 MB of 160-byte nodes
+  static constexpr std::size_t cached_chunks_limit = 24;  // about 12 MB of 128-byte nodes
 
   node_arena() noexcept = default;
   node_arena(const node_arena&) = delete;
