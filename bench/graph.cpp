@@ -1,7 +1,14 @@
 // Task-graph workloads of ../shared/BENCHMARKS.md: a taskpipe::graph against a oneTBB flow graph of continue_nodes
 // and the serial baseline (the same task bodies in topological order), on 2 worker threads. Each graph is built once
 // and run once per iteration; the timing covers starting the run and waiting for its end. Every task body bumps its
-// own counter, checked after the runs. Names `<workload>/<impl>/<tasks>`. Example:
+// own counter, checked after the runs. Names `<workload>/<impl>/<tasks>`.
+//
+// `build_run_destroy/<impl>/{wavefront,linear_chain}` is Taskflow's method (its benchmarks/wavefront and
+// benchmarks/linear_chain time construction, one run and destruction together), so the cost of building a graph
+// counts: each iteration builds the graph (tasks, edges, the handle vector a user keeps), runs it once and destroys
+// it. Taskflow itself is not packaged in Debian 12, so it is not built here; the rival is oneTBB's flow graph
+// (continue_nodes, each its own heap object, as a oneTBB user writes it). The ratio table shows these as
+// `build_run_destroy/wavefront/256` and `build_run_destroy/linear_chain/65536`. Example:
 //   build/bench/bench/graph --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
@@ -164,6 +171,86 @@ void run_tbb(benchmark::State& state, const dag& d) {
   });
 }
 
+// Taskflow's method: build, run once, destroy, all timed.
+void build_run_destroy_taskpipe(benchmark::State& state, const dag& d) {
+  std::vector<std::uint32_t> counts(d.size, 0);
+  auto& ex = taskpipe_executor();
+  for (auto _ : state) {
+    taskpipe::graph g;
+    std::vector<taskpipe::task_handle> tasks;
+    tasks.reserve(d.size);
+    for (std::size_t i = 0; i < d.size; ++i) {
+      tasks.push_back(g.emplace([c = &counts[i]] { ++*c; }));
+    }
+    for (const auto& [from, to] : d.edges) {
+      tasks[from].precede(tasks[to]);
+    }
+    ex.run(g).get();
+  }
+  check_counts(state, counts);
+}
+
+void build_run_destroy_tbb(benchmark::State& state, const dag& d) {
+  using node = tbb::flow::continue_node<tbb::flow::continue_msg>;
+  std::vector<std::uint32_t> counts(d.size, 0);
+  auto& arena = tbb_arena();
+  for (auto _ : state) {
+    arena.execute([&] {
+      tbb::flow::graph g;
+      std::vector<std::unique_ptr<node>> nodes;
+      nodes.reserve(d.size);
+      std::vector<bool> has_pred(d.size, false);
+      for (std::size_t i = 0; i < d.size; ++i) {
+        nodes.push_back(std::make_unique<node>(g, [c = &counts[i]](const tbb::flow::continue_msg&) { ++*c; }));
+      }
+      for (const auto& [from, to] : d.edges) {
+        tbb::flow::make_edge(*nodes[from], *nodes[to]);
+        has_pred[to] = true;
+      }
+      for (std::size_t i = 0; i < d.size; ++i) {
+        if (!has_pred[i]) {
+          nodes[i]->try_put(tbb::flow::continue_msg{});
+        }
+      }
+      g.wait_for_all();
+      nodes.clear();  // before the graph they belong to
+    });
+  }
+  check_counts(state, counts);
+}
+
+void register_build_run_destroy() {
+  struct workload {
+    const char* name;
+    std::uint32_t size;
+    dag (*make)(std::uint32_t);
+    std::int64_t arg;
+  };
+  const workload workloads[] = {
+      {"wavefront", 256, &wavefront, 256},
+      {"linear_chain", 1U << 16, &linear_chain, 1 << 16},
+  };
+  for (const auto& w : workloads) {
+    auto d = std::make_shared<dag>(w.make(w.size));
+    benchmark::RegisterBenchmark((std::string("build_run_destroy/taskpipe/") + w.name).c_str(),
+                                 [d](benchmark::State& s) {
+                                   build_run_destroy_taskpipe(s, *d);
+                                   taskpipe::bench::settle_idle_workers();
+                                 })
+        ->Arg(w.arg)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark((std::string("build_run_destroy/tbb/") + w.name).c_str(),
+                                 [d](benchmark::State& s) {
+                                   build_run_destroy_tbb(s, *d);
+                                   taskpipe::bench::settle_idle_workers();
+                                 })
+        ->Arg(w.arg)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
+}
+
 void register_all() {
   struct workload {
     const char* name;
@@ -211,5 +298,6 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
+  register_build_run_destroy();
   return taskpipe::bench::run_with_ratios(argc, argv, {"serial", "taskpipe", "tbb"}, "tbb");
 }

@@ -157,5 +157,11 @@ int main(int argc, char** argv) {
     std::printf("%20.1f", ms(r.second.stages[0].wait_output));
   }
   std::printf("\n");
+  for (const auto& r : runs) {
+    if (!r.second.placement.empty()) {  // pinned: which stages ran on which of its threads
+      std::printf("%s placement (%zu threads): %s\n", std::string(taskpipe::to_string(r.second.strategy)).c_str(),
+                  r.second.threads, r.second.placement.c_str());
+    }
+  }
   return agree ? 0 : 1;
 }

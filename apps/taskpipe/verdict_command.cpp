@@ -200,8 +200,11 @@ void write_outputs(const verdict_options& o, const chain_run& run, const verdict
     const auto& c = r.rows[r.recommended].predicted.candidate;
     executor ex{executor_options{.workers = c.workers}};
     const auto path = (fs::path(o.trace_dir) / ((suffix.empty() ? "chain" : suffix) + "-measured.json")).string();
-    auto p = run.make(
-        ex, {.max_in_flight = c.max_in_flight, .strategy = c.strategy, .pinned_width = c.workers, .trace_path = path});
+    auto p = run.make(ex, {.max_in_flight = c.max_in_flight,
+                           .strategy = c.strategy,
+                           .pinned_threads = taskpipe::pinned_threads_limit,
+                           .pinned_width = c.workers,
+                           .trace_path = path});
     (void)p.run();
   }
 }

@@ -2,6 +2,7 @@
 #include "taskpipe/graph/graph.hpp"
 
 #include <sstream>
+#include <vector>
 
 #include "taskpipe/error.hpp"
 
@@ -15,21 +16,44 @@ void task_handle::link(detail::graph_node* from, detail::graph_node* to) {
     throw error("taskpipe::task_handle: cannot link task '" + from->owner_graph->task_label(*from) + "' to task '" +
                 to->owner_graph->task_label(*to) + "' of another graph; use graph::composed_of");
   }
-  from->successors.push_back(to);
+  graph* g = from->owner_graph;
+  from->successors.push_back(to, g->nodes_.bytes());
   ++to->num_predecessors;
-  from->owner_graph->dirty_ = true;
+  g->dirty_ = true;
+  if (from->index >= to->index) {
+    g->edges_forward_ = false;
+  }
+}
+
+detail::byte_arena& task_handle::arena_of(detail::graph_node* n) noexcept { return n->owner_graph->nodes_.bytes(); }
+
+void task_handle::check_work_target() const {
+  if (node_ == nullptr) {
+    throw error("taskpipe::task_handle::work: on an empty task handle");
+  }
+  if (node_->module != nullptr) {
+    throw error("taskpipe::task_handle::work: task '" + node_->owner_graph->task_label(*node_) +
+                "' runs a module graph; only a task from emplace or placeholder takes work");
+  }
 }
 
 graph::~graph() = default;
 
 detail::graph_node* graph::add_node() {
-  nodes_.push_back(std::make_unique<detail::graph_node>(*this, nodes_.size()));
+  detail::graph_node* n = nodes_.emplace(*this);
   dirty_ = true;
-  return nodes_.back().get();
+  return n;
+}
+
+void graph::linearize(std::span<const task_handle> tasks) {
+  for (std::size_t i = 1; i < tasks.size(); ++i) {
+    task_handle::link(tasks[i - 1].node_, tasks[i].node_);
+  }
 }
 
 void graph::clear() noexcept {
-  nodes_.clear();
+  nodes_.release();
+  edges_forward_ = true;
   sources_.clear();
   num_sinks_ = 0;
   cycle_.clear();
@@ -37,8 +61,8 @@ void graph::clear() noexcept {
 }
 
 std::string graph::task_label(const detail::graph_node& n) const {
-  if (!n.name.empty()) {
-    return n.name;
+  if (!n.name().empty()) {
+    return n.name();
   }
   std::string label = std::to_string(n.index);  // built by insert: GCC 12 mis-warns (-Wrestrict) on "#" + string
   label.insert(label.begin(), '#');
@@ -49,19 +73,38 @@ std::string graph::prepare() {
   if (!dirty_) {
     return cycle_;
   }
+  sources_.clear();
+  num_sinks_ = 0;
+  cycle_.clear();
+  if (edges_forward_) {  // acyclic by construction: one pass in memory order
+    nodes_.for_each([&](detail::graph_node& node) {
+      node.join.store(node.num_predecessors, std::memory_order_relaxed);
+      if (node.num_predecessors == 0) {
+        sources_.push_back(&node);
+      }
+      if (node.successors.empty()) {
+        ++num_sinks_;
+      }
+    });
+    dirty_ = false;
+    return cycle_;
+  }
   // Kahn's algorithm, on scratch counters: the nodes' own join counters are reset here for the next run.
   const std::size_t n = nodes_.size();
+  std::vector<detail::graph_node*> all;
+  all.reserve(n);
+  nodes_.for_each([&](detail::graph_node& node) { all.push_back(&node); });
   std::vector<std::uint32_t> indegree(n);
   std::vector<detail::graph_node*> order;
   order.reserve(n);
   sources_.clear();
   num_sinks_ = 0;
-  for (const auto& node : nodes_) {
+  for (detail::graph_node* node : all) {
     indegree[node->index] = node->num_predecessors;
     node->join.store(node->num_predecessors, std::memory_order_relaxed);
     if (node->num_predecessors == 0) {
-      sources_.push_back(node.get());
-      order.push_back(node.get());
+      sources_.push_back(node);
+      order.push_back(node);
     }
     if (node->successors.empty()) {
       ++num_sinks_;
@@ -79,18 +122,18 @@ std::string graph::prepare() {
     // Every node left over has a left-over predecessor; walking predecessors from one must repeat a node, and the
     // walk from that node's first visit on is a cycle.
     std::vector<detail::graph_node*> left_pred(n, nullptr);
-    for (const auto& node : nodes_) {
+    for (detail::graph_node* node : all) {
       if (indegree[node->index] == 0) {
         continue;
       }
       for (detail::graph_node* s : node->successors) {
-        left_pred[s->index] = node.get();
+        left_pred[s->index] = node;
       }
     }
     detail::graph_node* start = nullptr;
-    for (const auto& node : nodes_) {
+    for (detail::graph_node* node : all) {
       if (indegree[node->index] != 0) {
-        start = node.get();
+        start = node;
         break;
       }
     }
@@ -126,18 +169,18 @@ void graph::dump_dot(std::ostream& out) const {
     return q + "\"";
   };
   out << "digraph " << quoted(name_.empty() ? "graph" : name_) << " {\n";
-  for (const auto& node : nodes_) {
-    out << "  t" << node->index << " [label=" << quoted(task_label(*node));
-    if (node->module != nullptr) {
+  nodes_.for_each([&](const detail::graph_node& node) {
+    out << "  t" << node.index << " [label=" << quoted(task_label(node));
+    if (node.module != nullptr) {
       out << ", shape=box3d";
     }
     out << "];\n";
-  }
-  for (const auto& node : nodes_) {
-    for (const detail::graph_node* s : node->successors) {
-      out << "  t" << node->index << " -> t" << s->index << ";\n";
+  });
+  nodes_.for_each([&](const detail::graph_node& node) {
+    for (const detail::graph_node* s : node.successors) {
+      out << "  t" << node.index << " -> t" << s->index << ";\n";
     }
-  }
+  });
   out << "}\n";
 }
 

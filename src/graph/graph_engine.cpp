@@ -223,7 +223,7 @@ struct graph_engine {
       if (!cycle.empty()) {
         throw error(cycle);
       }
-      if (sub->nodes_.empty()) {
+      if (sub->nodes_.size() == 0) {
         sub->running_.store(false, std::memory_order_release);
         return false;
       }
@@ -261,7 +261,7 @@ struct graph_engine {
     try {
       state = new future_state<void>(sched);
       std::exception_ptr failure;
-      bool nothing_to_do = runs == 0 || g.nodes_.empty();
+      bool nothing_to_do = runs == 0 || g.nodes_.size() == 0;
       std::string cycle = g.prepare();
       if (!cycle.empty()) {
         failure = make_error([&] { return cycle; });

@@ -1,11 +1,12 @@
-// The `pinned` strategy: every stage owns threads (one per serial stage, `width` per parallel stage) and items flow
-// between stages through bounded lock-free queues.
+// The `pinned` strategy: the chain is cut into segments of consecutive stages placed on a fixed budget of threads
+// (detail/pinned_placement.hpp); a segment's threads run each of its stages on an item in turn and items flow between
+// segments through bounded lock-free queues. No more threads run stage bodies than the budget.
 //
 // max_in_flight is a queue of free tokens: the source takes one per item and the sink (or whoever drops an item)
 // gives it back, so a stage queue never holds more than every token and a push never blocks. End of stream travels as
-// queue closure: when the last thread of a stage exits, the next stage's queue is closed, and its threads exit once
-// they have drained it. A serial_in_order stage behind a parallel one restores order in a ring indexed by sequence
-// number.
+// queue closure: when the last thread of a segment exits, the next segment's queue is closed, and its threads exit once
+// they have drained it. A segment holding a serial_in_order stage (it has one thread) restores order at its entry in
+// a ring indexed by sequence number, so every stage of it sees items in order.
 //
 // Batching: a thread pushes items downstream (and the sink returns tokens) quietly, and wakes the consumer once per
 // batch: when 32 items are pending, when the stage call just made took over a microsecond (a slow stage's consumer
@@ -19,6 +20,7 @@
 
 #include "taskpipe/pipeline/detail/bounded_queue.hpp"
 #include "taskpipe/pipeline/detail/engines.hpp"
+#include "taskpipe/pipeline/detail/pinned_placement.hpp"
 #include "taskpipe/pipeline/detail/recorder.hpp"
 #include "taskpipe/pipeline/detail/token.hpp"
 
@@ -46,30 +48,32 @@ constexpr std::uint32_t batch_limit = 32;
 
 class pinned_run {
  public:
-  pinned_run(chain& c, const pipeline_options& o, std::size_t width)
+  pinned_run(chain& c, const pipeline_options& o, std::vector<pinned_segment> segs)
       : c_(c),
         o_(o),
-        width_(width),
+        segs_(std::move(segs)),
         pool_(c, o.max_in_flight),
         free_(o.max_in_flight),
-        rec_(thread_total(c, width), c.stages.size(), !o.trace_path.empty(), o.time_one_in),
+        rec_(thread_total(segs_), c.stages.size(), !o.trace_path.empty(), o.time_one_in),
         slow_ticks_(static_cast<std::int64_t>(1000.0 / pipeline_clock::ns_per_tick())) {
     for (std::size_t i = 0; i < pool_.size(); ++i) {
       free_.push(&pool_[i]);
     }
-    const std::size_t n = c.stages.size();
+    const std::size_t n = segs_.size();
     queues_.reserve(n);
     left_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t s = 0; s < n; ++s) {
       queues_.push_back(std::make_unique<bounded_queue<token*>>(o.max_in_flight));
-      left_.push_back(std::make_unique<std::atomic<std::size_t>>(threads_of(i)));
+      left_.push_back(std::make_unique<std::atomic<std::size_t>>(segs_[s].threads));
     }
-    // An in-order stage's reorder ring is allocated here, not by its thread: an exception inside a stage thread would
-    // end the program.
+    // A segment's reorder ring is allocated here, not by its thread: an exception inside a stage thread would end the
+    // program.
     rings_.resize(n);
-    for (std::size_t i = 1; i < n; ++i) {
-      if (c.stages[i]->mode() == stage_mode::serial_in_order) {
-        rings_[i].assign(o.max_in_flight, nullptr);
+    for (std::size_t s = 1; s < n; ++s) {
+      for (std::size_t i = segs_[s].first; i <= segs_[s].last; ++i) {
+        if (c.stages[i]->mode() == stage_mode::serial_in_order) {
+          rings_[s].assign(o.max_in_flight, nullptr);
+        }
       }
     }
   }
@@ -79,14 +83,13 @@ class pinned_run {
     threads.reserve(rec_.thread_count());
     try {
       std::size_t th = 0;
-      rec_.thread(th).track_name = "source";
+      rec_.thread(th).track_name = track_name(0, 0);
       threads.emplace_back([this] { source_main(); });
-      for (std::size_t i = 1; i < c_.stages.size(); ++i) {
-        for (std::size_t k = 0; k < threads_of(i); ++k) {
+      for (std::size_t s = 1; s < segs_.size(); ++s) {
+        for (std::size_t k = 0; k < segs_[s].threads; ++k) {
           ++th;
-          rec_.thread(th).track_name =
-              "stage " + std::to_string(i) + " " + c_.stages[i]->name() + " #" + std::to_string(k);
-          threads.emplace_back([this, i, th] { stage_main(i, th); });
+          rec_.thread(th).track_name = track_name(s, k);
+          threads.emplace_back([this, s, th] { segment_main(s, th); });
         }
       }
     } catch (...) {
@@ -104,19 +107,44 @@ class pinned_run {
     }
     pipeline_stats s = rec_.finish(c_, execution_strategy::pinned, o_.trace_path);
     s.stopped = stopped_;
+    std::vector<std::string> names;
+    for (const auto& st : s.stages) {
+      names.push_back(st.name);
+    }
+    s.placement = describe_placement(segs_, names);
+    std::size_t thread = 0;
+    for (const auto& seg : segs_) {
+      for (std::size_t i = seg.first; i <= seg.last; ++i) {
+        s.stages[i].pinned_thread = thread;
+        s.stages[i].pinned_threads = seg.threads;
+      }
+      thread += seg.threads;
+    }
+    s.threads = thread;
     return s;
   }
 
  private:
-  static std::size_t thread_total(const chain& c, std::size_t width) {
-    std::size_t n = 1;
-    for (std::size_t i = 1; i < c.stages.size(); ++i) {
-      n += is_serial(c.stages[i]->mode()) ? 1 : width;
+  static std::size_t thread_total(const std::vector<pinned_segment>& segs) {
+    std::size_t n = 0;
+    for (const auto& s : segs) {
+      n += s.threads;
     }
     return n;
   }
-  [[nodiscard]] std::size_t threads_of(std::size_t i) const {
-    return i == 0 || is_serial(c_.stages[i]->mode()) ? 1 : width_;
+  [[nodiscard]] std::string track_name(std::size_t s, std::size_t k) const {
+    // Appended piece by piece: GCC 12 mis-warns (-Wrestrict) on a literal + std::string in optimised builds.
+    std::string name = s == 0 ? "source" : "stage ";
+    if (s != 0) {
+      name += std::to_string(segs_[s].first);
+    }
+    for (std::size_t i = std::max<std::size_t>(segs_[s].first, 1); i <= segs_[s].last; ++i) {
+      name += i == segs_[s].first ? ' ' : '+';
+      name += c_.stages[i]->name();
+    }
+    name += " #";
+    name += std::to_string(k);
+    return name;
   }
 
   // Waits for an item of queue q, adding the time waited to `waited`. nullptr when the queue is closed and drained.
@@ -145,14 +173,14 @@ class pinned_run {
 
   void source_main() {
     auto& counters = rec_.thread(0).stages[0];
-    outbox out{queues_[1].get()};
-    outbox unused{&free_};
+    outbox out{segs_.size() > 1 ? queues_[1].get() : nullptr};
+    outbox ret{&free_};
     for (;;) {
       if (failed_.load(std::memory_order_relaxed) || o_.stop.stop_requested()) {
         stopped_ = !failed_.load(std::memory_order_relaxed);
         break;
       }
-      token* t = pop(free_, counters.wait_output_ticks, true, out, unused);
+      token* t = pop(free_, counters.wait_output_ticks, true, out, ret);
       if (t == nullptr) {
         break;
       }
@@ -180,26 +208,32 @@ class pinned_run {
       } else {
         rec_.counted(0, 0);
       }
-      out.push(t);
-      if (out.pending >= batch_limit || e - b > slow_ticks_) {
-        out.flush();
+      if (segs_[0].last == 0) {
+        out.push(t);
+        if (out.pending >= batch_limit || e - b > slow_ticks_) {
+          out.flush();
+        }
+      } else {
+        process(0, 1, 0, t, out, ret);
       }
     }
     out.flush();
+    ret.flush();
     close_after(0);
   }
 
-  void stage_main(std::size_t i, std::size_t th) {
+  void segment_main(std::size_t s, std::size_t th) {
+    const std::size_t i = segs_[s].first;
     auto& counters = rec_.thread(th).stages[i];
-    const bool in_order = c_.stages[i]->mode() == stage_mode::serial_in_order;
-    std::vector<token*>& ring = rings_[i];
+    std::vector<token*>& ring = rings_[s];
+    const bool in_order = !ring.empty();
     std::size_t parked = 0;
     std::uint64_t next = 0;
-    outbox out{i + 1 < c_.stages.size() ? queues_[i + 1].get() : nullptr};
+    outbox out{s + 1 < segs_.size() ? queues_[s + 1].get() : nullptr};
     outbox ret{&free_};
-    while (token* t = pop(*queues_[i], counters.wait_input_ticks, false, out, ret)) {
+    while (token* t = pop(*queues_[s], counters.wait_input_ticks, false, out, ret)) {
       if (!in_order) {
-        process(i, th, t, out, ret);
+        process(s, i, th, t, out, ret);
         continue;
       }
       token*& slot = ring[t->seq % ring.size()];
@@ -214,7 +248,7 @@ class pinned_run {
         if (r == nullptr || r->seq != next) {
           break;
         }
-        process(i, th, std::exchange(r, nullptr), out, ret);
+        process(s, i, th, std::exchange(r, nullptr), out, ret);
         --parked;
         ++next;
       }
@@ -227,7 +261,7 @@ class pinned_run {
     }
     out.flush();
     ret.flush();
-    close_after(i);
+    close_after(s);
   }
 
   void drop_parked(std::vector<token*>& ring, std::size_t& parked) {
@@ -239,37 +273,44 @@ class pinned_run {
     parked = 0;
   }
 
-  void process(std::size_t i, std::size_t th, token* t, outbox& out, outbox& ret) {
-    if (failed_.load(std::memory_order_relaxed)) {
-      drop(t);
-      return;
-    }
-    const auto b = pipeline_clock::now();
-    try {
-      c_.stages[i]->invoke(t->slot);
-    } catch (...) {
-      t->live = -1;
-      free_.push(t);
-      fail();
-      return;
-    }
-    const auto e = pipeline_clock::now();
-    if (t->timed) {
-      rec_.executed(th, i, t->seq, b, e);
-    } else {
-      rec_.counted(th, i);
-    }
-    if (i + 1 == c_.stages.size()) {
-      t->live = -1;
-      if (t->timed) {
-        rec_.latency(th, elapsed_ticks(e - t->born));
+  // Runs stages `first` to the end of segment s on item t, then hands it on (or, after the sink, frees its token).
+  void process(std::size_t s, std::size_t first, std::size_t th, token* t, outbox& out, outbox& ret) {
+    auto b = pipeline_clock::now();
+    const auto start = b;
+    for (std::size_t i = first; i <= segs_[s].last; ++i) {
+      if (failed_.load(std::memory_order_relaxed)) {
+        drop(t);
+        return;
       }
-      ret.push(t);
-    } else {
-      t->live = static_cast<std::int32_t>(i);
-      out.push(t);
+      try {
+        c_.stages[i]->invoke(t->slot);
+      } catch (...) {
+        t->live = -1;
+        free_.push(t);
+        fail();
+        return;
+      }
+      const auto e = pipeline_clock::now();
+      if (t->timed) {
+        rec_.executed(th, i, t->seq, b, e);
+      } else {
+        rec_.counted(th, i);
+      }
+      if (i + 1 == c_.stages.size()) {
+        t->live = -1;
+        if (t->timed) {
+          rec_.latency(th, elapsed_ticks(e - t->born));
+        }
+        ret.push(t);
+      } else {
+        t->live = static_cast<std::int32_t>(i);
+        if (i == segs_[s].last) {
+          out.push(t);
+        }
+      }
+      b = e;
     }
-    if (out.pending + ret.pending >= batch_limit || e - b > slow_ticks_) {
+    if (out.pending + ret.pending >= batch_limit || b - start > slow_ticks_) {
       out.flush();
       ret.flush();
     }
@@ -283,9 +324,9 @@ class pinned_run {
     free_.push(t);
   }
 
-  void close_after(std::size_t i) {
-    if (left_[i]->fetch_sub(1, std::memory_order_acq_rel) == 1 && i + 1 < c_.stages.size()) {
-      queues_[i + 1]->close();
+  void close_after(std::size_t s) {
+    if (left_[s]->fetch_sub(1, std::memory_order_acq_rel) == 1 && s + 1 < segs_.size()) {
+      queues_[s + 1]->close();
     }
   }
 
@@ -305,14 +346,14 @@ class pinned_run {
 
   chain& c_;
   const pipeline_options& o_;
-  std::size_t width_;
+  std::vector<pinned_segment> segs_;
   token_pool pool_;
   bounded_queue<token*> free_;
   recorder rec_;
   std::int64_t slow_ticks_;  // a stage call longer than this (1 µs) is announced downstream at once
-  std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;   // queues_[i] feeds stage i (queues_[0] unused)
-  std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of stage i still running
-  std::vector<std::vector<token*>> rings_;                       // an in-order stage's items waiting for their turn
+  std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;   // queues_[s] feeds segment s (queues_[0] unused)
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of segment s still running
+  std::vector<std::vector<token*>> rings_;                       // an in-order segment's items waiting for their turn
   std::uint64_t next_seq_ = 0;                                   // the source thread's
   bool stopped_ = false;                                         // written by the source thread, read after join
   std::mutex err_m_;
@@ -323,7 +364,19 @@ class pinned_run {
 }  // namespace
 
 pipeline_stats run_pinned(executor& ex, chain& c, const pipeline_options& o) {
-  pinned_run r{c, o, o.pinned_width != 0 ? o.pinned_width : ex.num_workers()};
+  const std::size_t n = c.stages.size();
+  std::vector<double> cost(n, 1.0);  // nothing known: every stage alike
+  if (!o.stage_costs.empty()) {
+    cost = o.stage_costs;
+  } else if (c.measured_cost_ns.size() == n) {
+    cost = c.measured_cost_ns;
+  }
+  std::vector<bool> serial(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    serial[i] = i == 0 || is_serial(c.stages[i]->mode());
+  }
+  const std::size_t budget = o.pinned_threads != 0 ? o.pinned_threads : ex.num_workers();
+  pinned_run r{c, o, place_pinned(cost, serial, budget, o.pinned_width)};
   return r.run();
 }
 

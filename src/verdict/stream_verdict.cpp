@@ -41,9 +41,14 @@ double handoff_ns(execution_strategy s, const std::vector<stage_profile>& stages
   constexpr std::uint64_t items = 20000;
   executor ex{executor_options{.workers = workers}};
   std::uint64_t next = 0;
-  auto chain = pipeline{ex, {.max_in_flight = 16, .strategy = s}}.source([&]() -> std::optional<std::uint64_t> {
-    return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
-  });
+  // The model (stream_model.hpp) predicts pinned with a thread per stage and `workers` per parallel stage: a budget
+  // that never binds, with the width capped at the workers, gives that layout.
+  auto chain =
+      pipeline{ex,
+               {.max_in_flight = 16, .strategy = s, .pinned_threads = pinned_threads_limit, .pinned_width = workers}}
+          .source([&]() -> std::optional<std::uint64_t> {
+            return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
+          });
   for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
     chain = std::move(chain).stage(stages[i].mode, [](std::uint64_t v) { return v; });
   }
@@ -65,7 +70,11 @@ stream_measurement measure(const chain_factory& make, const stream_candidate& c,
   executor ex{executor_options{.workers = c.workers}};
   std::vector<pipeline_stats> runs;
   for (std::size_t r = 0; r < repetitions; ++r) {
-    auto p = make(ex, {.max_in_flight = c.max_in_flight, .strategy = c.strategy, .pinned_width = c.workers});
+    // A thread per stage, c.workers per parallel stage: the layout the model predicts (see calibrate's note).
+    auto p = make(ex, {.max_in_flight = c.max_in_flight,
+                       .strategy = c.strategy,
+                       .pinned_threads = pinned_threads_limit,
+                       .pinned_width = c.workers});
     runs.push_back(p.run());
   }
   std::sort(runs.begin(), runs.end(),

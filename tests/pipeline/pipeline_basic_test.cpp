@@ -229,15 +229,17 @@ TEST(pipeline_farm, serial_middle_stages_keep_their_lock_and_their_order) {
 }
 
 // Three distinct threads must be inside the parallel stage at once (it waits, bounded, until they are), and no
-// fourth ever appears: with the width ignored (one thread, the executor's width) the wait times out and fails.
-TEST(pipeline_pinned, width_sets_threads_per_parallel_stage) {
+// fourth ever appears: with the width ignored (all five threads of the budget, less source and sink) the count is
+// wrong, and with the budget ignored (one thread, the executor's width) the wait times out and fails.
+TEST(pipeline_pinned, width_caps_the_threads_of_a_parallel_stage_within_the_budget) {
   taskpipe::executor ex{{.workers = 1}};
   std::mutex m;
   std::condition_variable cv;
   std::set<std::thread::id> seen;
   bool all_three_met = false;
   bool gave_up = false;  // after one timeout, later items pass at once
-  taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = execution_strategy::pinned, .pinned_width = 3}}
+  taskpipe::pipeline{
+      ex, {.max_in_flight = 8, .strategy = execution_strategy::pinned, .pinned_threads = 6, .pinned_width = 3}}
       .source(counter_source(300))
       .stage(taskpipe::parallel,
              [&](int i) {

@@ -1,16 +1,26 @@
 // taskpipe/graph/graph.hpp — a static task graph (DAG) that an executor can run any number of times.
 //
 // `emplace(f)` adds a task and returns its handle; `a.precede(b)` (or `b.succeed(a)`) adds the edge a → b: b starts
-// only after a has finished. `composed_of(other)` adds a task that runs the whole graph `other` (composition).
+// only after a has finished. `placeholder()` adds a task whose work is set later with `task_handle::work(f)` (a
+// placeholder left without work runs nothing: it is a join or fork point). `linearize({a, b, c})` chains tasks, each
+// preceding the next. `composed_of(other)` adds a task that runs the whole graph `other` (composition).
 // `executor::run(g)`, `run_n(g, n)` and `run_until(g, stop)` start the graph and return a future. Within a run every
 // task runs exactly once, after all of its predecessors; a task that releases exactly one ready successor runs it
 // directly on the same worker (no scheduling round trip), further ready successors go to the worker's own deque.
 //
-// Thread safety: building (emplace, precede, name, clear) is single-threaded and must not overlap a run of the
-//   graph. A graph runs at most once at a time: starting a run while one is in flight throws taskpipe::error, and so
-//   does, at run time, a graph that is (directly or through others) a module of itself. `cancel()` is thread-safe.
+// Cost: building takes no heap allocation per task. Tasks live in chunks owned by the graph (N tasks take at most
+// log2(N) + N/4096 + 1 chunk allocations, fewer when chunks freed by earlier graphs are reused); a callable of up to
+// 32 bytes and a task's first two successors are stored inside the task, larger ones (and names) in byte chunks of
+// the graph. Destroying or clearing a graph frees chunks, not tasks. A graph whose edges all go from an earlier task
+// to a later one (in emplace order) is acyclic by construction and skips the cycle check before its first run.
+//
+// Thread safety: building (emplace, placeholder, work, precede, linearize, name, clear) is single-threaded and must
+//   not overlap a run of the graph. A graph runs at most once at a time: starting a run while one is in flight throws
+//   taskpipe::error, and so does, at run time, a graph that is (directly or through others) a module of itself.
+//   `cancel()` is thread-safe.
 // Exceptions: the first exception thrown by a task is rethrown by the run's future; it also cancels the run. A cycle
-//   is reported through the future as a taskpipe::error naming the tasks on it.
+//   is reported through the future as a taskpipe::error naming the tasks on it. Linking tasks of different graphs,
+//   an empty handle, or setting the work of a module task throws taskpipe::error.
 // Cancellation: like task_group — after `cancel()` (or a task's exception) tasks not yet started are skipped, running
 //   ones finish and may poll the `stop_token` they were given (`f(stop_token)`); `run_n` / `run_until` start no
 //   further run. A cancelled run's future completes normally. The next run starts uncancelled.
@@ -19,15 +29,18 @@
 // Example:
 //   taskpipe::graph g{"etl"};
 //   auto load = g.emplace([&] { rows = read(); }).name("load");
-//   auto crunch = g.emplace([&] { total = sum(rows); }).name("crunch");
-//   load.precede(crunch);
+//   auto crunch = g.placeholder().name("crunch");
+//   auto store = g.emplace([&] { write(total); });
+//   g.linearize({load, crunch, store});
+//   crunch.work([&] { total = sum(rows); });
 //   ex.run(g).get();
 #pragma once
 
 #include <atomic>
 #include <cstddef>
-#include <memory>
+#include <initializer_list>
 #include <ostream>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -62,12 +75,27 @@ class task_handle {
     return *this;
   }
 
-  /// Names the task (used by dump_dot and by error messages).
-  task_handle& name(std::string n) {
-    node_->name = std::move(n);
+  /// Sets (or replaces) the work of this task: `f()` or `f(stop_token)`. Meant for placeholders; must not overlap a
+  /// run. Throws taskpipe::error on an empty handle or a module task (composed_of), and what copying `f` throws.
+  /// The old work is destroyed; a callable over 32 bytes keeps its bytes in the graph until `clear()`.
+  template <class F>
+  task_handle& work(F&& f) {
+    using fn = std::decay_t<F>;
+    static_assert(std::is_invocable_v<fn&> || std::is_invocable_v<fn&, stop_token>,
+                  "task_handle::work: the task must be callable as f() or f(taskpipe::stop_token)");
+    check_work_target();
+    node_->work.set(arena_of(node_), std::forward<F>(f));
     return *this;
   }
-  [[nodiscard]] const std::string& name() const noexcept { return node_->name; }
+  /// True when the task has work to run (false for a placeholder whose work is not set, and for a module).
+  [[nodiscard]] bool has_work() const noexcept { return node_ != nullptr && static_cast<bool>(node_->work); }
+
+  /// Names the task (used by dump_dot and by error messages).
+  task_handle& name(std::string n) {
+    node_->set_name(std::move(n), arena_of(node_));
+    return *this;
+  }
+  [[nodiscard]] const std::string& name() const noexcept { return node_->name(); }
 
   [[nodiscard]] std::size_t num_successors() const noexcept { return node_->successors.size(); }
   [[nodiscard]] std::size_t num_predecessors() const noexcept { return node_->num_predecessors; }
@@ -78,6 +106,8 @@ class task_handle {
   friend class graph;
   explicit task_handle(detail::graph_node* n) noexcept : node_(n) {}
   static void link(detail::graph_node* from, detail::graph_node* to);
+  static detail::byte_arena& arena_of(detail::graph_node* n) noexcept;
+  void check_work_target() const;
 
   detail::graph_node* node_ = nullptr;
 };
@@ -98,24 +128,32 @@ class graph {
     static_assert(std::is_invocable_v<fn&> || std::is_invocable_v<fn&, stop_token>,
                   "graph::emplace: the task must be callable as f() or f(taskpipe::stop_token)");
     detail::graph_node* n = add_node();
-    n->work = detail::node_work(std::forward<F>(f));
+    n->work.set(nodes_.bytes(), std::forward<F>(f));  // on failure the task stays, without work, like a placeholder
     return task_handle{n};
   }
 
-  /// Adds a task that does nothing: a join or fork point.
+  /// Adds a task without work: give it work later with `task_handle::work(f)`. Run without work, it runs nothing
+  /// (a join or fork point) and its successors start as soon as its predecessors are done.
   task_handle placeholder() { return task_handle{add_node()}; }
+
+  /// Adds the edges tasks[0] → tasks[1] → ... → tasks[n-1]: each task precedes the next (fewer than 2: nothing).
+  /// Throws taskpipe::error on an empty handle or a task of another graph (edges added before it stay).
+  void linearize(std::span<const task_handle> tasks);
+  void linearize(std::initializer_list<task_handle> tasks) { linearize(std::span{tasks.begin(), tasks.size()}); }
 
   /// Adds a task that runs all of `other` (each time this graph runs). `other` must outlive this graph's runs and
   /// not run on its own meanwhile; a task of `other` that throws fails this graph's run too.
   task_handle composed_of(graph& other) {
     detail::graph_node* n = add_node();
     n->module = &other;
-    n->name = other.name_;
+    if (!other.name_.empty()) {
+      n->set_name(other.name_, nodes_.bytes());
+    }
     return task_handle{n};
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return nodes_.empty(); }
+  [[nodiscard]] bool empty() const noexcept { return nodes_.size() == 0; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   void name(std::string n) { name_ = std::move(n); }
 
@@ -141,12 +179,13 @@ class graph {
   [[nodiscard]] std::string task_label(const detail::graph_node& n) const;
 
   std::string name_;
-  std::vector<std::unique_ptr<detail::graph_node>> nodes_;
+  detail::node_arena nodes_;
   // Filled by prepare() when dirty_: the tasks without predecessors and the number without successors.
   std::vector<detail::graph_node*> sources_;
   std::size_t num_sinks_ = 0;
   std::string cycle_;  // the cycle message of the last prepare(), "" when acyclic
   bool dirty_ = true;
+  bool edges_forward_ = true;  // every edge goes from an earlier task to a later one: acyclic, no check needed
 
   std::atomic<bool> running_{false};
   detail::topology* topo_ = nullptr;  // the run in flight; published to tasks by the deque push that starts them

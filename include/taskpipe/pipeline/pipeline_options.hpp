@@ -5,9 +5,13 @@
 // - `token`: stages run as tasks on the executor's work-stealing workers. The worker that finishes an item's stage
 //   carries the item on to the next stage when it may; serial stages keep order with per-stage reorder buffers.
 //   At most `max_in_flight` items live at once (like oneTBB's parallel_pipeline tokens).
-// - `pinned`: every stage owns threads of its own (one for a serial stage, `pinned_width` for a parallel one) and
-//   items move between stages through bounded lock-free queues, so a stage's state stays in its threads' caches
-//   (like FastFlow). The threads live for one `run()`; a stage may still spawn tasks onto the executor.
+// - `pinned`: stages run on threads of their own, a fixed budget of them (`pinned_threads`, by default the executor's
+//   worker count), and items move between them through bounded lock-free queues, so a stage's state stays in its
+//   threads' caches (like FastFlow). The chain is cut into runs of consecutive stages by cost (`stage_costs` when
+//   given, else each stage's time per item measured by the pipeline's previous run, else all alike): several light
+//   stages may share a thread, a parallel stage may take several (at most `pinned_width`), and never more threads
+//   run stage bodies than the budget. `pipeline_stats::placement` says where each stage ran. The threads live for
+//   one `run()` (the executor's workers are not used); a stage may still spawn tasks onto the executor.
 // - `farm`: the source emits items and each item becomes one task that runs every stage in turn; the executor
 //   balances them by stealing. Any stage may be serial: a serial stage is a stage-wise lock (one item at a time) and,
 //   when `serial_in_order`, a ticket too (items pass it in source order); an item that finds the stage taken is
@@ -26,6 +30,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "taskpipe/runtime/stop_token.hpp"
 
@@ -49,8 +54,15 @@ struct pipeline_options {
   /// Most items alive at once (produced by the source, not yet finished by the sink). 1 to 65536.
   std::size_t max_in_flight = 16;
   execution_strategy strategy = execution_strategy::token;
-  /// Threads per parallel stage under `pinned`; 0 means the executor's worker count. 0 to 256.
+  /// Under `pinned`: the threads that run stage bodies, all stages together; 0 means the executor's worker count.
+  /// 0 to 4096.
+  std::size_t pinned_threads = 0;
+  /// Under `pinned`: the most threads one parallel stage (or a run of parallel stages sharing threads) may take out of
+  /// `pinned_threads`; 0 means no cap but the budget. A serial stage always has one thread. 0 to 256.
   std::size_t pinned_width = 0;
+  /// Under `pinned`: each stage's cost per item (any unit, source first, one per stage), used to place the stages on
+  /// the budget. Empty: the times the pipeline's previous run measured, or, before any run, all alike.
+  std::vector<double> stage_costs{};
   /// Polled by the source before each item: once a stop is requested the source produces no more, and the items
   /// already in flight finish normally (nothing is dropped).
   stop_token stop{};
@@ -67,6 +79,7 @@ struct pipeline_options {
 
 inline constexpr std::size_t max_in_flight_limit = 65536;
 inline constexpr std::size_t pinned_width_limit = 256;
+inline constexpr std::size_t pinned_threads_limit = 4096;
 inline constexpr std::size_t time_one_in_limit = 65536;
 
 }  // namespace taskpipe

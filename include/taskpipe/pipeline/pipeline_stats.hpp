@@ -9,6 +9,8 @@
 //   were alive. Parallel stages never wait.
 // `busy_spread` is the coefficient of variation of one execution's time over the timed sample.
 // Whole run: items that reached the sink, wall time, and per-item latency (source start to sink end) percentiles.
+// Under `pinned`, where each stage ran: `placement` ("source+parse: thread 0 | hash: threads 1-2 | write: thread 3"),
+// `threads` (the threads that ran stage bodies, at most the budget) and each stage's `pinned_thread(s)`.
 // Busy time and latency come from the timed sample of items (pipeline_options::time_one_in, by default
 // one in 64): busy is scaled up to all items, the percentiles are those of the sample. Item counts are exact.
 //
@@ -43,6 +45,9 @@ struct stage_stats {
   std::chrono::nanoseconds busy_p99{0};
   std::chrono::nanoseconds wait_input{0};
   std::chrono::nanoseconds wait_output{0};
+  /// Under `pinned`: the first of the threads that ran this stage, and how many (0 under token and farm).
+  std::size_t pinned_thread = 0;
+  std::size_t pinned_threads = 0;
 };
 
 struct pipeline_stats {
@@ -53,6 +58,9 @@ struct pipeline_stats {
   std::chrono::nanoseconds latency_p50{0};
   std::chrono::nanoseconds latency_p99{0};
   bool stopped = false;  ///< the outside stop token ended the stream early
+  /// Under `pinned`: the threads that ran stage bodies and which stages each ran (empty under token and farm).
+  std::size_t threads = 0;
+  std::string placement;
 
   /// Items per second through the sink.
   [[nodiscard]] double throughput() const noexcept {

@@ -12,7 +12,8 @@ namespace taskpipe::detail {
 
 /// `token` and `farm` (farm == true): the chain's stages as tasks on the executor.
 pipeline_stats run_on_executor(executor& ex, chain& c, const pipeline_options& o, bool farm);
-/// `pinned`: threads of its own per stage, bounded queues between them.
+/// `pinned`: runs of stages on a fixed budget of threads of its own (detail/pinned_placement.hpp), bounded queues
+/// between them.
 pipeline_stats run_pinned(executor& ex, chain& c, const pipeline_options& o);
 
 }  // namespace taskpipe::detail
