@@ -51,15 +51,20 @@ auto in_context(int stage, int mb, const char* pass, F&& f) {
   }
 }
 
-struct stage {
-  int index = 0;
-  std::vector<nn::layer*> layers;
-  std::vector<nn::parameter*> params;  // the bucket
-  std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;
-  int weights_done = 0;
+// One layer's gradients, reduced among the replicas as one message.
+struct bucket {
+  std::vector<nn::parameter*> params;
   std::vector<float> send;
   std::vector<float> gathered;
   MPI_Request request = MPI_REQUEST_NULL;
+};
+
+struct stage {
+  int index = 0;
+  std::vector<nn::layer*> layers;
+  std::vector<bucket> buckets;  // one per layer
+  std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;
+  int weights_done = 0;
 };
 
 }  // namespace
@@ -103,18 +108,18 @@ struct worker_model::impl {
   }
   [[nodiscard]] MPI_Comm replicas() const { return j->comms().replicas; }
 
-  void start_bucket(stage& s) {
+  void start_bucket(bucket& b) {
     if (where.replicas == 1) {
       return;
     }
-    s.send.clear();
-    for (const nn::parameter* p : s.params) {
-      s.send.insert(s.send.end(), p->grad.span().begin(), p->grad.span().end());
+    b.send.clear();
+    for (const nn::parameter* p : b.params) {
+      b.send.insert(b.send.end(), p->grad.span().begin(), p->grad.span().end());
     }
-    s.gathered.resize(s.send.size() * static_cast<std::size_t>(where.replicas));
-    moved.replicas_sent += s.send.size() * sizeof(float) * static_cast<std::size_t>(where.replicas - 1);
-    detail::check(MPI_Iallgather(s.send.data(), static_cast<int>(s.send.size()), MPI_FLOAT, s.gathered.data(),
-                                 static_cast<int>(s.send.size()), MPI_FLOAT, replicas(), &s.request),
+    b.gathered.resize(b.send.size() * static_cast<std::size_t>(where.replicas));
+    moved.replicas_sent += b.send.size() * sizeof(float) * static_cast<std::size_t>(where.replicas - 1);
+    detail::check(MPI_Iallgather(b.send.data(), static_cast<int>(b.send.size()), MPI_FLOAT, b.gathered.data(),
+                                 static_cast<int>(b.send.size()), MPI_FLOAT, replicas(), &b.request),
                   "MPI_Iallgather");
   }
 
@@ -123,24 +128,32 @@ struct worker_model::impl {
       return;
     }
     for (stage& s : stages) {
-      detail::wait_all({&s.request, 1}, timeout_s, [&] {
+      for (std::size_t i = 0; i < s.buckets.size(); ++i) {
+        finish_bucket(s.index, s.layers[i]->name(), s.buckets[i]);
+      }
+    }
+  }
+
+  void finish_bucket(int stage_index, const std::string& layer, bucket& b) {
+    {
+      detail::wait_all({&b.request, 1}, timeout_s, [&] {
         std::vector<int> copies;
         for (int d = 0; d < where.replicas; ++d) {
           copies.push_back(where.world_of(d, where.rank));
         }
-        return waited_for(copies, "stage " + std::to_string(s.index) +
-                                      "'s gradients, all micro-batches, backward (the "
-                                      "MPI_Iallgather among the replicas)");
+        return waited_for(copies, "stage " + std::to_string(stage_index) + " layer " + layer +
+                                      ": its gradients, every micro-batch, backward (the MPI_Iallgather among the "
+                                      "replicas)");
       });
       // The threads' order: replica 0's gradient, plus replica 1's, plus replica 2's, ...
-      const std::size_t n = s.send.size();
+      const std::size_t n = b.send.size();
       std::size_t offset = 0;
-      for (nn::parameter* p : s.params) {
+      for (nn::parameter* p : b.params) {
         float* g = p->grad.data();
         for (std::size_t k = 0; k < p->grad.size(); ++k) {
-          float acc = s.gathered[offset + k];
+          float acc = b.gathered[offset + k];
           for (std::size_t d = 1; d < static_cast<std::size_t>(where.replicas); ++d) {
-            acc += s.gathered[d * n + offset + k];
+            acc += b.gathered[d * n + offset + k];
           }
           g[k] = acc;
         }
@@ -221,17 +234,18 @@ struct worker_model::impl {
         });
       };
       cb.backward_weight = [&s, this](int mb) {
+        const bool final = ++s.weights_done == schedule.microbatches;
         in_context(s.index, mb, "W", [&] {
           auto& states = s.states[static_cast<std::size_t>(mb)];
           for (std::size_t i = s.layers.size(); i-- > 0;) {
             s.layers[i]->backward_weight(*states[i], nullptr);
+            if (final) {
+              start_bucket(s.buckets[i]);  // this layer's gradients are final: reduce them during the rest
+            }
           }
           states.clear();
           return 0;
         });
-        if (++s.weights_done == schedule.microbatches) {
-          start_bucket(s);  // this stage's gradients are final: reduce them while the backward goes on
-        }
       };
     }
     return cbs;
@@ -265,8 +279,9 @@ worker_model::worker_model(const nn::gpt2_config& config, std::uint64_t seed, co
     for (std::size_t l = m->bounds[static_cast<std::size_t>(s)]; l < m->bounds[static_cast<std::size_t>(s) + 1]; ++l) {
       m->layers[l] = nn::make_layer(config, l, seed, &m->ledger);
       st.layers.push_back(m->layers[l].get());
+      bucket& b = st.buckets.emplace_back();
       for (nn::parameter* p : m->layers[l]->parameters()) {
-        st.params.push_back(p);
+        b.params.push_back(p);
         m->own.push_back(p);
         if (p->name == "wte.weight" && l + 1 == layer_count) {
           m->head_wte = p;

@@ -4,8 +4,8 @@
 //
 // It builds only its own stages' layers (nn::make_layer, the same init as every other layout) and runs its own action
 // list of the schedule (pp::run_rank) over an mpi_transport, its receives posted ahead in the schedule's order.
-// Gradients: as soon as the last W of a stage on this rank has run, that stage's gradients (one bucket) start an
-// MPI_Iallgather across the replicas' copies of the stage, overlapped with the rest of the backward; after the
+// Gradients: as soon as a layer's W of the step's last micro-batch has run, that layer's gradients (one bucket) start
+// an MPI_Iallgather across the replicas' copies of the stage, overlapped with the rest of the backward; after the
 // schedule they are summed in replica order (0 + 1 + ...: the threads' order, so the sums are bit-identical). Then the
 // tied embedding's two gradients (the embedding's, on the first stage, and the head's copy, on the last) are summed
 // between those two ranks. The gradient norm is the sum of the ranks' squares (wte once) over the pipeline; clipping
