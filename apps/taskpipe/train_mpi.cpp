@@ -135,11 +135,11 @@ void run_mpi_train(const train_cli& o, const nn::gpt2_config& cfg, const train::
         out["validation_loss"] = val ? nlohmann::ordered_json(*val) : nlohmann::ordered_json(nullptr);
         out["tokens_per_second"] = tokens_per_second;
         out["seconds_per_step"] = steps_run > 0 ? seconds / steps_run : 0;
-        out["rank0_bytes_per_step"] = {{"pipeline", moved.pipeline_sent},
-                                       {"replicas", moved.replicas_sent},
-                                       {"tied", moved.tied_sent},
+        out["rank0_bytes_per_step"] = {{"to_pipeline_neighbours", moved.pipeline_sent},
+                                       {"to_other_replicas", moved.replicas_sent},
+                                       {"tied_embedding_gradient", moved.tied_sent},
                                        {"activation_per_microbatch", moved.activation_bytes},
-                                       {"gradients", moved.gradient_bytes}};
+                                       {"own_gradients", moved.gradient_bytes}};
         out["parameter_checksum"] = checksum;
         fmt::print("{}\n", out.dump(2));
       } else {
@@ -160,7 +160,7 @@ void run_mpi_train(const train_cli& o, const nn::gpt2_config& cfg, const train::
       }
       std::fflush(stdout);
     }
-    j.barrier();
+    j.barrier(o.comm_timeout, "the end of the run (world rank 0 prints the report)");
   } catch (const std::exception& e) {
     const std::string what = e.what();
     j.abort(who + ": " + (what.rfind("step ", 0) == 0 ? "" : "step " + std::to_string(at) + ": ") + what);

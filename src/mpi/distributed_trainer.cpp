@@ -30,6 +30,7 @@ distributed_trainer::distributed_trainer(const nn::gpt2_config& config, std::uin
     : m_config(config),
       m_options(checked(options, config, plan)),
       m_job(j),
+      m_timeout_s(comm_timeout_s),
       m_model(config, seed, plan.schedule, plan.cut.bounds, j, options.adamw, comm_timeout_s),
       m_data_tokens(tokens.size()),
       m_schedule{.lr = options.adamw.lr,
@@ -91,7 +92,7 @@ void distributed_trainer::save(const std::string& path) {
     const std::vector<nn::parameter*> params = whole->model.parameters();
     nn::save_checkpoint(path, m_config, params, &whole->optimizer, &p);
   }
-  m_job.barrier();
+  m_job.barrier(m_timeout_s, "the end of the checkpoint write (world rank 0 writes it)");
 }
 
 }  // namespace taskpipe::mpi

@@ -71,6 +71,13 @@ void job::abort(const std::string& message, int code) const {
   std::_Exit(code);  // MPI_Abort does not return; should it, the process still ends
 }
 
-void job::barrier() const { MPI_Barrier(MPI_COMM_WORLD); }
+void job::barrier(double timeout_s, const std::string& what) const {
+  MPI_Request r = MPI_REQUEST_NULL;
+  detail::check(MPI_Ibarrier(MPI_COMM_WORLD, &r), "MPI_Ibarrier");
+  detail::wait_all({&r, 1}, timeout_s, [&] {
+    return m_where.describe(m_where.world_rank) + " waited more than " + detail::seconds_text(timeout_s) +
+           " for the other ranks to reach " + what;
+  });
+}
 
 }  // namespace taskpipe::mpi

@@ -8,6 +8,34 @@
 
 namespace taskpipe::mpi::detail {
 
+std::vector<std::byte> recv_message(MPI_Comm comm, int source, int tag, double timeout_s,
+                                    const std::function<std::string()>& what) {
+  using clock = std::chrono::steady_clock;
+  const clock::time_point deadline =
+      clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s));
+  for (int polls = 0;; ++polls) {
+    int found = 0;
+    MPI_Message message = MPI_MESSAGE_NULL;
+    MPI_Status status;
+    check(MPI_Improbe(source, tag, comm, &found, &message, &status), "MPI_Improbe");
+    if (found != 0) {
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      std::vector<std::byte> data(static_cast<std::size_t>(count));
+      check(MPI_Mrecv(data.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
+      return data;
+    }
+    if (clock::now() > deadline) {
+      throw comm_timeout(what());
+    }
+    if (polls < 200) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+}
+
 std::string seconds_text(double s) {
   char text[32];
   std::snprintf(text, sizeof text, "%g s", s);

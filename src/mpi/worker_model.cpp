@@ -463,22 +463,27 @@ std::unique_ptr<gathered_model> worker_model::gather() {
     if (root) {
       place(names, values);
     } else {
-      MPI_Send(names.data(), static_cast<int>(names.size()), MPI_CHAR, 0, gather_tag, MPI_COMM_WORLD);
-      MPI_Send(values.data(), static_cast<int>(values.size()), MPI_FLOAT, 0, gather_tag, MPI_COMM_WORLD);
+      MPI_Request r[2];
+      detail::check(
+          MPI_Isend(names.data(), static_cast<int>(names.size()), MPI_CHAR, 0, gather_tag, MPI_COMM_WORLD, &r[0]),
+          "MPI_Isend");
+      detail::check(
+          MPI_Isend(values.data(), static_cast<int>(values.size()), MPI_FLOAT, 0, gather_tag, MPI_COMM_WORLD, &r[1]),
+          "MPI_Isend");
+      detail::wait_all(r, m->timeout_s, [&] {
+        return m->waited_for({0}, "the checkpoint gather (its parameters and moments sent to world rank 0)");
+      });
     }
   }
   if (root) {
     for (int r = 1; r < m->where.ranks; ++r) {
-      MPI_Status status;
-      int count = 0;
-      MPI_Probe(r, gather_tag, MPI_COMM_WORLD, &status);
-      MPI_Get_count(&status, MPI_CHAR, &count);
-      std::string names(static_cast<std::size_t>(count), '\0');
-      MPI_Recv(names.data(), count, MPI_CHAR, r, gather_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      MPI_Probe(r, gather_tag, MPI_COMM_WORLD, &status);
-      MPI_Get_count(&status, MPI_FLOAT, &count);
-      std::vector<float> values(static_cast<std::size_t>(count));
-      MPI_Recv(values.data(), count, MPI_FLOAT, r, gather_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      const auto what = [&] { return m->waited_for({r}, "the checkpoint gather (its parameters and moments)"); };
+      const std::vector<std::byte> name_bytes = detail::recv_message(MPI_COMM_WORLD, r, gather_tag, m->timeout_s, what);
+      const std::vector<std::byte> value_bytes =
+          detail::recv_message(MPI_COMM_WORLD, r, gather_tag, m->timeout_s, what);
+      const std::string names(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size());
+      std::vector<float> values(value_bytes.size() / sizeof(float));
+      std::memcpy(values.data(), value_bytes.data(), value_bytes.size());
       place(names, values);
     }
     out->optimizer.set_steps(m->optimizer->steps());

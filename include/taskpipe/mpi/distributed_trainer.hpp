@@ -45,6 +45,7 @@ class distributed_trainer {
   nn::gpt2_config m_config;
   train::trainer_options m_options;
   job& m_job;
+  double m_timeout_s;
   worker_model m_model;
   std::size_t m_data_tokens;
   nn::lr_schedule m_schedule;

@@ -51,8 +51,8 @@ class job {
   [[nodiscard]] const layout& where() const noexcept;
   /// Prints "taskpipe: error: <message>" on standard error and aborts every rank of the job with status `code`.
   [[noreturn]] void abort(const std::string& message, int code = 1) const;
-  /// Waits until every rank arrives (bounded by nothing: for the end of a run).
-  void barrier() const;
+  /// Waits until every rank arrives; past `timeout_s` throws mpi::comm_timeout naming `what`.
+  void barrier(double timeout_s, const std::string& what) const;
 
   detail::comms& comms() noexcept;
 

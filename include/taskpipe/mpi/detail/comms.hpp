@@ -3,9 +3,11 @@
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace taskpipe::mpi::detail {
 
@@ -23,6 +25,10 @@ std::string seconds_text(double s);
 
 /// Sums `value` over `comm` (MPI_Iallreduce), bounded by `timeout_s` like wait_all.
 double sum(double value, MPI_Comm comm, double timeout_s, const std::function<std::string()>& what);
+
+/// Receives the next message from `source` with `tag`, whatever its size, bounded by `timeout_s` like wait_all.
+std::vector<std::byte> recv_message(MPI_Comm comm, int source, int tag, double timeout_s,
+                                    const std::function<std::string()>& what);
 
 /// Throws taskpipe::error naming `call` when `rc` is not MPI_SUCCESS.
 void check(int rc, const char* call);
