@@ -138,6 +138,7 @@ struct worker_model::impl {
     {
       detail::wait_all({&b.request, 1}, timeout_s, [&] {
         std::vector<int> copies;
+        copies.reserve(static_cast<std::size_t>(where.replicas));
         for (int d = 0; d < where.replicas; ++d) {
           copies.push_back(where.world_of(d, where.rank));
         }
@@ -371,6 +372,7 @@ float worker_model::forward_backward(std::span<const std::int32_t> tokens, std::
   }
   const double total = detail::sum(local, MPI_COMM_WORLD, m->timeout_s, [&] {
     std::vector<int> all;
+    all.reserve(static_cast<std::size_t>(m->where.world_size));
     for (int w = 0; w < m->where.world_size; ++w) {
       all.push_back(w);
     }
@@ -388,6 +390,7 @@ double worker_model::clip_grad_norm(double max_norm) {
   }
   const double sum = detail::sum(local, m->pipeline(), m->timeout_s, [&] {
     std::vector<int> pipeline;
+    pipeline.reserve(static_cast<std::size_t>(m->where.ranks));
     for (int r = 0; r < m->where.ranks; ++r) {
       pipeline.push_back(m->where.world_of(m->where.replica, r));
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MPI ranks against in-process threads: the same configuration ends with the same parameters (1e-5 relative).
 # Usage: mpi_equal_test.sh <taskpipe> <mpirun> <layout> [schedule kinds...]
-#   layout pp: `--strategy pp --pp 2` under each kind on 2 ranks; layout dp: dp 2 and dp 4 on 2 and 4 ranks, and
-#   hybrid 2 x 2 on 4 ranks.
+#   layout pp: `--strategy pp --pp 2` under each kind on 2 ranks; layout dp: dp 2 and dp 4 on 2 and 4 ranks,
+#   hybrid 2 x 2 and pp 4 (zb-h1) on 4 ranks.
 set -u
 source "$(dirname "$0")/common.sh"
 layout="$3"
@@ -28,6 +28,7 @@ else
   run_both 2 dp2 --strategy dp --dp 2
   run_both 4 dp4 --strategy dp --dp 4
   run_both 4 hybrid2x2 --strategy hybrid --dp 2 --pp 2 --schedule 1f1b
+  run_both 4 pp4-zb-h1 --strategy pp --pp 4 --schedule zb-h1
   # The rank layout is printed: world rank d*P + r holds pipeline rank r of replica d.
   grep -q "rank 3: replica 1, pipeline rank 1" "$dir/hybrid2x2.out" || fail "hybrid: no rank layout in the output"
 fi

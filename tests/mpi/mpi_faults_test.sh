@@ -20,6 +20,13 @@ rc=$?
 grep -q "needs -np 3" "$dir/err" || fail "-np 2 with --pp 3: the error does not say what -np is needed"
 echo "mismatch: exit status $rc: $(grep '^taskpipe: error: ' "$dir/err")"
 
+# --comm-timeout outside mpirun would be ignored: refused.
+"$bin" train "${tiny[@]}" --strategy pp --pp 2 --steps 1 --comm-timeout 5 >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "--comm-timeout outside mpirun exited $rc, expected 2"
+[ "$(grep -c . "$dir/err")" -eq 1 ] && grep -q '^taskpipe: error: --comm-timeout applies under mpirun only' "$dir/err" ||
+  fail "--comm-timeout outside mpirun: not the one error line: $(cat "$dir/err")"
+
 # NaN: h.0.ln_2's weights set to NaN; the rank that holds h.0 names itself, its stage, step 0 and the layer.
 "$bin" train "${tiny[@]}" --steps 1 --save "$dir/base.safetensors" >/dev/null || fail "train --steps 1 exited $?"
 perl -e 'open(my $f, "+<", $ARGV[0]) or die; binmode $f; read($f, my $l, 8); my $n = unpack("Q<", $l);
