@@ -60,6 +60,16 @@ void check_mpi_flags(const train_cli& o, const train::parallel_plan* plan) {
     }
     return;
   }
+  if (given(o, "--trace")) {
+    throw invalid_argument(
+        "--trace is not written under mpirun: each rank would need its own file; trace the same "
+        "layout on threads (without mpirun)");
+  }
+  if (o.partition == "profile") {
+    throw invalid_argument(
+        "--partition profile under mpirun: each rank would time the layers itself and could cut "
+        "the model differently; use --partition flops");
+  }
   const int need = plan->replicas * plan->schedule.ranks;
   if (world != need) {
     throw invalid_argument("mpirun started " + std::to_string(world) + " ranks; --dp " +

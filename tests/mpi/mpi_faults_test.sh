@@ -20,6 +20,14 @@ rc=$?
 grep -q "needs -np 3" "$dir/err" || fail "-np 2 with --pp 3: the error does not say what -np is needed"
 echo "mismatch: exit status $rc: $(grep '^taskpipe: error: ' "$dir/err")"
 
+# Flags an MPI run would ignore or could not agree on: one line, exit status 2.
+for flags in "--trace $dir/t.json" "--partition profile"; do
+  mpi 2 train "${tiny[@]}" --strategy pp --pp 2 --steps 1 $flags >"$dir/out" 2>"$dir/err"
+  rc=$?
+  [ "$rc" -ne 0 ] || fail "mpirun with $flags exited 0"
+  [ "$(grep -c '^taskpipe: error: ' "$dir/err")" -eq 1 ] || fail "mpirun with $flags: not one error line: $(cat "$dir/err")"
+done
+
 # --comm-timeout outside mpirun would be ignored: refused.
 "$bin" train "${tiny[@]}" --strategy pp --pp 2 --steps 1 --comm-timeout 5 >"$dir/out" 2>"$dir/err"
 rc=$?
