@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -29,6 +30,13 @@ int stdout_failed(int err) {
   fmt::print(stderr, "taskpipe: error: cannot write standard output{}{}\n", err != 0 ? ": " : "",
              err != 0 ? std::strerror(err) : "");
   return 2;
+}
+
+// Under mpirun every rank parses the same flags and refuses the same way: only world rank 0 prints the one line
+// (errors of a running job are printed by the rank that failed, in train_mpi.cpp).
+bool silent_rank() {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  return rank != nullptr && std::string(rank) != "0";
 }
 
 }  // namespace
@@ -64,10 +72,14 @@ int main(int argc, char** argv) {
                            : "unknown command or option '" + extra.front() + "'; try `taskpipe --help`";
     }
     // CLI11 quotes the command line as it is; escaped, a stray byte or newline cannot break the one line.
-    fmt::print(stderr, "taskpipe: error: {}\n", taskpipe::detail::quote(what, 300));
+    if (!silent_rank()) {
+      fmt::print(stderr, "taskpipe: error: {}\n", taskpipe::detail::quote(what, 300));
+    }
     return 2;
   } catch (const taskpipe::error& e) {
-    fmt::print(stderr, "taskpipe: error: {}\n", e.what());
+    if (!silent_rank()) {
+      fmt::print(stderr, "taskpipe: error: {}\n", e.what());
+    }
     return 2;
   } catch (const std::exception& e) {
     if (std::ferror(stdout) != 0) {

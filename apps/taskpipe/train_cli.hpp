@@ -34,6 +34,7 @@ struct train_cli {
   int chunks = 2;
   std::string partition = "flops";
   std::uint64_t memory_per_worker = 0;
+  double comm_timeout = 60;  // seconds a rank of an MPI job waits for one message before it aborts the job
   CLI::App* cmd = nullptr;
 };
 

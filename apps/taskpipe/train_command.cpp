@@ -23,6 +23,9 @@
 #include "taskpipe/train/trainer.hpp"
 #include "train_cli.hpp"
 #include "train_parallel.hpp"
+#ifdef TASKPIPE_CLI_HAS_MPI
+#include "train_mpi.hpp"
+#endif
 
 namespace taskpipe::cli {
 namespace {
@@ -108,6 +111,13 @@ void run_train(train_cli& o) {
     plan = plan_from_flags(o, cfg);  // for task, only the memory check
   }
 
+#ifdef TASKPIPE_CLI_HAS_MPI
+  check_mpi_flags(o, parallel ? &*plan : nullptr);
+#else
+  if (given(o, "--comm-timeout")) {
+    throw invalid_argument("--comm-timeout needs a build with MPI (TASKPIPE_WITH_MPI, Open MPI found)");
+  }
+#endif
   const std::vector<std::uint8_t> corpus = read_corpus(o.data);
   const nn::text_split parts = nn::split(corpus, o.val_fraction);
   const std::size_t need = static_cast<std::size_t>(o.t.batch) * static_cast<std::size_t>(o.t.seq) + 1;
@@ -127,6 +137,12 @@ void run_train(train_cli& o) {
     }
   }
 
+#ifdef TASKPIPE_CLI_HAS_MPI
+  if (parallel && under_mpirun()) {
+    run_mpi_train(o, cfg, *plan, ckpt, parts.train, parts.validation);
+    return;
+  }
+#endif
   if (parallel) {
     run_parallel_train(o, cfg, *plan, ckpt, parts.train, parts.validation);
     return;
@@ -326,6 +342,11 @@ void add_train_command(CLI::App& app) {
                   "no limit")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max()));
+  cmd->add_option("--comm-timeout", o->comm_timeout,
+                  "Under mpirun: seconds a rank waits for one message (or a gradient reduction) before it names "
+                  "the rank and message it waited for and aborts the job")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   cmd->add_flag("--quiet", o->quiet, "No progress bar or progress lines on stderr");
   cmd->add_flag(
       "--json", o->json,

@@ -134,6 +134,37 @@ void check_callbacks(const schedule& s, std::span<const stage_callbacks> callbac
 
 }  // namespace
 
+run_result run_rank(const schedule& s, std::span<const stage_callbacks> callbacks, transport& link, int rank) {
+  validate(s);
+  if (rank < 0 || rank >= s.ranks || link.ranks() != s.ranks || static_cast<int>(callbacks.size()) != s.stages) {
+    throw invalid_argument("run_rank: rank " + std::to_string(rank) + " of a " + std::to_string(s.ranks) +
+                           "-rank schedule over a " + std::to_string(link.ranks()) + "-rank transport with " +
+                           std::to_string(callbacks.size()) + " callback sets for " + std::to_string(s.stages) +
+                           " stages");
+  }
+  for (int st = 0; st < s.stages; ++st) {
+    const stage_callbacks& cb = callbacks[static_cast<std::size_t>(st)];
+    if (s.rank_of(st) == rank && (!cb.forward || !cb.backward_input || !cb.backward_weight)) {
+      throw invalid_argument("run_rank: stage " + std::to_string(st) + " of rank " + std::to_string(rank) +
+                             " lacks a callback");
+    }
+  }
+  rank_worker worker(s, callbacks, link, rank, clock::now());
+  try {
+    worker.run();
+  } catch (...) {
+    link.close();
+    throw;
+  }
+  run_result result;
+  result.ranks = s.ranks;
+  result.actions = std::move(worker.record());
+  for (const timed_action& ta : result.actions) {
+    result.makespan_s = std::max(result.makespan_s, ta.finish);
+  }
+  return result;
+}
+
 trace::timeline run_result::timeline() const { return make_timeline(ranks, actions, 1e6); }
 
 run_result run_schedule(const schedule& s, std::span<const stage_callbacks> callbacks, transport* link) {

@@ -104,6 +104,34 @@ TEST(stage_runtime, runs_every_kind_with_each_action_once_in_schedule_order) {
   }
 }
 
+// run_rank: each rank on its own thread, as MPI processes would run it, over one in-process transport.
+TEST(stage_runtime, run_rank_runs_one_rank_each_and_together_they_run_the_schedule) {
+  for (const auto k : pp::all_kinds()) {
+    const auto s = pp::make_schedule(k, {.ranks = 3, .microbatches = 6, .chunks = 2});
+    recorder rec(s);
+    const auto cbs = rec.callbacks();
+    pp::inproc_transport link(s.ranks);
+    std::vector<pp::run_result> results(static_cast<std::size_t>(s.ranks));
+    std::vector<std::thread> threads;
+    for (int r = 0; r < s.ranks; ++r) {
+      threads.emplace_back([&, r] { results[static_cast<std::size_t>(r)] = pp::run_rank(s, cbs, link, r); });
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+    for (int r = 0; r < s.ranks; ++r) {
+      EXPECT_EQ(rec.logs[static_cast<std::size_t>(r)], rec.expected(r)) << pp::kind_name(k) << " rank " << r;
+      EXPECT_EQ(results[static_cast<std::size_t>(r)].actions.size(), s.orders[static_cast<std::size_t>(r)].size());
+    }
+    EXPECT_FALSE(rec.bad_data.load()) << pp::kind_name(k);
+  }
+  const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 2, .microbatches = 2});
+  recorder rec(s);
+  const auto cbs = rec.callbacks();
+  pp::inproc_transport link(2);
+  EXPECT_THROW(pp::run_rank(s, cbs, link, 2), taskpipe::invalid_argument);
+}
+
 TEST(stage_runtime, recorded_timeline_respects_dependencies) {
   const auto s = pp::make_schedule(pp::kind::interleaved, {.ranks = 3, .microbatches = 6, .chunks = 2});
   recorder rec(s);

@@ -40,4 +40,9 @@ struct run_result {
 /// Runs `s` with `callbacks[stage]`; uses a fresh `inproc_transport` when `link` is null.
 run_result run_schedule(const schedule& s, std::span<const stage_callbacks> callbacks, transport* link = nullptr);
 
+/// Runs only `rank`'s action list, on the calling thread, for transports whose ranks are separate processes (one
+/// call per process, each with its own rank). Only the callbacks of the stages on `rank` are needed. A callback's
+/// exception closes `link` and is rethrown. The result holds this rank's actions only, in seconds since the call.
+run_result run_rank(const schedule& s, std::span<const stage_callbacks> callbacks, transport& link, int rank);
+
 }  // namespace taskpipe::pp
