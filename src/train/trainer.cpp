@@ -54,6 +54,9 @@ float traced_forward_backward(nn::gpt2& model, const nn::micro_batch& mb, execut
     x = std::move(r.y);
     states[i] = std::move(r.state);
   }
+  if (x.size() != 1) {  // as gpt2::forward_backward checks: the head's output is the loss, anything else is malformed
+    throw error("trainer: the last layer returned " + std::to_string(x.size()) + " values, expected the loss");
+  }
   const float loss = x[0];
   nn::tensor dy;
   for (std::size_t i = all.size(); i-- > 0;) {
