@@ -3,49 +3,11 @@
 // replaces the global operator new to count allocations, so it is built on its own.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "common/counting_new.hpp"
 #include "taskpipe/graph/graph.hpp"
-
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// The replacements below pair malloc with free; GCC sees through the inlined operators and warns that free()
-// meets a pointer from "operator new", which is exactly what replacing both is allowed to do.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) {
-    return p;
-  }
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t /*size*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t /*size*/) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t /*size*/, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t /*size*/, std::align_val_t /*align*/) noexcept { std::free(p); }
 
 namespace {
 
@@ -56,7 +18,7 @@ TEST(graph_alloc, a_wavefront_takes_one_allocation_per_chunk_not_per_task) {
   std::vector<taskpipe::task_handle> cells(side * side);  // allocated before counting
   std::vector<double> m(side * side, 1.0);
   taskpipe::graph g;
-  const long before = allocations.load();
+  const long before = taskpipe::test::allocations_so_far();
   for (int i = 0; i < side; ++i) {
     for (int j = 0; j < side; ++j) {
       auto& c = cells[static_cast<std::size_t>(i * side + j)];
@@ -69,7 +31,7 @@ TEST(graph_alloc, a_wavefront_takes_one_allocation_per_chunk_not_per_task) {
       }
     }
   }
-  const long allocs = allocations.load() - before;
+  const long allocs = taskpipe::test::allocations_so_far() - before;
   EXPECT_LE(allocs, bound(side * side)) << allocs << " allocations for " << side * side << " tasks";
 }
 
@@ -77,7 +39,7 @@ TEST(graph_alloc, placeholders_linearized_take_one_allocation_per_chunk) {
   constexpr long n = 1L << 16;
   std::vector<taskpipe::task_handle> t(n);
   taskpipe::graph g;
-  const long before = allocations.load();
+  const long before = taskpipe::test::allocations_so_far();
   for (auto& h : t) {
     h = g.placeholder();
   }
@@ -85,7 +47,7 @@ TEST(graph_alloc, placeholders_linearized_take_one_allocation_per_chunk) {
   for (auto& h : t) {
     h.work([] {});
   }
-  const long allocs = allocations.load() - before;
+  const long allocs = taskpipe::test::allocations_so_far() - before;
   EXPECT_LE(allocs, bound(n)) << allocs << " allocations for " << n << " tasks";
   EXPECT_EQ(g.size(), static_cast<std::size_t>(n));
 }
@@ -96,9 +58,9 @@ TEST(graph_alloc, destroying_a_graph_frees_chunks_not_tasks) {
   for (long i = 0; i < n; ++i) {
     g->emplace([] {});
   }
-  const long before = allocations.load();
+  const long before = taskpipe::test::allocations_so_far();
   g.reset();
-  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(taskpipe::test::allocations_so_far() - before, 0);
 }
 
 }  // namespace

@@ -2,47 +2,8 @@
 // operator new to count allocations, so it is built on its own.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "common/counting_new.hpp"
 #include "common/fork_join.hpp"
-
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// The replacements below pair malloc with free; GCC sees through the inlined operators and warns that free()
-// meets a pointer from "operator new", which is exactly what replacing both is allowed to do.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) {
-    return p;
-  }
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t /*size*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t /*size*/) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t /*size*/, std::align_val_t /*align*/) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t /*size*/, std::align_val_t /*align*/) noexcept { std::free(p); }
 
 namespace {
 
@@ -50,9 +11,9 @@ namespace {
 long allocations_during_fib(taskpipe::executor& ex, int n, long& result) {
   return ex
       .async([&] {
-        const long before = allocations.load();
+        const long before = taskpipe::test::allocations_so_far();
         result = taskpipe::test::fib(ex, n);
-        return allocations.load() - before;
+        return taskpipe::test::allocations_so_far() - before;
       })
       .get();
 }
