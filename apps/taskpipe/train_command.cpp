@@ -22,6 +22,7 @@
 #include "taskpipe/trace/chrome_trace.hpp"
 #include "taskpipe/train/trainer.hpp"
 #include "train_cli.hpp"
+#include "train_loop.hpp"
 #include "train_parallel.hpp"
 #ifdef TASKPIPE_CLI_HAS_MPI
 #include "train_mpi.hpp"
@@ -162,27 +163,7 @@ void run_train(train_cli& o) {
 
   const std::int64_t first = tr.steps_done();
   progress bar(first, o.t.steps, static_cast<std::int64_t>(need - 1), ::isatty(STDERR_FILENO) == 1, o.log_every);
-  train::step_report last;
-  double seconds = 0;
-  while (!tr.done()) {
-    try {
-      last = tr.step();
-    } catch (...) {
-      bar.finish();
-      throw;
-    }
-    seconds += last.seconds;
-    if (!o.quiet) {
-      bar.update(last.step, last.loss, last.lr);
-    }
-    if (o.save_every > 0 && tr.steps_done() % o.save_every == 0 && !tr.done()) {
-      tr.save(o.save);
-    }
-  }
-  bar.finish();
-  if (!o.save.empty()) {
-    tr.save(o.save);
-  }
+  const auto [last, seconds] = run_steps(tr, o, bar);
   std::optional<double> val;
   if (o.val_fraction > 0) {
     val = train::evaluate(model, parts.validation, o.t.batch, o.t.seq, o.val_batches, ex.get());

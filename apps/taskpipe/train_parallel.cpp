@@ -19,6 +19,7 @@
 #include "taskpipe/trace/svg.hpp"
 #include "taskpipe/train/layer_costs.hpp"
 #include "taskpipe/train/parallel_trainer.hpp"
+#include "train_loop.hpp"
 
 namespace taskpipe::cli {
 namespace {
@@ -154,27 +155,7 @@ void run_parallel_train(const train_cli& o, const nn::gpt2_config& cfg, const tr
   const std::int64_t first = tr.steps_done();
   const std::int64_t tokens_per_step = static_cast<std::int64_t>(o.t.batch) * o.t.seq;
   progress bar(first, o.t.steps, tokens_per_step, ::isatty(STDERR_FILENO) == 1, o.log_every);
-  train::step_report last;
-  double seconds = 0;
-  while (!tr.done()) {
-    try {
-      last = tr.step();
-    } catch (...) {
-      bar.finish();
-      throw;
-    }
-    seconds += last.seconds;
-    if (!o.quiet) {
-      bar.update(last.step, last.loss, last.lr);
-    }
-    if (o.save_every > 0 && tr.steps_done() % o.save_every == 0 && !tr.done()) {
-      tr.save(o.save);
-    }
-  }
-  bar.finish();
-  if (!o.save.empty()) {
-    tr.save(o.save);
-  }
+  const auto [last, seconds] = run_steps(tr, o, bar);
   std::optional<double> val;
   if (o.val_fraction > 0) {
     val = validation_loss(tr.model(), cfg, o.t.seed, validation_split, o.t, o.val_batches);
