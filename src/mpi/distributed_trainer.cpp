@@ -13,12 +13,7 @@ namespace {
 const train::trainer_options& checked(const train::trainer_options& o, const nn::gpt2_config& config,
                                       const train::parallel_plan& plan) {
   o.validate(config);
-  const int split = plan.replicas * plan.schedule.microbatches;
-  if (o.batch % split != 0) {
-    throw invalid_argument("a batch of " + std::to_string(o.batch) + " rows does not split into " +
-                           std::to_string(plan.replicas) + " replicas x " + std::to_string(plan.schedule.microbatches) +
-                           " micro-batches: the batch must be a multiple of " + std::to_string(split));
-  }
+  train::detail::check_batch_split(o.batch, plan.replicas, plan.schedule.microbatches);
   return o;
 }
 

@@ -52,4 +52,13 @@ void check_resumable(const nn::checkpoint& c, const trainer_options& options, st
   }
 }
 
+void check_batch_split(int batch, int replicas, int microbatches) {
+  const int split = replicas * microbatches;
+  if (batch % split != 0) {
+    throw invalid_argument("a batch of " + std::to_string(batch) + " rows does not split into " +
+                           std::to_string(replicas) + " replicas x " + std::to_string(microbatches) +
+                           " micro-batches: the batch must be a multiple of " + std::to_string(split));
+  }
+}
+
 }  // namespace taskpipe::train::detail

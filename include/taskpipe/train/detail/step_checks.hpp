@@ -24,6 +24,9 @@ void check_loss(float loss, std::int64_t step);
 /// Throws unless `grad_norm` is finite, naming the first parameter whose gradient holds a NaN or an infinity.
 void check_grad_norm(double grad_norm, std::span<nn::parameter* const> params, std::int64_t step);
 
+/// Throws taskpipe::invalid_argument unless `batch` rows split evenly into `replicas` x `microbatches`.
+void check_batch_split(int batch, int replicas, int microbatches);
+
 /// Throws unless `c` holds a training position written with the same batch, seq and shuffle, on a training split of
 /// `data_tokens` tokens, and fewer steps than `options.steps`.
 void check_resumable(const nn::checkpoint& c, const trainer_options& options, std::size_t data_tokens);
