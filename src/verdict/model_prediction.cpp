@@ -73,10 +73,16 @@ model_prediction predict_whole(const model_workload& w, const model_profile& p, 
   const bool task = c.kind == train::strategy::task;
   const double speedup = task ? (c.threads > 1 ? p.intra_op_speedup : 1.0) : 1.0;
   const double slowdown = task ? 1.0 : p.slowdown(c.replicas);
+  // One model shares wte between the embedding and the head; a dp replica is built from the layers, and its head
+  // owns a wte copy (with its gradient and moments), which the layers' parameter bytes count.
+  const double held = task ? p.parameter_bytes
+                           : std::accumulate(costs.begin(), costs.end(), 0.0, [](double s, const train::layer_cost& l) {
+                               return s + l.parameter_bytes;
+                             });
   r.compute_seconds = serial * slowdown / speedup;
-  r.tail_seconds = tail_seconds(p, c.replicas, p.parameter_bytes * c.replicas);
+  r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
   r.step_seconds = r.compute_seconds + r.tail_seconds;
-  r.state_bytes_per_worker = 4 * p.parameter_bytes;
+  r.state_bytes_per_worker = 4 * held;
   r.memory_per_worker = r.state_bytes_per_worker + activations;
   // The predicted timeline: F, then B (+W) of the one micro-batch.
   const double f =

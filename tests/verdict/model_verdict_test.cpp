@@ -122,6 +122,20 @@ TEST(model_prediction, matches_a_hand_computation) {
   EXPECT_DOUBLE_EQ(one_f_one_b.memory_per_worker, 4 * 2000 + 2 * (2 * 100 * 1));
 }
 
+TEST(model_prediction, a_dp_replica_holds_the_heads_wte_copy_and_one_task_model_does_not) {
+  // The head layer's 1500 parameter bytes include a 500-byte wte copy: the whole model is 4000 bytes with wte once.
+  const auto w = tiny_workload();
+  auto p = hand_profile(2);
+  p.fixed[3].parameter_bytes = 1500;
+  const auto all = v::model_candidates(w);
+  const auto task = v::predict_model(w, p, find(all, strategy::task, pp::kind::gpipe, 1));
+  EXPECT_DOUBLE_EQ(task.state_bytes_per_worker, 4 * 4000);
+  const auto dp = v::predict_model(w, p, find(all, strategy::data, pp::kind::gpipe, 1));
+  EXPECT_DOUBLE_EQ(dp.state_bytes_per_worker, 4 * 4500);
+  EXPECT_DOUBLE_EQ(dp.memory_per_worker, 4 * 4500 + 4 * 100 * 4);
+  EXPECT_NEAR(dp.tail_seconds, 3 * 4000 * 0.5e-6 + 2 * 4500 * 1e-6, 1e-12);
+}
+
 TEST(model_prediction, a_rank_with_two_unequal_stages_is_charged_each_stages_own_bytes) {
   // zb-v on 2 ranks cuts the 4 layers into 4 stages and puts stages 0 and 3 on rank 0. Layer 3 keeps 10x the
   // activations of the others: charging every micro-batch rank 0 holds at stage 3's size (the partition's figure)

@@ -7,7 +7,8 @@
 //           optimizer (clip + AdamW over every parameter byte);
 //   dp      one replica's F + B + W at B / D rows, times s, plus the serial tail the trainer runs after the replicas:
 //           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy) and the
-//           optimizer over every replica's parameters (D x the model);
+//           optimizer over every replica's parameters (D x the model's layers: a replica's head holds its own wte
+//           copy, as a pipeline's last rank does; one `task` model shares one wte);
 //   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
 //           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
 //           (fixed + per byte), plus the same serial tail (the optimizer over every worker's parameters: the head's
