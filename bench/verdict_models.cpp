@@ -1,6 +1,7 @@
 #include "verdict_models.hpp"
 
 #include <taskpipe/pp/generators.hpp>
+#include <taskpipe/trace/timeline.hpp>
 #include <taskpipe/verdict/builtin_model.hpp>
 #include <taskpipe/verdict/model_verdict.hpp>
 
@@ -22,15 +23,19 @@ namespace v = taskpipe::verdict;
 
 // What one measured candidate says about the prediction.
 struct sample {
-  double error = 0;      // |pred - meas| / meas step time
-  double bias = 0;       // pred / meas - 1: > 0 predicted slower than measured
-  double mem_error = 0;  // |pred - meas| / meas peak bytes per worker
-  double mem_bias = 0;   // pred / meas - 1
+  double error = 0;           // |pred - meas| / meas step time
+  double bias = 0;            // pred / meas - 1: > 0 predicted slower than measured
+  double shape_error = 0;     // the error after scaling the model's predictions by its median meas / pred
+  double compute_bias = 0;    // pred / meas - 1 of the step less its optimizer phases (clip + AdamW)
+  double optimizer_bias = 0;  // pred / meas - 1 of the tail against the measured clip + AdamW phases
+  double mem_error = 0;       // |pred - meas| / meas peak bytes per worker
+  double mem_bias = 0;        // pred / meas - 1
 };
 
 struct model_result {
   std::vector<sample> samples;
   double tau = 1;
+  double machine_ratio = 1;  // median measured / predicted step time
   pick_judgment verdict_pick;
   pick_judgment predicted_pick;
   bool has_pick = false;
@@ -79,11 +84,38 @@ std::string kind_of(const v::model_candidate& c) {
 
 double mib(double bytes) { return bytes / (1 << 20); }
 
+// The median over the timed steps (the warm-up, the first step, left out) of the trainer's track-0 phases named
+// `a` and `b` together, in seconds.
+double phase_seconds(const trace::timeline& t, const char* a, const char* b) {
+  std::vector<std::pair<long long, double>> per_step;  // step -> seconds
+  for (const trace::event& e : t.events) {
+    if (e.track != 0 || (e.name != a && e.name != b) || e.args.empty()) continue;
+    const long long step = e.args.front().second;
+    auto it = std::find_if(per_step.begin(), per_step.end(), [&](const auto& x) { return x.first == step; });
+    if (it == per_step.end()) {
+      per_step.emplace_back(step, 0.0);
+      it = per_step.end() - 1;
+    }
+    it->second += e.duration * t.microseconds_per_unit * 1e-6;
+  }
+  std::sort(per_step.begin(), per_step.end());
+  if (per_step.size() > 1) per_step.erase(per_step.begin());
+  std::vector<double> s;
+  for (const auto& x : per_step) s.push_back(x.second);
+  if (s.empty()) return 0;
+  std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(s.size() / 2), s.end());
+  return s[s.size() / 2];
+}
+
 sample sample_of(const v::model_row& row) {
   const v::model_measurement& m = *row.measured;
   const v::model_prediction& p = row.predicted;
+  const double optimizer = phase_seconds(row.measured_timeline, "clip", "adamw");
+  const double compute = std::max(1e-9, m.step_seconds - optimizer);
   return {.error = *row.error(),
           .bias = p.step_seconds / m.step_seconds - 1,
+          .compute_bias = p.compute_seconds / compute - 1,
+          .optimizer_bias = optimizer > 0 ? p.tail_seconds / optimizer - 1 : 0,
           .mem_error = std::abs(p.memory_per_worker - m.peak_bytes) / m.peak_bytes,
           .mem_bias = p.memory_per_worker / m.peak_bytes - 1};
 }
@@ -106,8 +138,17 @@ model_result judge(const v::model_report& r, kind_table& kinds, bool verbose) {
   for (const v::model_row& row : r.rows) {
     if (row.measured) measured.push_back(&row);
   }
+  // How much slower the machine ran than the profile said, for this model: the median measured / predicted.
+  std::vector<double> ratios;
   for (const v::model_row* row : measured) {
-    const sample s = sample_of(*row);
+    ratios.push_back(row->measured->step_seconds / row->predicted.step_seconds);
+  }
+  std::nth_element(ratios.begin(), ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2), ratios.end());
+  res.machine_ratio = ratios[ratios.size() / 2];
+  for (const v::model_row* row : measured) {
+    sample s = sample_of(*row);
+    s.shape_error = std::abs(row->predicted.step_seconds * res.machine_ratio - row->measured->step_seconds) /
+                    row->measured->step_seconds;
     res.samples.push_back(s);
     kinds.add(kind_of(row->predicted.candidate), s);
     if (verbose) print_row(*row, row == r.pick());
@@ -201,10 +242,11 @@ int run_model_section(const model_section_options& o) {
     if (o.verbose) std::printf("  %s (%s):\n", w.name.c_str(), describe(w).c_str());
     const model_result m = judge(r, kinds, o.verbose);
     std::printf(
-        "%-12s %-34s cands %2zu/%2zu  step err mean %5.1f %% worst %5.1f %%  mem err worst %5.1f %%  "
-        "tau %5.2f  pick %s pred-pick %s%s\n",
+        "%-12s %-34s cands %2zu/%2zu  step err mean %5.1f %% worst %5.1f %% (meas/pred x%.2f; after it %4.1f %% "
+        "%5.1f %%)  mem err worst %5.1f %%  tau %5.2f  pick %s pred-pick %s%s\n",
         w.name.c_str(), describe(w).c_str(), m.samples.size() - 1, r.rows.size(),
-        100 * mean_of(m.samples, &sample::error), 100 * worst_of(m.samples, &sample::error),
+        100 * mean_of(m.samples, &sample::error), 100 * worst_of(m.samples, &sample::error), m.machine_ratio,
+        100 * mean_of(m.samples, &sample::shape_error), 100 * worst_of(m.samples, &sample::shape_error),
         100 * worst_of(m.samples, &sample::mem_error), m.tau,
         m.has_pick ? (m.verdict_pick.ok ? "ok  " : "MISS") : "none",
         m.has_pick ? (m.predicted_pick.ok ? "ok  " : "MISS") : "none", m.within_limit ? "" : "  OVER LIMIT");
@@ -212,14 +254,22 @@ int run_model_section(const model_section_options& o) {
     results.push_back(m);
   }
 
-  std::printf("\nper candidate kind (bias: mean of predicted / measured - 1; > 0 predicted too slow or too big):\n");
-  std::printf("  %-22s %4s  %-30s  %-30s\n", "kind", "n", "step time err mean / worst / bias",
-              "peak memory err mean / worst / bias");
+  std::printf(
+      "\nper candidate kind (bias: mean of predicted / measured - 1, > 0 predicted too slow or too big; after "
+      "ratio: the error once each model's predictions are scaled by its median measured / predicted; compute "
+      "and optimizer: the step less the trainer's clip + AdamW phases, and those phases, against the "
+      "prediction's compute and serial tail; the dp and hybrid gradient sum is timed inside the step's "
+      "forward_backward phase):\n");
+  std::printf("  %-20s %4s  %-25s  %-15s  %-17s  %-25s\n", "kind", "n", "step err mean worst bias", "after ratio",
+              "compute / optim.", "memory err mean worst bias");
   for (const auto& [kind, s] : kinds.kinds) {
-    std::printf("  %-22s %4zu  %6.1f %% %6.1f %% %+6.1f %%        %6.1f %% %6.1f %% %+6.1f %%\n", kind.c_str(),
-                s.size(), 100 * mean_of(s, &sample::error), 100 * worst_of(s, &sample::error),
-                100 * mean_of(s, &sample::bias), 100 * mean_of(s, &sample::mem_error),
-                100 * worst_of(s, &sample::mem_error), 100 * mean_of(s, &sample::mem_bias));
+    std::printf(
+        "  %-20s %4zu  %6.1f%% %6.1f%% %+6.1f%%  %6.1f%% %6.1f%%  %+7.1f%% %+7.1f%%  %6.1f%% %6.1f%% %+6.1f%%\n",
+        kind.c_str(), s.size(), 100 * mean_of(s, &sample::error), 100 * worst_of(s, &sample::error),
+        100 * mean_of(s, &sample::bias), 100 * mean_of(s, &sample::shape_error),
+        100 * worst_of(s, &sample::shape_error), 100 * mean_of(s, &sample::compute_bias),
+        100 * mean_of(s, &sample::optimizer_bias), 100 * mean_of(s, &sample::mem_error),
+        100 * worst_of(s, &sample::mem_error), 100 * mean_of(s, &sample::mem_bias));
   }
 
   std::vector<sample> all;
@@ -234,6 +284,8 @@ int run_model_section(const model_section_options& o) {
     within += m.within_limit ? 1 : 0;
   }
   const double mean = mean_of(all, &sample::error);
+  const double shape_mean = mean_of(all, &sample::shape_error);
+  const double shape_worst = worst_of(all, &sample::shape_error);
   const double worst = worst_of(all, &sample::error);
   const double mem_mean = mean_of(all, &sample::mem_error);
   const double mem_worst = worst_of(all, &sample::mem_error);
@@ -244,6 +296,10 @@ int run_model_section(const model_section_options& o) {
   std::printf("\nmodel summary over %d models, %zu measured candidates (baselines included):\n", n, all.size());
   std::printf("  step time error mean       %5.1f %%   target <= 5 %%   %s\n", 100 * mean, verdict_of(checks[0]));
   std::printf("  step time error worst      %5.1f %%   target <= 10 %%  %s\n", 100 * worst, verdict_of(checks[1]));
+  std::printf(
+      "  after each model's median meas/pred ratio: mean %.1f %%, worst %.1f %% (a diagnostic: what load "
+      "that slows every candidate alike does not explain)\n",
+      100 * shape_mean, 100 * shape_worst);
   std::printf("  peak memory error worst    %5.1f %%   target <= 5 %%   %s   (mean %.1f %%)\n", 100 * mem_worst,
               verdict_of(checks[2]), 100 * mem_mean);
   std::printf("  pick within the limit      %d of %d   target all      %s\n", within, n, verdict_of(checks[3]));
