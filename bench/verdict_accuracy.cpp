@@ -1,19 +1,24 @@
-// Verdict accuracy: the streaming verdict run on the built-in chains and on seeded random chains, with every
-// candidate measured, against the targets of the verdict issue:
+// Verdict accuracy, in two sections. Chains: the streaming verdict run on the built-in chains and on seeded random
+// chains, with every candidate measured, against the targets of the verdict issue:
 //   throughput error |predicted - measured| / measured: mean <= 5 %, worst <= 10 %;
 //   ranking: the recommendation is the measured best when the best leads the runner-up by more than
 //   max(3 %, twice the measured spread), else at most 3 % slower than the best; Kendall tau-b >= 0.9;
-// and the gzip chain beside pigz (Debian's package) on the same file and threads.
+// and the gzip chain beside pigz (Debian's package) on the same file and threads. Models: the model verdict on the
+// built-in model and seeded random GPT-2 configurations (verdict_models.hpp says what it reports).
 //
-//   verdict_accuracy [--chains N] [--reps R] [--seed S] [--mib M]     (defaults: 8 random chains, 3, 1, 32)
+//   verdict_accuracy [--only chains|models] [--chains N] [--reps R] [--mib M] [--models N] [--steps S] [--seed S]
+//                    [--verbose]     (defaults: both; 8 random chains, 3 repetitions, 32 MiB; 6 random models, 3)
 //
-// Prints one line per chain and a summary with PASS or MISS per target. Say what else ran on the machine: on a
-// shared 2-core VM the load other processes put on the cores moves every figure here.
+// Prints one line per chain or model and a summary per section with PASS or MISS per target. Say what else ran on the
+// machine: on a shared 2-core VM the load other processes put on the cores moves every figure here.
 #include <taskpipe/verdict/chain_workload.hpp>
 #include <taskpipe/verdict/gzip_chain.hpp>
 #include <taskpipe/verdict/stream_verdict.hpp>
 #include <taskpipe/verdict/synthetic_chain.hpp>
 #include <taskpipe/verdict/text_chains.hpp>
+
+#include "common/verdict_ranking.hpp"
+#include "verdict_models.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +35,7 @@
 
 namespace v = taskpipe::verdict;
 namespace fs = std::filesystem;
+namespace tb = taskpipe::bench;
 
 namespace {
 
@@ -41,57 +47,25 @@ struct chain_result {
   double pick_gap = 0;  // how much slower than the measured best the pick was
 };
 
-int sign(double x) { return (x > 0) - (x < 0); }
-
-// Kendall's tau-b between the predicted and measured throughputs.
-double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b) {
-  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    for (std::size_t j = i + 1; j < a.size(); ++j) {
-      // Predictions within 0.5 % of each other are the model's ties (the same bound).
-      const int sa = std::abs(a[i] - a[j]) <= 0.005 * std::max(a[i], a[j]) ? 0 : sign(a[i] - a[j]);
-      const int sb = sign(b[i] - b[j]);
-      if (sa == 0 && sb == 0) continue;
-      if (sa == 0) {
-        ++ties_a;
-        continue;
-      }
-      if (sb == 0) {
-        ++ties_b;
-        continue;
-      }
-      (sa == sb ? concordant : discordant) += 1;
-    }
-  }
-  const double n1 = concordant + discordant + ties_a;
-  const double n2 = concordant + discordant + ties_b;
-  return n1 > 0 && n2 > 0 ? (concordant - discordant) / std::sqrt(n1 * n2) : 1.0;
-}
-
 chain_result judge(const std::string& name, const v::chain_factory& make, v::stream_options o) {
   o.top = 64;  // every candidate
   const auto r = v::compare(make, o);
   chain_result c{name};
-  std::vector<double> pred, meas;
-  double best = 0, runner_up = 0, best_spread = 0;
-  for (const auto& row : r.rows) {
+  std::vector<double> pred, meas, spreads;
+  std::size_t picked = 0;
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& row = r.rows[i];
     if (!row.measured) continue;
+    if (i == r.recommended) picked = meas.size();
     c.errors.push_back(*row.error());
     pred.push_back(row.predicted.throughput);
     meas.push_back(row.measured->throughput);
-    if (row.measured->throughput > best) {
-      runner_up = best;
-      best = row.measured->throughput;
-      best_spread = row.measured->spread;
-    } else {
-      runner_up = std::max(runner_up, row.measured->throughput);
-    }
+    spreads.push_back(row.measured->spread);
   }
-  c.tau = kendall_tau_b(pred, meas);
-  const double picked = r.rows[r.recommended].measured->throughput;
-  c.pick_gap = 1 - picked / best;
-  const bool clear_lead = best > runner_up * (1 + std::max(0.03, 2 * best_spread));
-  c.pick_ok = clear_lead ? picked == best : c.pick_gap <= 0.03;
+  c.tau = tb::kendall_tau_b(pred, meas);
+  const tb::pick_judgment j = tb::judge_pick(meas, spreads, picked);
+  c.pick_ok = j.ok;
+  c.pick_gap = j.gap;
   std::printf("%-28s candidates %2zu  error mean %5.1f %%  worst %5.1f %%  tau %5.2f  pick %s (%.1f %% below best)\n",
               name.c_str(), c.errors.size(),
               100 * std::accumulate(c.errors.begin(), c.errors.end(), 0.0) / static_cast<double>(c.errors.size()),
@@ -133,35 +107,67 @@ v::chain_workload random_chain(std::uint64_t seed) {
   return w;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct options {
+  bool chains_on = true, models_on = true;
   int chains = 8, reps = 3, mib = 32;
   std::uint64_t seed = 1;
+  tb::model_section_options models;
+};
+
+constexpr const char* usage =
+    "usage: verdict_accuracy [--only chains|models] [--chains N] [--reps R] [--mib M] [--models N] [--steps S]\n"
+    "                        [--seed S] [--verbose]\n"
+    "  defaults: both sections; 8 random chains, 3 repetitions, 32 MiB; 6 random models, 3 steps; seed 1\n";
+
+// Parses argv into o; returns 0 to go on, 1 after --help, 2 after one line about bad input.
+int parse(int argc, char** argv, options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: verdict_accuracy [--chains N] [--reps R] [--seed S] [--mib M]\n");
-      return 0;
+      std::printf("%s", usage);
+      return 1;
+    }
+    if (a == "--verbose") {
+      o.models.verbose = true;
+      continue;
     }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "verdict_accuracy: %s needs a value\n", a.c_str());
       return 2;
     }
-    const long x = std::strtol(argv[++i], nullptr, 10);
-    if (a == "--chains" && x >= 0 && x <= 1000)
-      chains = static_cast<int>(x);
-    else if (a == "--reps" && x >= 1 && x <= 100)
-      reps = static_cast<int>(x);
-    else if (a == "--seed" && x >= 0)
-      seed = static_cast<std::uint64_t>(x);
-    else if (a == "--mib" && x >= 1 && x <= 4096)
-      mib = static_cast<int>(x);
+    const std::string value = argv[++i];
+    if (a == "--only" && (value == "chains" || value == "models")) {
+      o.chains_on = value == "chains";
+      o.models_on = value == "models";
+      continue;
+    }
+    char* end = nullptr;
+    const long x = std::strtol(value.c_str(), &end, 10);
+    const bool number = !value.empty() && *end == '\0';
+    if (number && a == "--chains" && x >= 0 && x <= 1000)
+      o.chains = static_cast<int>(x);
+    else if (number && a == "--reps" && x >= 1 && x <= 100)
+      o.reps = static_cast<int>(x);
+    else if (number && a == "--seed" && x >= 0)
+      o.seed = o.models.seed = static_cast<std::uint64_t>(x);
+    else if (number && a == "--mib" && x >= 1 && x <= 4096)
+      o.mib = static_cast<int>(x);
+    else if (number && a == "--models" && x >= 0 && x <= 1000)
+      o.models.models = static_cast<int>(x);
+    else if (number && a == "--steps" && x >= 1 && x <= 100)
+      o.models.steps = static_cast<int>(x);
     else {
-      std::fprintf(stderr, "verdict_accuracy: bad option %s %s\n", a.c_str(), argv[i]);
+      std::fprintf(stderr, "verdict_accuracy: bad option %s %s (see --help for the accepted values)\n", a.c_str(),
+                   value.c_str());
       return 2;
     }
   }
+  return 0;
+}
+
+void run_chain_section(const options& opt) {
+  const int chains = opt.chains, reps = opt.reps, mib = opt.mib;
+  const std::uint64_t seed = opt.seed;
   const v::stream_options base{.repetitions = static_cast<std::size_t>(reps)};
   std::vector<chain_result> results;
   const fs::path dir = fs::temp_directory_path() / ("verdict-accuracy-" + std::to_string(::getpid()));
@@ -216,5 +222,20 @@ int main(int argc, char** argv) {
   std::printf("  recommendation right   %d of %zu   target all      %s\n", picks, results.size(),
               picks == static_cast<int>(results.size()) ? "PASS" : "MISS");
   std::printf("  Kendall tau-b, worst   %5.2f     target >= 0.9   %s\n", worst_tau, worst_tau >= 0.9 ? "PASS" : "MISS");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const int rc = parse(argc, argv, o); rc != 0) {
+    return rc == 1 ? 0 : rc;
+  }
+  if (o.chains_on) {
+    run_chain_section(o);
+  }
+  if (o.models_on) {
+    (void)tb::run_model_section(o.models);
+  }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "taskpipe/pp/simulate.hpp"
 #include "taskpipe/trace/chrome_trace.hpp"
 #include "taskpipe/trace/write_file.hpp"
+#include "taskpipe/verdict/builtin_model.hpp"
 #include "taskpipe/verdict/model_verdict.hpp"
 #include "taskpipe/verdict/pareto_svg.hpp"
 
@@ -31,18 +32,6 @@ struct model_run {
 };
 
 std::string ms_text(double s) { return time_text(s * 1e9); }
-
-// The built-in model: small enough that profiling, predicting and training the baseline and the best few for a few
-// steps takes seconds on two cores, and wide enough that its parameters and AdamW state, not its activations,
-// decide whether a whole replica fits.
-verdict::model_workload builtin_workload(std::size_t workers) {
-  verdict::model_workload w;
-  w.config = {.vocab = 256, .context = 32, .embd = 192, .layers = 4, .heads = 4};
-  w.batch = 8;
-  w.seq = 32;
-  w.workers = workers == 0 ? 2 : static_cast<int>(workers);
-  return w;
-}
 
 std::string workload_text(const verdict::model_workload& w) {
   return fmt::format("GPT-2 {} ({:.2f} M parameters); batch {} x {} tokens; {} workers", w.config.to_string(),
@@ -201,19 +190,14 @@ void write_files(const model_output& files, const model_run& run, const verdict:
 
 std::vector<model_run> runs_for(const CLI::App& cmd, const model_flags& o, std::size_t workers, bool builtin) {
   if (builtin) {
-    verdict::model_workload w = builtin_workload(workers);
-    // A tight limit: 3/4 of what the whole model's parameters, gradients and AdamW state take, so no replica of the
-    // whole model fits; and room to spare: no limit.
-    const double state = 4.0 * static_cast<double>(w.config.parameter_count() * sizeof(float));
-    verdict::model_workload tight = w;
-    tight.memory_per_worker = 0.75 * state;
-    w.memory_per_worker = 0;
-    return {{"model-tight",
+    const std::vector<verdict::model_workload> w = verdict::builtin_model_runs(static_cast<int>(workers));
+    const verdict::model_workload& tight = w[0];
+    return {{tight.name,
              fmt::format("built-in model, memory per worker limited to {} (3/4 of the model's parameters, gradients "
                          "and AdamW state): {}",
                          bytes_text(tight.memory_per_worker), workload_text(tight)),
              tight},
-            {"model-ample", "built-in model, no memory limit: " + workload_text(w), w}};
+            {w[1].name, "built-in model, no memory limit: " + workload_text(w[1]), w[1]}};
   }
   verdict::model_workload w;
   w.config = nn::preset(o.preset);

@@ -122,6 +122,38 @@ TEST(model_prediction, matches_a_hand_computation) {
   EXPECT_DOUBLE_EQ(one_f_one_b.memory_per_worker, 4 * 2000 + 2 * (2 * 100 * 1));
 }
 
+TEST(model_prediction, a_dp_replica_holds_the_heads_wte_copy_and_one_task_model_does_not) {
+  // The head layer's 1500 parameter bytes include a 500-byte wte copy: the whole model is 4000 bytes with wte once.
+  const auto w = tiny_workload();
+  auto p = hand_profile(2);
+  p.fixed[3].parameter_bytes = 1500;
+  const auto all = v::model_candidates(w);
+  const auto task = v::predict_model(w, p, find(all, strategy::task, pp::kind::gpipe, 1));
+  EXPECT_DOUBLE_EQ(task.state_bytes_per_worker, 4 * 4000);
+  const auto dp = v::predict_model(w, p, find(all, strategy::data, pp::kind::gpipe, 1));
+  EXPECT_DOUBLE_EQ(dp.state_bytes_per_worker, 4 * 4500);
+  EXPECT_DOUBLE_EQ(dp.memory_per_worker, 4 * 4500 + 4 * 100 * 4);
+  EXPECT_NEAR(dp.tail_seconds, 3 * 4000 * 0.5e-6 + 2 * 4500 * 1e-6, 1e-12);
+}
+
+TEST(model_prediction, a_rank_with_two_unequal_stages_is_charged_each_stages_own_bytes) {
+  // zb-v on 2 ranks cuts the 4 layers into 4 stages and puts stages 0 and 3 on rank 0. Layer 3 keeps 10x the
+  // activations of the others: charging every micro-batch rank 0 holds at stage 3's size (the partition's figure)
+  // over-counts; the prediction adds what the schedule holds stage by stage, as the simulator counts it.
+  const auto w = tiny_workload();
+  auto p = hand_profile(2);
+  p.per_row[3].activation_bytes = 1000;
+  const auto c = find(v::model_candidates(w), strategy::pipeline, pp::kind::zb_v, 4);
+  const auto r = v::predict_model(w, p, c);
+  ASSERT_EQ(r.bounds, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  const double rows = 2;  // 8 rows in 4 micro-batches
+  const pp::simulation count = pp::simulate(r.schedule, pp::costs::uniform({}));
+  const double largest_stage_figure = 4 * 2000 + count.peak_activations_until_w(0) * 1000 * rows;
+  EXPECT_LT(r.memory_per_worker, largest_stage_figure);
+  // The peak holds at least one micro-batch of stage 3 and one of stage 0 together.
+  EXPECT_GE(r.memory_per_worker, 4 * 2000 + (1000 + 100) * rows);
+}
+
 TEST(model_prediction, a_tight_limit_rules_out_data_parallelism_with_the_reason) {
   // 12000 bytes per worker: a whole replica needs 16000 of parameters, gradients and AdamW state alone.
   const auto w = tiny_workload(2, 12000);

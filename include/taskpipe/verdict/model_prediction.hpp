@@ -7,7 +7,8 @@
 //           optimizer (clip + AdamW over every parameter byte);
 //   dp      one replica's F + B + W at B / D rows, times s, plus the serial tail the trainer runs after the replicas:
 //           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy) and the
-//           optimizer over every replica's parameters (D x the model);
+//           optimizer over every replica's parameters (D x the model's layers: a replica's head holds its own wte
+//           copy, as a pipeline's last rank does; one `task` model shares one wte);
 //   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
 //           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
 //           (fixed + per byte), plus the same serial tail (the optimizer over every worker's parameters: the head's
@@ -16,8 +17,10 @@
 // peak activations until W per rank under uniform costs, as train::make_plan cuts it).
 // Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
 // the activations it holds at its peak: task the whole model's at B rows, dp at B / D rows, pp and hybrid the
-// partition's figure (peak micro-batches x the largest stage's activation bytes). A candidate whose memory exceeds
-// the limit does not fit and carries the reason.
+// simulator's peak bytes of the rank (pp::simulation::peak_activation_bytes: each stage's own bytes, held from F
+// until W, in the order of the schedule, so a rank holding two unequal stages is not charged the larger twice). A
+// candidate whose memory exceeds the limit does not fit and carries the reason. The cut under a limit is the
+// partition's; when the partition finds none under it, the fastest cut is judged by the figure above.
 // The bound names what limits the candidate: "memory" when it does not fit; else the largest of the bubble (idle
 // share of the workers), the serial tail, the transfers and the intra-op scaling when it takes over 15 % of the
 // step, otherwise "compute".
