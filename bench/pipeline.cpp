@@ -25,6 +25,8 @@
 //   thread). The files live in /dev/shm where it exists (else the temp directory), so the disk's write-back is not
 //   timed. Opening the files is untimed; reading, squaring, writing and the final flush are timed. After every run the
 //   output file is read back (untimed) and must equal the sequential oracle byte for byte, else the benchmark fails.
+//   cpu_ms is the CPU time all the process's threads used during a run (getrusage): what a runtime burns besides
+//   the work, spinning included; on a loaded machine it is steadier than the wall time.
 // - linear_pipeline/<impl>/<pattern>/<lines>: Taskflow's linear pipeline: 8 stages, one per pattern letter (s
 //   serial in order, p parallel; the first letter is the source, always s, the last the sink), each a 10 µs sleep
 //   (the same kernel as sleep_stages), 1000 items, `lines` items in flight, on 2 threads (executor workers, arena
@@ -42,7 +44,9 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -50,7 +54,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -294,6 +297,16 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
       static_cast<double>(corpus.size()) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// CPU time of every thread of the process so far, user and system, in milliseconds.
+double process_cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) * 1e-3;
+  };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
 // The square workload's files: the input, written once, the output, rewritten by every run, and the oracle's
 // output. Removed at exit.
 struct square_files {
@@ -322,15 +335,21 @@ struct square_files {
   square_files(const square_files&) = delete;
   square_files& operator=(const square_files&) = delete;
 
-  [[nodiscard]] std::string output() const {
-    std::ifstream f{out, std::ios::binary};
-    return {std::istreambuf_iterator<char>{f}, std::istreambuf_iterator<char>{}};
+  [[nodiscard]] bool output_is_right() const {
+    std::error_code ec;
+    if (std::filesystem::file_size(out, ec) != expect.size() || ec) {
+      return false;
+    }
+    std::string got(expect.size(), '\0');
+    std::ifstream{out, std::ios::binary}.read(got.data(), static_cast<std::streamsize>(got.size()));
+    return got == expect;
   }
 };
 
 void square(benchmark::State& state, const std::string& impl) {
   static const square_files files;
   const auto chunk = static_cast<std::size_t>(state.range(0));
+  double cpu_ms = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::FILE* in = std::fopen(files.in.c_str(), "rb");
@@ -342,6 +361,7 @@ void square(benchmark::State& state, const std::string& impl) {
     wl::chunk_reader reader{in, chunk};
     const auto write = [out](const std::string& s) { std::fwrite(s.data(), 1, s.size(), out); };
     state.ResumeTiming();
+    const double cpu_before = process_cpu_ms();
     if (impl == "tbb") {
       arena_with(cpu_threads).execute([&] {
         tbb::parallel_pipeline(
@@ -365,10 +385,11 @@ void square(benchmark::State& state, const std::string& impl) {
           .run();
     }
     std::fflush(out);
+    cpu_ms += process_cpu_ms() - cpu_before;
     state.PauseTiming();
     std::fclose(in);
     std::fclose(out);
-    const bool same = files.output() == files.expect;
+    const bool same = files.output_is_right();
     state.ResumeTiming();
     if (!same) {
       state.SkipWithError("the output differs from the sequential oracle");
@@ -378,6 +399,7 @@ void square(benchmark::State& state, const std::string& impl) {
   settle();
   state.counters["numbers_per_s"] = benchmark::Counter(
       static_cast<double>(square_numbers) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["cpu_ms"] = benchmark::Counter(cpu_ms, benchmark::Counter::kAvgIterations);
 }
 
 void linear_pipeline(benchmark::State& state, const std::string& impl, const std::string& pattern, int lines) {
