@@ -13,8 +13,8 @@
 // first, to drain the chain) and runs them through the segment; it sleeps only when its own input and every helped
 // queue are empty, on one doorbell that every queue rings. A helped segment is finished once its queue is closed and
 // empty and no thread holds one of its items (a count of helpers inside it, read with a read-modify-write against the
-// closing so neither side misses the other); then its output queue is closed. A thread whose own segment has ended keeps
-// helping until every helped segment has finished, so the helped work never lacks a thread.
+// closing so neither side misses the other); then its output queue is closed. A thread whose own segment has ended
+// keeps helping until every helped segment has finished, so the helped work never lacks a thread.
 //
 // Batching: a thread pushes items downstream (and the sink returns tokens) quietly, and wakes the consumer once per
 // batch: when 32 items are pending, when the stage call just made took over a microsecond (a slow stage's consumer
@@ -82,6 +82,13 @@ class pinned_run {
       }
     }
     if (!helped_.empty()) {
+      helper_out_.resize(thread_total(segs_));
+      for (auto& row : helper_out_) {
+        row.resize(n);
+        for (const std::size_t h : helped_) {
+          row[h].q = h + 1 < n ? queues_[h + 1].get() : nullptr;
+        }
+      }
       free_.attach(&bell_);
       for (auto& q : queues_) {
         q->attach(&bell_);
@@ -218,6 +225,8 @@ class pinned_run {
       if (back_off(idle)) {
         continue;
       }
+      flush_helped(th);
+      ret.flush();
       const auto b = pipeline_clock::now();
       const std::uint32_t e = bell_.arm();
       const bool found = q.try_pop(t);
@@ -252,17 +261,21 @@ class pinned_run {
     return true;
   }
 
-  // Runs one item of a helped segment, the last segment first; false when every helped queue is empty.
+  // Runs one item of a helped segment, the last segment first; false when every helped queue is empty. Its pushes
+  // are batched like a segment thread's (see process()), in the thread's own outboxes, flushed before it sleeps.
   bool help_one(std::size_t th, outbox& ret) {
     for (const std::size_t h : helped_) {
+      if (queues_[h]->is_empty()) {  // skip the helper count while there is nothing to take
+        if (queues_[h]->is_closed()) {
+          finish_if_done(h);
+        }
+        continue;
+      }
       busy_[h]->fetch_add(1, std::memory_order_seq_cst);
       token* t = nullptr;
       const bool got = queues_[h]->try_pop(t);
       if (got) {
-        outbox out{h + 1 < segs_.size() ? queues_[h + 1].get() : nullptr};
-        process(h, segs_[h].first, th, t, out, ret);
-        out.flush();
-        ret.flush();
+        process(h, segs_[h].first, th, t, helper_out_[th][h], ret);
       }
       busy_[h]->fetch_sub(1, std::memory_order_seq_cst);
       finish_if_done(h);
@@ -293,7 +306,6 @@ class pinned_run {
 
   // After the thread's own segment has ended: helps until every helped segment has finished.
   void help_until_done(std::size_t th, outbox& ret) {
-    ret.flush();
     for (int idle = 0; !helped_finished();) {
       if (help_one(th, ret)) {
         idle = 0;
@@ -302,6 +314,8 @@ class pinned_run {
       if (back_off(idle)) {
         continue;
       }
+      flush_helped(th);
+      ret.flush();
       const std::uint32_t e = bell_.arm();
       if (!helped_finished() && !helped_work()) {
         bell_.sleep(e);
@@ -313,7 +327,14 @@ class pinned_run {
   void helper_main(std::size_t th) {
     outbox ret{&free_};
     help_until_done(th, ret);
+    flush_helped(th);
     ret.flush();
+  }
+
+  void flush_helped(std::size_t th) noexcept {
+    for (auto& o : helper_out_[th]) {
+      o.flush();
+    }
   }
 
   // A helped segment whose queue is closed and drained, with no helper inside, closes its output (once).
@@ -386,6 +407,8 @@ class pinned_run {
     close_after(0);
     if (!helped_.empty()) {
       help_until_done(0, ret);
+      flush_helped(0);
+      ret.flush();
     }
   }
 
@@ -431,6 +454,8 @@ class pinned_run {
     close_after(s);
     if (!helped_.empty()) {
       help_until_done(th, ret);
+      flush_helped(th);
+      ret.flush();
     }
   }
 
@@ -525,6 +550,7 @@ class pinned_run {
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of segment s still running
   std::vector<std::vector<token*>> rings_;                       // an in-order segment's items waiting for their turn
   std::vector<std::size_t> helped_;                              // the helped segments, the last first
+  std::vector<std::vector<outbox>> helper_out_;  // [thread][helped segment]: a helping thread's pushes downstream
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> busy_;  // helpers inside helped segment s
   std::vector<std::unique_ptr<std::atomic<bool>>> finished_;     // helped segment s has closed its output
   doorbell bell_;                                                // rung by every queue when there are helped segments

@@ -283,8 +283,8 @@ TEST(pinned_placement, a_budget_short_of_the_runs_helps_the_parallel_ones_from_e
   for (const auto& seg : place_pinned({1, 20, 1}, {true, false, true}, 3, 0)) {
     EXPECT_FALSE(seg.helped);
   }
-  for (const auto& seg : place_pinned(std::vector<double>(8, 1.0), {true, false, true, false, true, false, true, false},
-                                      2, 0)) {
+  for (const auto& seg :
+       place_pinned(std::vector<double>(8, 1.0), {true, false, true, false, true, false, true, false}, 2, 0)) {
     EXPECT_FALSE(seg.helped);
   }
 }
