@@ -19,6 +19,22 @@
 //   plain threads sleeping at once as the pipeline can have stages running. farm runs only the pattern whose middle
 //   stages are all parallel (pppp).
 // - cpu_chain/<impl>/<tokens>: parse → transform → hash → ordered write over 10^6 generated lines, 2 threads.
+// - square/<impl>/<chunk bytes>: oneTBB's squaring example rewritten (workloads/square_text.hpp): a text file of 10^6
+//   numbers is read in chunks of 128 or 4000 bytes cut on whole numbers (serial, in order) → each chunk's numbers
+//   squared (parallel) → written to a text file in order (serial); 2 threads, 8 items in flight (the example's 4 per
+//   thread). The files live in /dev/shm where it exists (else the temp directory), so the disk's write-back is not
+//   timed. Opening the files is untimed; reading, squaring, writing and the final flush are timed. After every run the
+//   output file is read back (untimed) and must equal the sequential oracle byte for byte, else the benchmark fails.
+//   cpu_ms is the CPU time all the process's threads used during a run (getrusage): what a runtime burns besides
+//   the work, spinning included; on a loaded machine it is steadier than the wall time.
+// - linear_pipeline/<impl>/<pattern>/<lines>: Taskflow's linear pipeline: 8 stages, one per pattern letter (s
+//   serial in order, p parallel; the first letter is the source, always s, the last the sink), each a 10 µs sleep
+//   (the same kernel as sleep_stages), 1000 items, `lines` items in flight, on 2 threads (executor workers, arena
+//   threads, the pinned budget). A sleeping stage holds its thread, so the 2-thread ideal time per item, in units of
+//   one stage's time, is max(8 / 2 threads, 8 / lines, 1 for the serial bottleneck): the work over the threads, the
+//   chain over the items in flight, or the slowest serial stage, whichever bounds throughput. That is 4 units at every
+//   line count from 2 up; pct_ideal is the 2-thread ideal over the measured time, with the stage time calibrated as
+//   in sleep_stages, and pct_ideal_nominal the same with 10 µs.
 //
 // Fairness between runtimes: one taskpipe executor and one oneTBB arena per width, created once and shared
 // (common/runtimes.hpp); the same untimed pause after every benchmark for every implementation (see settle()), and
@@ -28,10 +44,18 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +63,7 @@
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
 #include "common/sleep_kernel.hpp"
+#include "square_text.hpp"
 #include "taskpipe/pipeline/pipeline.hpp"
 #include "text_chain.hpp"
 
@@ -52,6 +77,10 @@ constexpr int cpu_threads = 2;
 constexpr std::int64_t empty_items = 100'000;
 constexpr std::int64_t sleep_items = 10'000;
 constexpr std::size_t chain_lines = 1'000'000;
+constexpr std::size_t square_numbers = 1'000'000;
+constexpr std::size_t square_in_flight = 4 * cpu_threads;  // the example's tokens: 4 per thread
+constexpr std::int64_t linear_items = 1'000;
+constexpr std::size_t linear_stages = 8;
 
 taskpipe::executor& executor_with(int workers) {
   return taskpipe::bench::shared_executor(static_cast<std::size_t>(workers));
@@ -268,6 +297,188 @@ void cpu_chain(benchmark::State& state, const std::string& impl) {
       static_cast<double>(corpus.size()) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// CPU time of every thread of the process so far, user and system, in milliseconds.
+double process_cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) * 1e-3;
+  };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+// The square workload's files: the input, written once, the output, rewritten by every run, and the oracle's
+// output. Removed at exit.
+struct square_files {
+  std::filesystem::path in;
+  std::filesystem::path out;
+  std::string expect;
+
+  square_files() {
+    const std::filesystem::path dir =
+        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::string stem = "taskpipe-square-" + std::to_string(::getpid());
+    in = dir / (stem + "-in.txt");
+    out = dir / (stem + "-out.txt");
+    const std::string text = wl::square_input(square_numbers);
+    std::ofstream{in, std::ios::binary}.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (std::filesystem::file_size(in) != text.size()) {
+      throw std::runtime_error("square: cannot write " + in.string());
+    }
+    expect = wl::square_text(text);
+  }
+  ~square_files() {
+    std::error_code ec;
+    std::filesystem::remove(in, ec);
+    std::filesystem::remove(out, ec);
+  }
+  square_files(const square_files&) = delete;
+  square_files& operator=(const square_files&) = delete;
+
+  [[nodiscard]] bool output_is_right() const {
+    std::error_code ec;
+    if (std::filesystem::file_size(out, ec) != expect.size() || ec) {
+      return false;
+    }
+    std::string got(expect.size(), '\0');
+    std::ifstream{out, std::ios::binary}.read(got.data(), static_cast<std::streamsize>(got.size()));
+    return got == expect;
+  }
+};
+
+void square(benchmark::State& state, const std::string& impl) {
+  static const square_files files;
+  const auto chunk = static_cast<std::size_t>(state.range(0));
+  double cpu_ms = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::FILE* in = std::fopen(files.in.c_str(), "rb");
+    std::FILE* out = std::fopen(files.out.c_str(), "wb");
+    if (in == nullptr || out == nullptr) {
+      state.SkipWithError("cannot open the square files");
+      break;
+    }
+    wl::chunk_reader reader{in, chunk};
+    const auto write = [out](const std::string& s) { std::fwrite(s.data(), 1, s.size(), out); };
+    state.ResumeTiming();
+    const double cpu_before = process_cpu_ms();
+    if (impl == "tbb") {
+      arena_with(cpu_threads).execute([&] {
+        tbb::parallel_pipeline(
+            square_in_flight,
+            tbb::make_filter<void, std::string>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
+              auto c = reader.next();
+              if (!c) {
+                fc.stop();
+                return std::string{};
+              }
+              return std::move(*c);
+            }) & tbb::make_filter<std::string, std::string>(tbb::filter_mode::parallel, [](const std::string& c) {
+              return wl::square_text(c);
+            }) & tbb::make_filter<std::string, void>(tbb::filter_mode::serial_in_order, write));
+      });
+    } else {
+      taskpipe::pipeline{executor_with(cpu_threads), {.max_in_flight = square_in_flight, .strategy = strategy_of(impl)}}
+          .source([&] { return reader.next(); })
+          .stage(taskpipe::parallel, [](const std::string& c) { return wl::square_text(c); })
+          .sink(taskpipe::serial_in_order, write)
+          .run();
+    }
+    std::fflush(out);
+    cpu_ms += process_cpu_ms() - cpu_before;
+    state.PauseTiming();
+    std::fclose(in);
+    std::fclose(out);
+    const bool same = files.output_is_right();
+    state.ResumeTiming();
+    if (!same) {
+      state.SkipWithError("the output differs from the sequential oracle");
+      break;
+    }
+  }
+  settle();
+  state.counters["numbers_per_s"] = benchmark::Counter(
+      static_cast<double>(square_numbers) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["cpu_ms"] = benchmark::Counter(cpu_ms, benchmark::Counter::kAvgIterations);
+}
+
+void linear_pipeline(benchmark::State& state, const std::string& impl, const std::string& pattern, int lines) {
+  if (pattern.size() != linear_stages || pattern.front() != 's') {
+    state.SkipWithError("a linear_pipeline pattern has 8 letters and starts with s (the source is serial)");
+    return;
+  }
+  std::vector<taskpipe::stage_mode> modes;
+  for (const char c : pattern) {
+    modes.push_back(c == 'p' ? taskpipe::parallel : taskpipe::serial_in_order);
+  }
+  const double before_ns = taskpipe::bench::calibrate_sleep_ns(1, 500);
+  for (auto _ : state) {
+    std::atomic<std::int64_t> sunk{0};
+    if (impl == "tbb") {
+      arena_with(cpu_threads).execute([&] {
+        std::int64_t i = 0;
+        auto chain =
+            tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
+              sleep_kernel();
+              if (i == linear_items) {
+                fc.stop();
+              }
+              return i++;
+            });
+        for (std::size_t k = 1; k + 1 < modes.size(); ++k) {
+          chain = chain & tbb::make_filter<std::int64_t, std::int64_t>(tbb_mode(modes[k]), [](std::int64_t v) {
+                    sleep_kernel();
+                    return v;
+                  });
+        }
+        tbb::parallel_pipeline(static_cast<std::size_t>(lines),
+                               chain & tbb::make_filter<std::int64_t, void>(tbb_mode(modes.back()), [&](std::int64_t) {
+                                 sleep_kernel();
+                                 sunk.fetch_add(1, std::memory_order_relaxed);
+                               }));
+      });
+    } else {
+      auto b = taskpipe::pipeline{executor_with(cpu_threads),
+                                  {.max_in_flight = static_cast<std::size_t>(lines), .strategy = strategy_of(impl)}}
+                   .source([i = std::int64_t{0}]() mutable -> std::optional<std::int64_t> {
+                     sleep_kernel();
+                     if (i == linear_items) {
+                       return std::nullopt;
+                     }
+                     return i++;
+                   });
+      for (std::size_t k = 1; k + 1 < modes.size(); ++k) {
+        b = std::move(b).stage(modes[k], [](std::int64_t v) {
+          sleep_kernel();
+          return v;
+        });
+      }
+      std::move(b)
+          .sink(modes.back(),
+                [&](std::int64_t) {
+                  sleep_kernel();
+                  sunk.fetch_add(1, std::memory_order_relaxed);
+                })
+          .run();
+    }
+    if (sunk.load() != linear_items) {
+      state.SkipWithError("lost items");
+      break;
+    }
+  }
+  const double stage_ns = 0.5 * (before_ns + taskpipe::bench::calibrate_sleep_ns(1, 500));
+  settle();
+  const auto k = static_cast<double>(modes.size());
+  const double per_item_units = std::max({k / cpu_threads, k / static_cast<double>(lines), 1.0});
+  const double items = static_cast<double>(linear_items) * static_cast<double>(state.iterations());
+  const double nominal_ns = std::chrono::duration<double, std::nano>(taskpipe::bench::sleep_kernel_nominal).count();
+  state.counters["stage_us"] = stage_ns * 1e-3;
+  state.counters["pct_ideal"] =
+      benchmark::Counter(100.0 * items * per_item_units * stage_ns * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["pct_ideal_nominal"] =
+      benchmark::Counter(100.0 * items * per_item_units * nominal_ns * 1e-9, benchmark::Counter::kIsRate);
+}
+
 void register_all() {
   for (const std::string impl : {"token", "pinned", "farm", "tbb"}) {
     benchmark::RegisterBenchmark(("empty_tokens/" + impl).c_str(),
@@ -296,6 +507,24 @@ void register_all() {
         ->Arg(16)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+  }
+  for (const std::string impl : {"token", "pinned", "farm", "tbb"}) {
+    benchmark::RegisterBenchmark(("square/" + impl).c_str(), [impl](benchmark::State& s) { square(s, impl); })
+        ->Arg(128)
+        ->Arg(4000)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (const std::string pattern : {"ssssssss", "spspspsp"}) {
+    for (const int lines : {2, 4, 8, 16}) {
+      for (const std::string impl : {"token", "pinned", "tbb"}) {
+        benchmark::RegisterBenchmark(
+            ("linear_pipeline/" + impl + "/" + pattern + "/" + std::to_string(lines)).c_str(),
+            [impl, pattern, lines](benchmark::State& s) { linear_pipeline(s, impl, pattern, lines); })
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
+    }
   }
 }
 

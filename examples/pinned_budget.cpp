@@ -1,6 +1,8 @@
 // A pinned pipeline on a thread budget: eight stages on the executor's two workers' worth of threads, placed by the
 // cost each stage declares; the statistics say where each stage ran. Then the same chain again, placed by the costs
-// the first run measured.
+// the first run measured. Two threads are fewer than the chain's three runs (read | parse | the serial steps), so each
+// serial run keeps a thread and both threads help with parse whenever their own input is empty
+// ("parse: threads 0-1 helping").
 //
 //   read (serial) → parse (parallel) → 5 light serial steps → checksum (serial, in order)
 #include <taskpipe/taskpipe.hpp>

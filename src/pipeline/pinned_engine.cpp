@@ -8,6 +8,14 @@
 // they have drained it. A segment holding a serial_in_order stage (it has one thread) restores order at its entry in
 // a ring indexed by sequence number, so every stage of it sees items in order.
 //
+// Helping (detail/pinned_placement.hpp): a helped segment has no thread of its own (or only threads that help).
+// Every thread, whenever its own input is empty, takes items from the helped segments' queues (the last segment
+// first, to drain the chain) and runs them through the segment; it sleeps only when its own input and every helped
+// queue are empty, on one doorbell that every queue rings. A helped segment is finished once its queue is closed and
+// empty and no thread holds one of its items (a count of helpers inside it, read with a read-modify-write against the
+// closing so neither side misses the other); then its output queue is closed. A thread whose own segment has ended
+// keeps helping until every helped segment has finished, so the helped work never lacks a thread.
+//
 // Batching: a thread pushes items downstream (and the sink returns tokens) quietly, and wakes the consumer once per
 // batch: when 32 items are pending, when the stage call just made took over a microsecond (a slow stage's consumer
 // should start at once; waiting would only add latency), and always before the thread blocks on its own input or
@@ -65,6 +73,26 @@ class pinned_run {
     for (std::size_t s = 0; s < n; ++s) {
       queues_.push_back(std::make_unique<bounded_queue<token*>>(o.max_in_flight));
       left_.push_back(std::make_unique<std::atomic<std::size_t>>(segs_[s].threads));
+      busy_.push_back(std::make_unique<std::atomic<std::size_t>>(0));
+      finished_.push_back(std::make_unique<std::atomic<bool>>(false));
+    }
+    for (std::size_t s = n; s-- > 1;) {
+      if (segs_[s].helped) {
+        helped_.push_back(s);  // the last first: draining the chain's end frees tokens soonest
+      }
+    }
+    if (!helped_.empty()) {
+      helper_out_.resize(thread_total(segs_));
+      for (auto& row : helper_out_) {
+        row.resize(n);
+        for (const std::size_t h : helped_) {
+          row[h].q = h + 1 < n ? queues_[h + 1].get() : nullptr;
+        }
+      }
+      free_.attach(&bell_);
+      for (auto& q : queues_) {
+        q->attach(&bell_);
+      }
     }
     // A segment's reorder ring is allocated here, not by its thread: an exception inside a stage thread would end the
     // program.
@@ -89,7 +117,11 @@ class pinned_run {
         for (std::size_t k = 0; k < segs_[s].threads; ++k) {
           ++th;
           rec_.thread(th).track_name = track_name(s, k);
-          threads.emplace_back([this, s, th] { segment_main(s, th); });
+          if (segs_[s].helped) {
+            threads.emplace_back([this, th] { helper_main(th); });
+          } else {
+            threads.emplace_back([this, s, th] { segment_main(s, th); });
+          }
         }
       }
     } catch (...) {
@@ -112,15 +144,16 @@ class pinned_run {
       names.push_back(st.name);
     }
     s.placement = describe_placement(segs_, names);
+    const std::size_t total = thread_total(segs_);
     std::size_t thread = 0;
     for (const auto& seg : segs_) {
       for (std::size_t i = seg.first; i <= seg.last; ++i) {
-        s.stages[i].pinned_thread = thread;
-        s.stages[i].pinned_threads = seg.threads;
+        s.stages[i].pinned_thread = seg.helped ? 0 : thread;
+        s.stages[i].pinned_threads = seg.helped ? total : seg.threads;
       }
       thread += seg.threads;
     }
-    s.threads = thread;
+    s.threads = total;
     return s;
   }
 
@@ -148,14 +181,18 @@ class pinned_run {
   }
 
   // Waits for an item of queue q, adding the time waited to `waited`. nullptr when the queue is closed and drained.
-  // Before it may block, it announces the caller's pending pushes.
-  token* pop(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure, outbox& out, outbox& ret) {
+  // Before it may block, it announces the caller's pending pushes. With helped segments it helps while it waits.
+  token* pop(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure, outbox& out, outbox& ret,
+             std::size_t th) {
     token* t = nullptr;
     if (q.try_pop(t)) {
       return t;  // no wait to time
     }
     out.flush();
     ret.flush();
+    if (!helped_.empty()) {
+      return pop_helping(q, waited, give_up_on_failure, ret, th);
+    }
     const auto b = pipeline_clock::now();
     for (;;) {
       const pop_result r = q.pop(t, give_up_on_failure ? &failed_ : nullptr);
@@ -171,6 +208,154 @@ class pinned_run {
     return t;
   }
 
+  token* pop_helping(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure, outbox& ret,
+                     std::size_t th) {
+    token* t = nullptr;
+    for (int idle = 0;;) {
+      if (q.try_pop(t)) {
+        return t;
+      }
+      if (help_one(th, ret)) {
+        idle = 0;
+        continue;
+      }
+      if (q.is_closed() || (give_up_on_failure && failed_.load(std::memory_order_relaxed))) {
+        return q.try_pop(t) ? t : nullptr;
+      }
+      if (back_off(idle)) {
+        continue;
+      }
+      flush_helped(th);
+      ret.flush();
+      const auto b = pipeline_clock::now();
+      const std::uint32_t e = bell_.arm();
+      const bool found = q.try_pop(t);
+      if (!found && !q.is_closed() && !(give_up_on_failure && failed_.load(std::memory_order_acquire)) &&
+          !helped_work()) {
+        bell_.sleep(e);
+      }
+      bell_.disarm();
+      waited += elapsed_ticks(pipeline_clock::now() - b);
+      if (found) {
+        return t;
+      }
+    }
+  }
+
+  // A helping thread that found no work spins, then yields, like bounded_queue::pop, before it sleeps on the doorbell:
+  // a wake-up takes far longer than the gaps between items, and the thread that pushed would take the item itself
+  // (it helps too) before the sleeper is up. True while the caller should look again rather than sleep.
+  static bool back_off(int& idle) noexcept {
+    if (idle < 8) {
+      for (int i = 0; i < 16; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    } else if (idle < 40) {
+      std::this_thread::yield();
+    } else {
+      return false;
+    }
+    ++idle;
+    return true;
+  }
+
+  // Runs one item of a helped segment, the last segment first; false when every helped queue is empty. Its pushes
+  // are batched like a segment thread's (see process()), in the thread's own outboxes, flushed before it sleeps.
+  bool help_one(std::size_t th, outbox& ret) {
+    for (const std::size_t h : helped_) {
+      if (queues_[h]->is_empty()) {  // skip the helper count while there is nothing to take
+        if (queues_[h]->is_closed()) {
+          finish_if_done(h);
+        }
+        continue;
+      }
+      busy_[h]->fetch_add(1, std::memory_order_seq_cst);
+      token* t = nullptr;
+      const bool got = queues_[h]->try_pop(t);
+      if (got) {
+        process(h, segs_[h].first, th, t, helper_out_[th][h], ret);
+      }
+      busy_[h]->fetch_sub(1, std::memory_order_seq_cst);
+      finish_if_done(h);
+      if (got) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  [[nodiscard]] bool helped_work() const noexcept {
+    for (const std::size_t h : helped_) {
+      if (!queues_[h]->is_empty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  [[nodiscard]] bool helped_finished() const noexcept {
+    for (const std::size_t h : helped_) {
+      if (!finished_[h]->load(std::memory_order_acquire)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // After the thread's own segment has ended: helps until every helped segment has finished.
+  void help_until_done(std::size_t th, outbox& ret) {
+    for (int idle = 0; !helped_finished();) {
+      if (help_one(th, ret)) {
+        idle = 0;
+        continue;
+      }
+      if (back_off(idle)) {
+        continue;
+      }
+      flush_helped(th);
+      ret.flush();
+      const std::uint32_t e = bell_.arm();
+      if (!helped_finished() && !helped_work()) {
+        bell_.sleep(e);
+      }
+      bell_.disarm();
+    }
+  }
+
+  void helper_main(std::size_t th) {
+    outbox ret{&free_};
+    help_until_done(th, ret);
+    flush_helped(th);
+    ret.flush();
+  }
+
+  void flush_helped(std::size_t th) noexcept {
+    for (auto& o : helper_out_[th]) {
+      o.flush();
+    }
+  }
+
+  // A helped segment whose queue is closed and drained, with no helper inside, closes its output (once).
+  void finish_if_done(std::size_t h) {
+    if (queues_[h]->is_closed() && busy_[h]->fetch_add(0, std::memory_order_seq_cst) == 0 && queues_[h]->is_empty() &&
+        !finished_[h]->exchange(true, std::memory_order_acq_rel)) {
+      if (h + 1 < segs_.size()) {
+        close_queue(h + 1);
+      } else {
+        bell_.ring();
+      }
+    }
+  }
+
+  void close_queue(std::size_t s) {
+    queues_[s]->close();
+    if (segs_[s].helped) {
+      finish_if_done(s);
+    }
+  }
+
   void source_main() {
     auto& counters = rec_.thread(0).stages[0];
     outbox out{segs_.size() > 1 ? queues_[1].get() : nullptr};
@@ -180,7 +365,7 @@ class pinned_run {
         stopped_ = !failed_.load(std::memory_order_relaxed);
         break;
       }
-      token* t = pop(free_, counters.wait_output_ticks, true, out, ret);
+      token* t = pop(free_, counters.wait_output_ticks, true, out, ret, 0);
       if (t == nullptr) {
         break;
       }
@@ -220,6 +405,11 @@ class pinned_run {
     out.flush();
     ret.flush();
     close_after(0);
+    if (!helped_.empty()) {
+      help_until_done(0, ret);
+      flush_helped(0);
+      ret.flush();
+    }
   }
 
   void segment_main(std::size_t s, std::size_t th) {
@@ -231,7 +421,7 @@ class pinned_run {
     std::uint64_t next = 0;
     outbox out{s + 1 < segs_.size() ? queues_[s + 1].get() : nullptr};
     outbox ret{&free_};
-    while (token* t = pop(*queues_[s], counters.wait_input_ticks, false, out, ret)) {
+    while (token* t = pop(*queues_[s], counters.wait_input_ticks, false, out, ret, th)) {
       if (!in_order) {
         process(s, i, th, t, out, ret);
         continue;
@@ -262,6 +452,11 @@ class pinned_run {
     out.flush();
     ret.flush();
     close_after(s);
+    if (!helped_.empty()) {
+      help_until_done(th, ret);
+      flush_helped(th);
+      ret.flush();
+    }
   }
 
   void drop_parked(std::vector<token*>& ring, std::size_t& parked) {
@@ -326,7 +521,7 @@ class pinned_run {
 
   void close_after(std::size_t s) {
     if (left_[s]->fetch_sub(1, std::memory_order_acq_rel) == 1 && s + 1 < segs_.size()) {
-      queues_[s + 1]->close();
+      close_queue(s + 1);
     }
   }
 
@@ -354,6 +549,11 @@ class pinned_run {
   std::vector<std::unique_ptr<bounded_queue<token*>>> queues_;   // queues_[s] feeds segment s (queues_[0] unused)
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> left_;  // threads of segment s still running
   std::vector<std::vector<token*>> rings_;                       // an in-order segment's items waiting for their turn
+  std::vector<std::size_t> helped_;                              // the helped segments, the last first
+  std::vector<std::vector<outbox>> helper_out_;  // [thread][helped segment]: a helping thread's pushes downstream
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> busy_;  // helpers inside helped segment s
+  std::vector<std::unique_ptr<std::atomic<bool>>> finished_;     // helped segment s has closed its output
+  doorbell bell_;                                                // rung by every queue when there are helped segments
   std::uint64_t next_seq_ = 0;                                   // the source thread's
   bool stopped_ = false;                                         // written by the source thread, read after join
   std::mutex err_m_;

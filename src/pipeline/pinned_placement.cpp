@@ -81,10 +81,54 @@ void give_spare(std::vector<pinned_segment>& segs, const std::vector<bool>& seri
   }
 }
 
-}  // namespace
+double bottleneck(const std::vector<pinned_segment>& segs) {
+  double b = 0;
+  for (const auto& s : segs) {
+    b = std::max(b, s.cost / static_cast<double>(std::max<std::size_t>(s.threads, 1)));
+  }
+  return b;
+}
 
-std::vector<pinned_segment> place_pinned(const std::vector<double>& cost, const std::vector<bool>& serial,
-                                         std::size_t budget, std::size_t width_cap) {
+// The helped placement (see the header), or empty where it does not apply: more serial runs than threads, no parallel
+// stage, or a thread for every run (then the fused placement fuses nothing it need not).
+std::vector<pinned_segment> helped(const std::vector<double>& cost, const std::vector<bool>& serial, std::size_t budget,
+                                   double& bound) {
+  std::vector<pinned_segment> segs;
+  std::size_t homes = 0;
+  double heaviest_serial = 0;
+  double total = 0;
+  for (std::size_t i = 0; i < cost.size(); ++i) {
+    total += cost[i];
+    if (segs.empty() || serial[i] != serial[segs.back().first]) {
+      segs.push_back({i, i, serial[i] ? std::size_t{1} : std::size_t{0}, cost[i], !serial[i]});
+      homes += serial[i] ? 1U : 0U;
+    } else {
+      segs.back().last = i;
+      segs.back().cost += cost[i];
+    }
+    if (serial[i]) {
+      heaviest_serial = std::max(heaviest_serial, segs.back().cost);
+    }
+  }
+  if (homes > budget || homes == segs.size() || budget >= segs.size()) {
+    return {};
+  }
+  for (std::size_t spare = budget - homes; spare > 0; --spare) {  // to the helped segment with most cost per thread
+    pinned_segment* best = nullptr;
+    for (auto& s : segs) {
+      if (!serial[s.first] && (best == nullptr || s.cost * static_cast<double>(best->threads + 1) >
+                                                      best->cost * static_cast<double>(s.threads + 1))) {
+        best = &s;
+      }
+    }
+    ++best->threads;
+  }
+  bound = std::max(heaviest_serial, total / static_cast<double>(budget));
+  return segs;
+}
+
+std::vector<pinned_segment> place_fused(const std::vector<double>& cost, const std::vector<bool>& serial,
+                                        std::size_t budget, std::size_t width_cap) {
   const std::size_t n = cost.size();
   budget = std::max<std::size_t>(budget, 1);
   const std::size_t cap = width_cap == 0 ? budget : std::min(width_cap, budget);
@@ -134,9 +178,30 @@ std::vector<pinned_segment> place_pinned(const std::vector<double>& cost, const 
   return segs;
 }
 
+}  // namespace
+
+std::vector<pinned_segment> place_pinned(const std::vector<double>& cost, const std::vector<bool>& serial,
+                                         std::size_t budget, std::size_t width_cap) {
+  budget = std::max<std::size_t>(budget, 1);
+  auto fused = place_fused(cost, serial, budget, width_cap);
+  if (width_cap != 0 && width_cap < budget) {
+    return fused;
+  }
+  double bound = 0;
+  auto h = helped(cost, serial, budget, bound);
+  if (!h.empty() && bound < 0.9 * bottleneck(fused)) {
+    return h;
+  }
+  return fused;
+}
+
 std::string describe_placement(const std::vector<pinned_segment>& segments, const std::vector<std::string>& names) {
   std::string out;
   std::size_t thread = 0;
+  std::size_t total = 0;  // every thread helps run the helped segments
+  for (const auto& s : segments) {
+    total += s.threads;
+  }
   for (const auto& s : segments) {
     if (!out.empty()) {
       out += " | ";
@@ -153,11 +218,16 @@ std::string describe_placement(const std::vector<pinned_segment>& segments, cons
         out += std::to_string(i);
       }
     }
-    out += s.threads == 1 ? ": thread " : ": threads ";
-    out += std::to_string(thread);
-    if (s.threads != 1) {
+    const std::size_t from = s.helped ? 0 : thread;
+    const std::size_t count = s.helped ? total : s.threads;
+    out += count == 1 ? ": thread " : ": threads ";
+    out += std::to_string(from);
+    if (count != 1) {
       out += '-';
-      out += std::to_string(thread + s.threads - 1);
+      out += std::to_string(from + count - 1);
+    }
+    if (s.helped) {
+      out += " helping";
     }
     thread += s.threads;
   }

@@ -9,6 +9,7 @@
 // - farm: keeps the baton and loops, spawning each item as one task that runs every stage; serial stages, middle or
 //   sink, admit items through the same gates as under token (a lock per stage, a ticket for in-order ones).
 // With no free token the source gives the baton up, and the task that frees the next token restarts it.
+#include <bit>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -52,8 +53,11 @@ struct alignas(64) serial_gate {
   bool busy = false;
   bool in_order = true;
   std::uint64_t next_seq = 0;
-  std::vector<token*> ring;  // in order: parked item with seq s at s % ring.size() (live seqs span < max_in_flight)
-  token* head = nullptr;     // out of order: FIFO of parked items
+  // In order: the parked item with sequence number s at s & mask (live seqs span < max_in_flight <= ring size). A power
+  // of two, so the slot is a mask rather than a division on every entry and exit (8 % of carry() in empty_tokens).
+  std::vector<token*> ring;
+  std::uint64_t mask = 0;
+  token* head = nullptr;  // out of order: FIFO of parked items
   token* tail = nullptr;
 };
 
@@ -75,7 +79,11 @@ class executor_run {
       if (is_serial(c.stages[i]->mode())) {
         gates_[i] = std::make_unique<serial_gate>();
         gates_[i]->in_order = c.stages[i]->mode() == stage_mode::serial_in_order;
-        gates_[i]->ring.assign(gates_[i]->in_order ? o.max_in_flight : 0, nullptr);
+        if (gates_[i]->in_order) {
+          const std::size_t size = std::bit_ceil(o.max_in_flight);
+          gates_[i]->ring.assign(size, nullptr);
+          gates_[i]->mask = size - 1;
+        }
       }
     }
     for (std::size_t w = 0; w < rec_.thread_count(); ++w) {
@@ -267,7 +275,7 @@ class executor_run {
     }
     t->parked = t->timed ? pipeline_clock::now() : 0;  // waits are sampled like busy time
     if (g.in_order) {
-      token*& slot = g.ring[t->seq % g.ring.size()];
+      token*& slot = g.ring[t->seq & g.mask];
       if (slot != nullptr) {  // only after a failure: sequence numbers skipped by dropped items may wrap around
         lock.unlock();
         c_.stages[static_cast<std::size_t>(t->live)]->destroy_output(t->slot);
@@ -292,7 +300,7 @@ class executor_run {
       const std::lock_guard lock{g.m};
       if (g.in_order) {
         ++g.next_seq;
-        token*& r = g.ring[g.next_seq % g.ring.size()];
+        token*& r = g.ring[g.next_seq & g.mask];
         if (r != nullptr && r->seq == g.next_seq) {
           nx = std::exchange(r, nullptr);
         }

@@ -4,6 +4,7 @@
 // White-box tests of the placement itself (detail/pinned_placement.hpp) close the file.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -124,7 +125,10 @@ INSTANTIATE_TEST_SUITE_P(chains, pinned_budget,
                                          budget_case{"sssssssspppppppppp", 4, 0},
                                          budget_case{"spopspopspopspopss", 3, 0},
                                          budget_case{"sppppppppppppppppp", 2, 5}, budget_case{"sps", 1, 3},
-                                         budget_case{"sps", 2, 8}, budget_case{"ssssssss", 2, 1}));
+                                         budget_case{"sps", 2, 8}, budget_case{"ssssssss", 2, 1},
+                                         // helped placements: fewer threads than serial and parallel runs
+                                         budget_case{"spsp", 2, 0}, budget_case{"sppps", 2, 0},
+                                         budget_case{"spopsp", 3, 0}, budget_case{"sps", 3, 0}));
 
 TEST(pinned_placement_run, declared_costs_put_the_heavy_stage_on_a_thread_of_its_own) {
   taskpipe::executor ex{{.workers = 2, .spin_before_sleep = std::chrono::microseconds{0}}};
@@ -173,6 +177,45 @@ TEST(pinned_placement_run, costs_measured_by_a_run_place_the_next_pinned_run) {
   EXPECT_EQ(stats.stages[2].pinned_thread, stats.stages[3].pinned_thread) << stats.placement;
 }
 
+// Serial → heavy parallel → serial on 2 threads: the parallel stage runs on both (the serial stages' threads help it
+// when their own input is empty), not fused with a serial stage onto one. Item 0's call waits (up to 10 s) for a
+// second call of the stage to run beside it, which needs the other thread to help.
+TEST(pinned_placement_run, a_heavy_parallel_stage_between_serial_ones_is_helped_by_every_thread) {
+  taskpipe::executor ex{{.workers = 2, .spin_before_sleep = std::chrono::microseconds{0}}};
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  std::vector<int> sunk;
+  int next = 0;
+  const auto stats =
+      taskpipe::pipeline{ex, {.max_in_flight = 8, .strategy = execution_strategy::pinned, .stage_costs = {1, 20, 1}}}
+          .source([&]() -> std::optional<int> { return next < 300 ? std::optional<int>(next++) : std::nullopt; })
+          .stage(
+              taskpipe::parallel,
+              [&](int v) {
+                if (inside.fetch_add(1) >= 1) {
+                  overlapped = true;
+                }
+                const auto end = std::chrono::steady_clock::now() + std::chrono::seconds{v == 0 ? 10 : 0};
+                while (v == 0 && !overlapped && std::chrono::steady_clock::now() < end) {
+                  std::this_thread::yield();
+                }
+                inside.fetch_sub(1);
+                return v * 3;
+              },
+              "heavy")
+          .sink(taskpipe::serial_in_order, [&](int v) { sunk.push_back(v); })
+          .run();
+  ASSERT_EQ(sunk.size(), 300U);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(sunk[static_cast<std::size_t>(i)], 3 * i) << "item " << i;
+  }
+  EXPECT_TRUE(overlapped) << "the heavy stage never ran on two threads at once: " << stats.placement;
+  EXPECT_EQ(stats.threads, 2U) << stats.placement;
+  EXPECT_EQ(stats.stages[1].pinned_threads, 2U) << stats.placement;
+  EXPECT_NE(stats.stages[0].pinned_thread, stats.stages[2].pinned_thread) << stats.placement;
+  EXPECT_NE(stats.placement.find("heavy: threads 0-1 helping"), std::string::npos) << stats.placement;
+}
+
 TEST(pinned_placement_run, a_budget_out_of_range_or_costs_of_the_wrong_length_are_refused) {
   taskpipe::executor ex{{.workers = 1}};
   thread_log log{3};
@@ -216,6 +259,34 @@ TEST(pinned_placement, a_small_budget_fuses_stages_and_balances_the_segments) {
   const auto one = place_pinned({1, 1, 1}, {true, false, true}, 1, 0);
   ASSERT_EQ(one.size(), 1U);
   EXPECT_EQ(one[0].last, 2U);
+}
+
+TEST(pinned_placement, a_budget_short_of_the_runs_helps_the_parallel_ones_from_every_thread) {
+  const auto s = place_pinned({1, 20, 1}, {true, false, true}, 2, 0);
+  ASSERT_EQ(s.size(), 3U);
+  EXPECT_EQ(s[0].threads, 1U);
+  EXPECT_FALSE(s[0].helped);
+  EXPECT_EQ(s[1].threads, 0U);
+  EXPECT_TRUE(s[1].helped);
+  EXPECT_EQ(s[2].threads, 1U);
+  EXPECT_EQ(taskpipe::detail::describe_placement(s, {"source", "square", "write"}),
+            "source: thread 0 | square: threads 0-1 helping | write: thread 1");
+  // A spare thread goes to the helped segment; a width cap under the budget keeps the fused placement.
+  const auto spare = place_pinned({1, 20, 1, 20}, {true, false, true, false}, 3, 0);
+  ASSERT_EQ(spare.size(), 4U);
+  EXPECT_EQ(spare[1].threads + spare[3].threads, 1U);
+  EXPECT_TRUE(spare[1].helped && spare[3].helped);
+  const auto capped = place_pinned({1, 20, 1}, {true, false, true}, 2, 1);
+  EXPECT_EQ(capped.size(), 2U);
+  EXPECT_FALSE(capped[0].helped || capped[1].helped);
+  // A thread for every run, or more serial runs than threads: no helping.
+  for (const auto& seg : place_pinned({1, 20, 1}, {true, false, true}, 3, 0)) {
+    EXPECT_FALSE(seg.helped);
+  }
+  for (const auto& seg :
+       place_pinned(std::vector<double>(8, 1.0), {true, false, true, false, true, false, true, false}, 2, 0)) {
+    EXPECT_FALSE(seg.helped);
+  }
 }
 
 TEST(pinned_placement, parallel_stages_share_threads_and_a_serial_stage_never_has_two) {

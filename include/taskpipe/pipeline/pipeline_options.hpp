@@ -10,8 +10,11 @@
 //   threads' caches (like FastFlow). The chain is cut into runs of consecutive stages by cost (`stage_costs` when
 //   given, else each stage's time per item measured by the pipeline's previous run, else all alike): several light
 //   stages may share a thread, a parallel stage may take several (at most `pinned_width`), and never more threads
-//   run stage bodies than the budget. `pipeline_stats::placement` says where each stage ran. The threads live for
-//   one `run()` (the executor's workers are not used); a stage may still spawn tasks onto the executor.
+//   run stage bodies than the budget. With fewer threads than the chain has runs of serial and of parallel stages
+//   (serial → parallel → serial on 2 threads), each serial run keeps a thread and the parallel runs are helped: every
+//   thread runs them whenever its own input is empty, so a heavy parallel stage is not left on one thread.
+//   `pipeline_stats::placement` says where each stage ran. The threads live for one `run()` (the executor's workers are
+//   not used); a stage may still spawn tasks onto the executor.
 // - `farm`: the source emits items and each item becomes one task that runs every stage in turn; the executor
 //   balances them by stealing. Any stage may be serial: a serial stage is a stage-wise lock (one item at a time) and,
 //   when `serial_in_order`, a ticket too (items pass it in source order); an item that finds the stage taken is

@@ -11,6 +11,10 @@
 // item pushed quietly before it; a producer that pushes several items quietly and then notifies pays for one
 // wake-up instead of one per item. A quiet push must be followed by notify() before the producer blocks or exits.
 //
+// Doorbell: a thread that serves several queues (the pinned strategy's helping threads, see pinned_engine.cpp) sleeps
+// on one `doorbell` that every queue attached to it rings after a push, a close or a wake_all(), with the same
+// sleeper-count handshake as the queue's own sleep.
+//
 // The pinned strategy sizes every queue to hold all tokens, so a push never finds the queue full.
 #pragma once
 
@@ -23,6 +27,33 @@
 namespace taskpipe::detail {
 
 enum class pop_result : std::uint8_t { item, closed, woken };
+
+/// One wake-up channel for a thread that waits on several queues. Usage: `const auto e = arm();`, check every queue
+/// (a try_pop on each), then `sleep(e)` if nothing was found, `disarm()` either way.
+class doorbell {
+ public:
+  [[nodiscard]] std::uint32_t arm() noexcept {
+    const std::uint32_t e = epoch_.load(std::memory_order_acquire);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    return e;
+  }
+  void sleep(std::uint32_t armed_at) noexcept { epoch_.wait(armed_at, std::memory_order_acquire); }
+  void disarm() noexcept { sleepers_.fetch_sub(1, std::memory_order_relaxed); }
+  /// After a push: wakes the sleepers, if any (a read-modify-write, ordered against arm() as in bounded_queue).
+  void notify() noexcept {
+    if (sleepers_.fetch_add(0, std::memory_order_seq_cst) != 0) {
+      ring();
+    }
+  }
+  void ring() noexcept {
+    epoch_.fetch_add(1, std::memory_order_release);
+    epoch_.notify_all();
+  }
+
+ private:
+  alignas(64) std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> sleepers_{0};
+};
 
 template <class T>
 class bounded_queue {
@@ -93,8 +124,20 @@ class bounded_queue {
     }
   }
 
+  /// From now on every push, close and wake_all also rings `bell`. Call before any other thread uses the queue.
+  void attach(doorbell* bell) noexcept { bell_ = bell; }
+
+  [[nodiscard]] bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  /// Exact once no push is in progress (after close(), when every producer has finished).
+  [[nodiscard]] bool is_empty() const noexcept {
+    return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+  }
+
   /// Wakes the consumers if one is sleeping: call after quiet pushes.
   void notify() noexcept {
+    if (bell_ != nullptr) {
+      bell_->notify();
+    }
     // A read-modify-write rather than a fence + load (ThreadSanitizer does not model fences): either it is ordered
     // before a consumer's registration in pop(), whose try_pop then sees the item, or it sees that consumer.
     if (sleepers_.fetch_add(0, std::memory_order_seq_cst) != 0) {
@@ -150,6 +193,9 @@ class bounded_queue {
   void wake_all() noexcept {
     epoch_.fetch_add(1, std::memory_order_release);
     epoch_.notify_all();
+    if (bell_ != nullptr) {
+      bell_->ring();
+    }
   }
 
  private:
@@ -173,6 +219,7 @@ class bounded_queue {
   alignas(64) std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<bool> closed_{false};
+  doorbell* bell_ = nullptr;
 };
 
 }  // namespace taskpipe::detail
