@@ -20,7 +20,10 @@
 //              the measured step: err = |pred - meas| / meas. The JSON also has the forward/backward part alone
 //              (fb_ms against sim_fb_ms), and sim_fb_alone_ms: the same simulation under costs profiled on one worker
 //              alone (what the prediction used before), run_ms: the stage runtime's own makespan, and
-//              sim_measured_ms: the simulation fed with the run's own median slice times.
+//              sim_measured_ms: the simulation fed with the run's own median slice times, hand_off_ms: one measured
+//              hand-off between two ranks (a ping-pong over the in-process transport, half the median round trip) and
+//              sim_fb_comm_ms: the profiled simulation with that as every cross-rank transfer's comm (--breakdown
+//              prints these too; the prediction itself stays comm-free until an idle measurement decides).
 //   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's two-state count
 //              (simulation::peak_activation_bytes): each stage's micro-batch holds what it held at the end of its F
 //              until its I, then what it held at the end of its I until its W (parallel_model::activation_costs,
@@ -51,6 +54,7 @@
 #include "taskpipe/nn/adamw.hpp"
 #include "taskpipe/nn/gpt2.hpp"
 #include "taskpipe/pp/generators.hpp"
+#include "taskpipe/pp/inproc_transport.hpp"
 #include "taskpipe/pp/simulate.hpp"
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/train/layer_costs.hpp"
@@ -117,6 +121,8 @@ struct row {
   double run_makespan_s = 0;  // median of the stage runtime's own makespan (first action's start to last finish)
   double sim_measured_s = 0;  // the simulated makespan fed with the run's median F/I/W/B slice times per stage
   double sim_alone_s = 0;     // the simulated makespan under the costs profiled on one worker alone
+  double comm_s = 0;          // one measured hand-off between two ranks (hand_off_seconds)
+  double sim_comm_s = 0;      // the simulated makespan under the profiled costs with comm = comm_s
   pp::costs profiled_costs;
   pp::costs measured_costs;
 };
@@ -192,6 +198,30 @@ const std::vector<train::layer_cost>& profiled(const nn::gpt2_config& cfg, std::
              .first;
   }
   return it->second;
+}
+
+// One hand-off between two ranks as the stage runtime makes it: a payload of `bytes` sent over pp::inproc_transport to
+// a thread blocked in recv, which wakes and takes it (the copies in and out of the payload are inside the slices).
+// Half the median round trip of a ping-pong.
+double hand_off_seconds(std::size_t bytes) {
+  constexpr int rounds = 41;
+  pp::inproc_transport link(2);
+  std::thread echo([&link] {
+    for (int i = 0; i < rounds; ++i) {
+      pp::payload p = link.recv(1, 0, {.stage = 1, .microbatch = i, .direction = pp::flow::activation});
+      link.send(1, 0, {.stage = 0, .microbatch = i, .direction = pp::flow::gradient}, std::move(p));
+    }
+  });
+  pp::payload p(bytes, std::byte{1});
+  std::vector<double> trips;
+  for (int i = 0; i < rounds; ++i) {
+    const clock_type::time_point t0 = clock_type::now();
+    link.send(0, 1, {.stage = 1, .microbatch = i, .direction = pp::flow::activation}, std::move(p));
+    p = link.recv(0, 1, {.stage = 0, .microbatch = i, .direction = pp::flow::gradient});
+    trips.push_back(seconds(t0, clock_type::now()));
+  }
+  echo.join();
+  return median(trips) / 2;
 }
 
 // Per stage, the median F, I, W and B slice times of the recorded runs, as the simulator's costs. A stage that only
@@ -270,6 +300,11 @@ row parallel(const nn::gpt2_config& cfg, const options& o, const batch_data& d, 
   if (kind == train::strategy::pipeline) {
     r.profiled_costs = train::stage_costs(profiled(cfg, plan.rows_per_microbatch, r.workers), plan.cut.bounds);
     r.sim_fb_s = pp::simulate(plan.schedule, r.profiled_costs).makespan();
+    pp::costs with_comm = r.profiled_costs;
+    with_comm.comm =
+        hand_off_seconds(plan.rows_per_microbatch * seq * static_cast<std::size_t>(cfg.embd) * sizeof(float));
+    r.comm_s = with_comm.comm;
+    r.sim_comm_s = pp::simulate(plan.schedule, with_comm).makespan();
     r.sim_alone_s =
         pp::simulate(plan.schedule, train::stage_costs(profiled(cfg, plan.rows_per_microbatch, 1), plan.cut.bounds))
             .makespan();
@@ -388,6 +423,7 @@ void print_json(const nn::gpt2_config& cfg, const std::vector<row>& rows, unsign
                   1e3 * *r.sim_fb_s, relative_error(*r.sim_fb_s, r.fb_s), 1e3 * pred, relative_error(pred, r.step_s));
       std::printf(", \"sim_fb_alone_ms\": %.3f, \"run_ms\": %.3f, \"sim_measured_ms\": %.3f", 1e3 * r.sim_alone_s,
                   1e3 * r.run_makespan_s, 1e3 * r.sim_measured_s);
+      std::printf(", \"hand_off_ms\": %.4f, \"sim_fb_comm_ms\": %.3f", 1e3 * r.comm_s, 1e3 * r.sim_comm_s);
       std::printf(", \"activations\": [");
       for (std::size_t k = 0; k < r.activations.size(); ++k) {
         const rank_activations& a = r.activations[k];
@@ -442,6 +478,8 @@ void print_table(const nn::gpt2_config& cfg, const std::vector<row>& rows, const
           "sim(measured slices) %.1f, hand-off %.1f\n",
           1e3 * r.fb_s, 1e3 * r.run_makespan_s, 1e3 * (r.fb_s - r.run_makespan_s), 1e3 * r.sim_alone_s, r.workers,
           1e3 * *r.sim_fb_s, 1e3 * r.sim_measured_s, 1e3 * (r.run_makespan_s - r.sim_measured_s));
+      std::printf("    hand-off %.3f ms a message: sim(profiled, busy, + hand-offs) %.1f ms\n", 1e3 * r.comm_s,
+                  1e3 * r.sim_comm_s);
       for (std::size_t s = 0; s < r.profiled_costs.per_stage.size(); ++s) {
         const pp::stage_cost& p = r.profiled_costs.per_stage[s];
         const pp::stage_cost& q = r.measured_costs.per_stage[s];
