@@ -13,15 +13,27 @@
 // per second, the speed-up over one worker, and the largest worker's peak parameter + gradient + optimizer bytes as a
 // fraction of the one worker's.
 // Pipeline rows also give the simulator's view, under the cut and the per-layer F, B and W times of `--partition
-// profile` (train::measure_layer_costs at the row's micro-batch, summed per stage, no communication cost):
+// profile` (train::measure_layer_costs at the row's micro-batch, with as many workers busy as the row has, summed per
+// stage, no communication cost):
 //   pred ms  = the simulated makespan of the schedule + the measured median of clip + AdamW of the same row (the
 //              simulator models the forward/backward part only; the optimizer part is timed separately), against
 //              the measured step: err = |pred - meas| / meas. The JSON also has the forward/backward part alone
-//              (fb_ms against sim_fb_ms).
-//   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's count held until W
-//              (simulation::peak_activations_until_w) x the most one micro-batch holds at the end of its F or its I
-//              (parallel_model::micro_batch_activation_bytes); the table shows the rank with the largest error.
-// Usage: train_parallel [--steps N] [--warmup N] [--layers L] [--microbatches 4,8,16] [--json]
+//              (fb_ms against sim_fb_ms), and sim_fb_alone_ms: the same simulation under costs profiled on one worker
+//              alone (what the prediction used before), run_ms: the stage runtime's own makespan, and
+//              sim_measured_ms: the simulation fed with the run's own median slice times, hand_off_ms: one measured
+//              hand-off between two ranks (a ping-pong over the in-process transport, half the median round trip) and
+//              sim_fb_comm_ms: the profiled simulation with that as every cross-rank transfer's comm (--breakdown
+//              prints these too; the prediction itself stays comm-free until an idle measurement decides).
+//   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's two-state count
+//              (simulation::peak_activation_bytes): each stage's micro-batch holds what it held at the end of its F
+//              until its I, then what it held at the end of its I until its W (parallel_model::activation_costs,
+//              measured per stage, so a rank holding V stages of different sizes counts each by its own bytes); the
+//              table shows the rank with the largest error.
+//   --breakdown adds, per pipeline row, where the forward/backward time goes: the stage runtime's own makespan
+//              against the wall time of forward_backward (the rest is outside the schedule), the simulated makespan
+//              fed with the run's median F/I/W/B slice times per stage against the one fed with the profiled costs,
+//              and per stage the profiled against the measured F, I and W times.
+// Usage: train_parallel [--steps N] [--warmup N] [--layers L] [--microbatches 4,8,16] [--json] [--breakdown]
 // Smoke run: `build/bench/bench/train_parallel --steps 1 --warmup 0 --microbatches 4 --layers 2`.
 #include <cblas.h>
 
@@ -42,6 +54,7 @@
 #include "taskpipe/nn/adamw.hpp"
 #include "taskpipe/nn/gpt2.hpp"
 #include "taskpipe/pp/generators.hpp"
+#include "taskpipe/pp/inproc_transport.hpp"
 #include "taskpipe/pp/simulate.hpp"
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/train/layer_costs.hpp"
@@ -62,7 +75,7 @@ constexpr double lr = 3e-4;
 
 const char* const usage =
     "usage: train_parallel [--steps N (>= 1)] [--warmup N (>= 0)] [--layers L (>= 1)] [--microbatches 4,8,16] "
-    "[--json]\n";
+    "[--json] [--breakdown]\n";
 
 struct options {
   int steps = 5;
@@ -70,6 +83,7 @@ struct options {
   int layers = 6;
   std::vector<int> microbatches{4, 8, 16};
   bool json = false;
+  bool breakdown = false;
 };
 
 using clock_type = std::chrono::steady_clock;
@@ -103,6 +117,14 @@ struct row {
   double static_bytes = 0;
   std::optional<double> sim_fb_s;
   std::vector<rank_activations> activations;
+  // --breakdown: where the forward/backward time goes (pipeline rows).
+  double run_makespan_s = 0;  // median of the stage runtime's own makespan (first action's start to last finish)
+  double sim_measured_s = 0;  // the simulated makespan fed with the run's median F/I/W/B slice times per stage
+  double sim_alone_s = 0;     // the simulated makespan under the costs profiled on one worker alone
+  double comm_s = 0;          // one measured hand-off between two ranks (hand_off_seconds)
+  double sim_comm_s = 0;      // the simulated makespan under the profiled costs with comm = comm_s
+  pp::costs profiled_costs;
+  pp::costs measured_costs;
 };
 
 double static_bytes(const nn::memory_ledger& l) {
@@ -164,21 +186,73 @@ row one_worker(const nn::gpt2_config& cfg, const options& o, const batch_data& d
   return r;
 }
 
-// The profiled per-layer costs at `rows` rows per micro-batch, measured once per size.
-const std::vector<train::layer_cost>& profiled(const nn::gpt2_config& cfg, std::size_t rows) {
-  static std::map<std::size_t, std::vector<train::layer_cost>> cache;
-  auto it = cache.find(rows);
+// The profiled per-layer costs at `rows` rows per micro-batch with `workers` workers busy, measured once per pair.
+const std::vector<train::layer_cost>& profiled(const nn::gpt2_config& cfg, std::size_t rows, int workers) {
+  static std::map<std::pair<std::size_t, int>, std::vector<train::layer_cost>> cache;
+  auto it = cache.find({rows, workers});
   if (it == cache.end()) {
     it = cache
-             .emplace(rows, train::measure_layer_costs(cfg, seed, rows, static_cast<std::size_t>(seq),
-                                                       train::cost_source::profile))
+             .emplace(std::pair{rows, workers},
+                      train::measure_layer_costs(cfg, seed, rows, static_cast<std::size_t>(seq),
+                                                 train::cost_source::profile, 2, workers))
              .first;
   }
   return it->second;
 }
 
-pp::simulation simulate_profiled(const nn::gpt2_config& cfg, const train::parallel_plan& plan) {
-  return pp::simulate(plan.schedule, train::stage_costs(profiled(cfg, plan.rows_per_microbatch), plan.cut.bounds));
+// One hand-off between two ranks as the stage runtime makes it: a payload of `bytes` sent over pp::inproc_transport to
+// a thread blocked in recv, which wakes and takes it (the copies in and out of the payload are inside the slices).
+// Half the median round trip of a ping-pong.
+double hand_off_seconds(std::size_t bytes) {
+  constexpr int rounds = 41;
+  pp::inproc_transport link(2);
+  std::thread echo([&link] {
+    for (int i = 0; i < rounds; ++i) {
+      pp::payload p = link.recv(1, 0, {.stage = 1, .microbatch = i, .direction = pp::flow::activation});
+      link.send(1, 0, {.stage = 0, .microbatch = i, .direction = pp::flow::gradient}, std::move(p));
+    }
+  });
+  pp::payload p(bytes, std::byte{1});
+  std::vector<double> trips;
+  for (int i = 0; i < rounds; ++i) {
+    const clock_type::time_point t0 = clock_type::now();
+    link.send(0, 1, {.stage = 1, .microbatch = i, .direction = pp::flow::activation}, std::move(p));
+    p = link.recv(0, 1, {.stage = 0, .microbatch = i, .direction = pp::flow::gradient});
+    trips.push_back(seconds(t0, clock_type::now()));
+  }
+  echo.join();
+  return median(trips) / 2;
+}
+
+// Per stage, the median F, I, W and B slice times of the recorded runs, as the simulator's costs. A stage that only
+// ran fused B actions gets b + w = the B median, split in the profiled ratio (only their sum matters then).
+pp::costs measured_costs(const std::vector<std::vector<pp::timed_action>>& runs, const pp::costs& profiled) {
+  pp::costs out;
+  for (std::size_t s = 0; s < profiled.per_stage.size(); ++s) {
+    std::vector<double> by_kind[4];
+    for (const auto& run : runs) {
+      for (const pp::timed_action& a : run) {
+        if (a.what.stage == static_cast<int>(s)) {
+          by_kind[static_cast<int>(a.what.kind)].push_back(a.finish - a.start);
+        }
+      }
+    }
+    const pp::stage_cost& p = profiled.per_stage[s];
+    pp::stage_cost c = p;
+    if (!by_kind[0].empty()) {
+      c.f = median(by_kind[0]);
+    }
+    if (!by_kind[1].empty() && !by_kind[2].empty()) {
+      c.b = median(by_kind[1]);
+      c.w = median(by_kind[2]);
+    } else if (!by_kind[3].empty()) {
+      const double full = median(by_kind[3]);
+      c.b = full * p.b / (p.b + p.w);
+      c.w = full - c.b;
+    }
+    out.per_stage.push_back(c);
+  }
+  return out;
 }
 
 row parallel(const nn::gpt2_config& cfg, const options& o, const batch_data& d, train::strategy kind, int replicas,
@@ -206,22 +280,42 @@ row parallel(const nn::gpt2_config& cfg, const options& o, const batch_data& d, 
     return r;
   }
   train::parallel_model pm(cfg, seed, plan.schedule, plan.cut.bounds, plan.replicas);
+  std::vector<std::vector<pp::timed_action>> runs;
+  std::vector<double> run_makespans;
   time_steps(
-      r, o, [&] { pm.forward_backward(d.tokens, d.targets, batch, seq); }, [&] { pm.clip_grad_norm(clip); },
-      [&] { pm.step(lr); });
+      r, o,
+      [&] {
+        pm.forward_backward(d.tokens, d.targets, batch, seq);
+        runs.push_back(pm.last_run(0).result.actions);
+        run_makespans.push_back(pm.last_run(0).result.makespan_s);
+      },
+      [&] { pm.clip_grad_norm(clip); }, [&] { pm.step(lr); });
+  runs.erase(runs.begin(), runs.begin() + o.warmup);
+  run_makespans.erase(run_makespans.begin(), run_makespans.begin() + o.warmup);
   for (int rep = 0; rep < pm.replicas(); ++rep) {
     for (int rank = 0; rank < pm.ranks(); ++rank) {
       r.static_bytes = std::max(r.static_bytes, static_bytes(pm.ledger(rep, rank)));
     }
   }
   if (kind == train::strategy::pipeline) {
-    const pp::simulation sim = simulate_profiled(cfg, plan);
-    r.sim_fb_s = sim.makespan();
+    r.profiled_costs = train::stage_costs(profiled(cfg, plan.rows_per_microbatch, r.workers), plan.cut.bounds);
+    r.sim_fb_s = pp::simulate(plan.schedule, r.profiled_costs).makespan();
+    pp::costs with_comm = r.profiled_costs;
+    with_comm.comm =
+        hand_off_seconds(plan.rows_per_microbatch * seq * static_cast<std::size_t>(cfg.embd) * sizeof(float));
+    r.comm_s = with_comm.comm;
+    r.sim_comm_s = pp::simulate(plan.schedule, with_comm).makespan();
+    r.sim_alone_s =
+        pp::simulate(plan.schedule, train::stage_costs(profiled(cfg, plan.rows_per_microbatch, 1), plan.cut.bounds))
+            .makespan();
+    r.measured_costs = measured_costs(runs, r.profiled_costs);
+    r.run_makespan_s = median(run_makespans);
+    r.sim_measured_s = pp::simulate(plan.schedule, r.measured_costs).makespan();
+    const pp::simulation held = pp::simulate(plan.schedule, pm.activation_costs(r.profiled_costs));
     for (int rank = 0; rank < pm.ranks(); ++rank) {
       r.activations.push_back(
           {.measured = static_cast<double>(pm.ledger(0, rank).peak(nn::memory_category::activations)),
-           .predicted =
-               sim.peak_activations_until_w(rank) * static_cast<double>(pm.micro_batch_activation_bytes(rank))});
+           .predicted = held.peak_activation_bytes(rank)});
     }
   }
   return r;
@@ -270,6 +364,8 @@ options parse(int argc, char** argv) {
       }
     } else if (a == "--json") {
       o.json = true;
+    } else if (a == "--breakdown") {
+      o.breakdown = true;
     } else {
       refuse("unknown option '" + a + "'");
     }
@@ -325,6 +421,9 @@ void print_json(const nn::gpt2_config& cfg, const std::vector<row>& rows, unsign
       const double pred = *r.sim_fb_s + r.tail_s;
       std::printf(", \"sim_fb_ms\": %.3f, \"fb_error\": %.4f, \"pred_step_ms\": %.3f, \"step_error\": %.4f",
                   1e3 * *r.sim_fb_s, relative_error(*r.sim_fb_s, r.fb_s), 1e3 * pred, relative_error(pred, r.step_s));
+      std::printf(", \"sim_fb_alone_ms\": %.3f, \"run_ms\": %.3f, \"sim_measured_ms\": %.3f", 1e3 * r.sim_alone_s,
+                  1e3 * r.run_makespan_s, 1e3 * r.sim_measured_s);
+      std::printf(", \"hand_off_ms\": %.4f, \"sim_fb_comm_ms\": %.3f", 1e3 * r.comm_s, 1e3 * r.sim_comm_s);
       std::printf(", \"activations\": [");
       for (std::size_t k = 0; k < r.activations.size(); ++k) {
         const rank_activations& a = r.activations[k];
@@ -345,8 +444,8 @@ void print_table(const nn::gpt2_config& cfg, const std::vector<row>& rows, const
       "warm-up\n",
       cfg.embd, cfg.layers, cfg.heads, seq, batch, cfg.parameter_count(), cores, o.steps, o.warmup);
   std::printf(
-      "pred = simulated F/B/W makespan (profiled costs) + measured clip+AdamW; act = worst rank's peak "
-      "activations, measured vs simulator count x micro-batch bytes\n\n");
+      "pred = simulated F/B/W makespan (costs profiled with the row's workers busy) + measured clip+AdamW; act = "
+      "worst rank's peak activations, measured vs the simulator's two-state count of each stage's bytes\n\n");
   std::printf("%-44s %3s %9s %8s %6s %9s %6s %6s %9s %9s %6s\n", "layout", "M", "step ms", "tok/s", "speed", "pred ms",
               "err", "mem", "act MB", "pred MB", "err");
   for (const row& r : rows) {
@@ -373,6 +472,21 @@ void print_table(const nn::gpt2_config& cfg, const std::vector<row>& rows, const
       std::printf(" %9s %9s %6s", "-", "-", "-");
     }
     std::printf("\n");
+    if (o.breakdown && r.sim_fb_s) {
+      std::printf(
+          "    fb %.1f ms = run %.1f + outside %.1f; sim(profiled alone) %.1f, sim(profiled, %d busy) %.1f, "
+          "sim(measured slices) %.1f, hand-off %.1f\n",
+          1e3 * r.fb_s, 1e3 * r.run_makespan_s, 1e3 * (r.fb_s - r.run_makespan_s), 1e3 * r.sim_alone_s, r.workers,
+          1e3 * *r.sim_fb_s, 1e3 * r.sim_measured_s, 1e3 * (r.run_makespan_s - r.sim_measured_s));
+      std::printf("    hand-off %.3f ms a message: sim(profiled, busy, + hand-offs) %.1f ms\n", 1e3 * r.comm_s,
+                  1e3 * r.sim_comm_s);
+      for (std::size_t s = 0; s < r.profiled_costs.per_stage.size(); ++s) {
+        const pp::stage_cost& p = r.profiled_costs.per_stage[s];
+        const pp::stage_cost& q = r.measured_costs.per_stage[s];
+        std::printf("    stage %zu  F %.2f/%.2f  I %.2f/%.2f  W %.2f/%.2f ms (profiled/measured)\n", s, 1e3 * p.f,
+                    1e3 * q.f, 1e3 * p.b, 1e3 * q.b, 1e3 * p.w, 1e3 * q.w);
+      }
+    }
   }
 }
 

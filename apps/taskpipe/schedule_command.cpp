@@ -361,7 +361,8 @@ void add_schedule_command(CLI::App& app) {
   g->json = cmd->add_flag("--json", opts->json, "Print makespan, bubble rates and peak activations as JSON");
   cmd->footer(fmt::format(
       "Costs: comma-separated key=value items. f, b, w: the times of F, I and W, in [0, {0:g}]; act: activation\n"
-      "bytes per micro-batch, held until I, and wact: the part of act kept until W, in [0, {1:g}]; comm: the time of\n"
+      "bytes per micro-batch, held until I, and wact: what it holds from I until W (the part of act W needs, or\n"
+      "more when the I keeps more than it frees), in [0, {1:g}]; comm: the time of\n"
       "every transfer between two ranks, in [0, {0:g}], one value. f, b, w, act and wact take one value, one per rank\n"
       "or one per stage, ':'-separated (f=1:2:1:1). A rank's values are split evenly over the stages it holds (V\n"
       "chunks: 1/V each), for generated and imported schedules alike, so a schedule written with --csv imports with\n"

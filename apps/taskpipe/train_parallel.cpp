@@ -7,6 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nn_common.hpp"
@@ -61,12 +62,15 @@ double validation_loss(train::parallel_model& pm, const nn::gpt2_config& cfg, st
   return train::evaluate(one, split, t.batch, t.seq, batches);
 }
 
-// Appends tracks "sim rank r": the schedule simulated under the profiled per-layer costs of the plan's cut, its start
+// Appends tracks "sim rank r": the schedule simulated under the per-layer costs of the plan's cut, profiled with as
+// many workers busy as the run has, its start
 // placed at the measured last step's first action (replica 0) so the two can be read one above the other.
 void add_simulated_tracks(trace::timeline& t, const train::parallel_plan& plan, const nn::gpt2_config& cfg,
                           const train::trainer_options& o, std::int64_t last_step) {
   const std::vector<train::layer_cost> layers = train::measure_layer_costs(
-      cfg, o.seed, plan.rows_per_microbatch, static_cast<std::size_t>(o.seq), train::cost_source::profile);
+      cfg, o.seed, plan.rows_per_microbatch, static_cast<std::size_t>(o.seq), train::cost_source::profile, 2,
+      std::min(plan.replicas * plan.schedule.ranks,
+               static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))));
   const pp::simulation sim = pp::simulate(plan.schedule, train::stage_costs(layers, plan.cut.bounds));
   double origin = -1;
   for (const trace::event& e : t.events) {

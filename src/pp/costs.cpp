@@ -59,11 +59,6 @@ void validate_costs(const costs& c) {
     check_time(c.per_stage[s].w, "w" + at);
     check_time(c.per_stage[s].activation_bytes, "activation_bytes" + at);
     check_time(c.per_stage[s].w_bytes, "w_bytes" + at);
-    if (c.per_stage[s].w_bytes > c.per_stage[s].activation_bytes) {
-      throw invalid_argument("w_bytes" + at + " = " + std::to_string(c.per_stage[s].w_bytes) +
-                             " exceeds activation_bytes = " + std::to_string(c.per_stage[s].activation_bytes) +
-                             ": it is the part of the activation kept until W");
-    }
   }
 }
 

@@ -34,8 +34,9 @@ void add_memory_changes(const timed_action& ta, const stage_cost& c, std::vector
     case action_kind::backward_weight:
       out.push_back({ta.finish, 0, -1, -c.w_bytes, -a.w_part});
       return;
-    case action_kind::backward_full:
-      out.push_back({ta.finish, -1, -1, -c.activation_bytes, -a.held});
+    case action_kind::backward_full:  // its I part ends at start + b: the micro-batch then holds w_bytes until W's end
+      out.push_back({std::min(ta.start + c.b, ta.finish), 0, 0, c.w_bytes - c.activation_bytes, a.w_part - a.held});
+      out.push_back({ta.finish, -1, -1, -c.w_bytes, -a.w_part});
       return;
   }
 }

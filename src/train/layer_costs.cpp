@@ -1,10 +1,13 @@
 #include "taskpipe/train/layer_costs.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "taskpipe/error.hpp"
 #include "taskpipe/nn/gpt2.hpp"
@@ -41,16 +44,12 @@ cost_source parse_cost_source(std::string_view name) {
   throw invalid_argument("partition source '" + std::string(name) + "' is unknown: accepted flops, profile");
 }
 
-std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
-                                            std::size_t seq, cost_source source, int repeats) {
-  config.validate();
-  if (rows < 1 || seq < 1 || seq > static_cast<std::size_t>(config.context)) {
-    throw invalid_argument("layer costs: " + std::to_string(rows) + " rows of " + std::to_string(seq) +
-                           " tokens; need rows >= 1 and seq in [1, " + std::to_string(config.context) + "]");
-  }
-  if (repeats < 1) {
-    throw invalid_argument("layer costs: repeats " + std::to_string(repeats) + "; must be >= 1");
-  }
+namespace {
+
+// The profile of every layer on the calling thread; returns early (an incomplete list) once `stop` is set.
+std::vector<layer_cost> profile_layers(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
+                                       std::size_t seq, cost_source source, int repeats,
+                                       const std::atomic<bool>* stop) {
   std::vector<std::int32_t> ids(rows * seq);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     ids[i] = static_cast<std::int32_t>(i % static_cast<std::size_t>(config.vocab));
@@ -62,6 +61,9 @@ std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::
   std::vector<layer_cost> out(count);
   nn::tensor x;  // the previous layer's output: this layer's probe input
   for (std::size_t i = 0; i < count; ++i) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      break;
+    }
     nn::memory_ledger ledger;
     const std::unique_ptr<nn::layer> l = nn::make_layer(config, i, seed, &ledger);
     layer_cost& c = out[i];
@@ -115,6 +117,62 @@ std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::
       c.w = w;
     }
     x = copy_of(y, nullptr);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
+                                            std::size_t seq, cost_source source, int repeats, int workers) {
+  config.validate();
+  if (rows < 1 || seq < 1 || seq > static_cast<std::size_t>(config.context)) {
+    throw invalid_argument("layer costs: " + std::to_string(rows) + " rows of " + std::to_string(seq) +
+                           " tokens; need rows >= 1 and seq in [1, " + std::to_string(config.context) + "]");
+  }
+  if (repeats < 1) {
+    throw invalid_argument("layer costs: repeats " + std::to_string(repeats) + "; must be >= 1");
+  }
+  if (workers < 1) {
+    throw invalid_argument("layer costs: workers " + std::to_string(workers) + "; must be >= 1");
+  }
+  if (source != cost_source::profile || workers == 1) {
+    return profile_layers(config, seed, rows, seq, source, repeats, nullptr);
+  }
+  // workers - 1 threads run the same profile alongside, over and over, until the calling thread's is done: its times
+  // are taken with every other worker busy on the same kind of work, as the ranks of a pipeline are.
+  std::atomic<bool> stop{false};
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers - 1));
+  std::vector<std::thread> alongside;
+  std::vector<layer_cost> out;
+  try {
+    for (std::size_t k = 0; k < errors.size(); ++k) {
+      alongside.emplace_back([&, k] {
+        try {
+          while (!stop.load(std::memory_order_relaxed)) {
+            (void)profile_layers(config, seed, rows, seq, source, 1, &stop);
+          }
+        } catch (...) {
+          errors[k] = std::current_exception();
+        }
+      });
+    }
+    out = profile_layers(config, seed, rows, seq, source, repeats, nullptr);
+  } catch (...) {
+    stop = true;
+    for (std::thread& t : alongside) {
+      t.join();
+    }
+    throw;
+  }
+  stop = true;
+  for (std::thread& t : alongside) {
+    t.join();
+  }
+  for (const std::exception_ptr& e : errors) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
   }
   return out;
 }

@@ -40,6 +40,7 @@ struct stage {
   std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;  // [micro-batch][layer]
   std::vector<std::size_t> kept;  // [micro-batch]: activation bytes its F left held, its output excluded
   nn::memory_ledger* ledger = nullptr;
+  parallel_model::stage_activations most;  // the most one micro-batch held at the end of its F and of its I
 };
 
 struct replica {
@@ -160,6 +161,26 @@ std::size_t parallel_model::micro_batch_activation_bytes(int rank) const {
   return m->replicas.at(0).activation_bytes.at(static_cast<std::size_t>(rank));
 }
 
+parallel_model::stage_activations parallel_model::micro_batch_stage_bytes(int stage) const {
+  return m->replicas.at(0).stages.at(static_cast<std::size_t>(stage)).most;
+}
+
+pp::costs parallel_model::activation_costs(pp::costs times) const {
+  const auto& stages = m->replicas.at(0).stages;
+  if (times.per_stage.size() == 1) {
+    times.per_stage.resize(stages.size(), times.per_stage.front());
+  }
+  if (times.per_stage.size() != stages.size()) {
+    throw invalid_argument("parallel_model: costs for " + std::to_string(times.per_stage.size()) +
+                           " stages; the model has " + std::to_string(stages.size()));
+  }
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    times.per_stage[s].activation_bytes = static_cast<double>(stages[s].most.after_forward);
+    times.per_stage[s].w_bytes = static_cast<double>(stages[s].most.after_input_grad);
+  }
+  return times;
+}
+
 nn::parameter& parallel_model::head_wte(int replica) {
   auto& head = dynamic_cast<nn::head_layer&>(*m->replicas.at(static_cast<std::size_t>(replica)).layers.back());
   return head.wte();
@@ -258,6 +279,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             const std::size_t held = after > before ? after - before : 0;
             s.kept[static_cast<std::size_t>(mb)] = held - std::min(held, x.bytes());
             r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held);
+            s.most.after_forward = std::max(s.most.after_forward, held);
             if (last) {
               r.losses[static_cast<std::size_t>(mb)] = x[0];
               return pp::payload{};
@@ -275,6 +297,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             // What F kept, less what I freed, plus what I keeps for W and its outgoing gradient dy.
             const std::size_t held = s.kept[static_cast<std::size_t>(mb)] + after;
             r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held > before ? held - before : 0);
+            s.most.after_input_grad = std::max(s.most.after_input_grad, held > before ? held - before : 0);
             return to_payload(dy);
           };
           callbacks[si].backward_weight = [&s](int mb) {

@@ -1,6 +1,8 @@
 #include "taskpipe/train/parallel_plan.hpp"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "taskpipe/error.hpp"
 #include "taskpipe/pp/costs.hpp"
@@ -114,7 +116,11 @@ parallel_plan make_plan(const plan_request& r) {
   plan.costs = r.costs;
 
   partition_request pr;
-  pr.layers = measure_layer_costs(r.config, r.seed, plan.rows_per_microbatch, static_cast<std::size_t>(r.seq), r.costs);
+  // Profiled with as many workers busy as the run has (layer_costs.hpp), so the stage times are the run's; at most
+  // one per hardware thread (more would only add threads that wait for a core).
+  const int busy = std::min(r.replicas * r.ranks, static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));
+  pr.layers = measure_layer_costs(r.config, r.seed, plan.rows_per_microbatch, static_cast<std::size_t>(r.seq), r.costs,
+                                  2, busy);
   pr.stage_rank = plan.schedule.stage_rank;
   pr.memory_per_worker = r.memory_per_worker;
   const pp::simulation sim = pp::simulate(plan.schedule, pp::costs::uniform({}));

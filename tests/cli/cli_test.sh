@@ -46,7 +46,12 @@ sched=$("$bin" schedule --kind zb-h2 --stages 4 --microbatches 8 --json) || fail
 printf '%s' "$sched" | grep -q '"cost": 24' || fail "zb-h2 --json cost is not 24: $sched"
 printf '%s' "$sched" | grep -q '"makespan": 27' || fail "zb-h2 --json makespan is not 27: $sched"
 printf '%s' "$sched" | grep -q '"peak_activations_until_w"' || fail "zb-h2 --json lacks peak_activations_until_w"
-expect_bad_input schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=11
+expect_bad_input schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=-1
+# wact above act: an I that keeps more than it frees grows its micro-batch (rank 0: four F's of 10, then I0 makes 41).
+sched=$("$bin" schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=11 --json) ||
+  fail "schedule with wact > act exited $?"
+printf '%s' "$sched" | tr -d ' \n' | grep -q '"peak_activation_bytes":\[41.0,' ||
+  fail "zb-h1 rank 0 does not peak at 41 bytes with act=10,wact=11: $sched"
 
 # zb-auto says the memory limit it planned under; --compare shows each kind's peak in M_B and whether it fits.
 out=$("$bin" schedule --kind zb-auto --stages 4 --microbatches 8 --memory-limit 4) || fail "zb-auto --memory-limit exited $?"

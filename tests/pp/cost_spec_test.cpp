@@ -38,6 +38,7 @@ TEST(cost_spec, keys_lists_and_defaults) {
   EXPECT_EQ(c.per_stage[0].w, 1);  // default
   EXPECT_EQ(c.per_stage[2].activation_bytes, 30);
   EXPECT_EQ(c.per_stage[1].w_bytes, 1);
+  EXPECT_EQ(pp::parse_cost_spec("act=1,wact=2").per_stage[0].w_bytes, 2);  // an I may keep more than it frees
   const pp::costs d = pp::parse_cost_spec("");
   ASSERT_EQ(d.per_stage.size(), 1U);
   EXPECT_EQ(d.per_stage[0].f, 1);
@@ -61,7 +62,7 @@ TEST(cost_spec, refusals_name_the_item_and_the_rule) {
   says("w=-0.5", "w must be in");
   says("act=2e15", "act must be in [0, 1e+15]");
   says("f=1:2,b=1:2:3", "f lists 2 values and b 3");
-  says("act=1,wact=2", "w_bytes (stage 0) = 2");
+  says("wact=-1", "wact must be in");
   says(std::string("f=\x01\xEF\xBB\xBF"), "'\\x01\\xEF\\xBB\\xBF' is not a number");
   std::string long_list = "f=1";
   for (int i = 0; i < 1024; ++i) {

@@ -66,8 +66,19 @@ TEST(simulate, activation_bytes_are_freed_at_i_except_the_part_w_needs) {
   EXPECT_EQ(split.peak_activations_until_w(0), 2);
   c.per_stage[0].w_bytes = 10;  // W needs the whole activation: held until W
   EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 20);
-  c.per_stage[0].w_bytes = 11;
+  c.per_stage[0].w_bytes = 11;  // the I keeps more for its W than it frees: F0 10, I0 11, F1 21, I1 22, W0 11, W1 0
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 22);
+  c.per_stage[0].w_bytes = -1;
   EXPECT_THROW((void)pp::simulate(s, c), taskpipe::invalid_argument);
+}
+
+TEST(simulate, a_fused_b_holds_the_w_part_from_the_end_of_its_i_part) {
+  const auto s = pp::from_csv("0F0,0F1,0B0,0B1\n");
+  pp::costs c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 13});
+  // F0 10, F1 20, B0's I part 23 then its end 10, B1's I part 13 then 0.
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 23);
+  c.per_stage[0].w_bytes = 4;  // a W part below the activation: B frees at its I part and at its end, peak at F1
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 20);
 }
 
 TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_deferred_w_part) {

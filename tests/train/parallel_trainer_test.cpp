@@ -292,4 +292,23 @@ TEST(layer_costs, profile_times_every_pass_and_flops_count_them) {
   EXPECT_THROW(train::parse_cost_source("guess"), taskpipe::invalid_argument);
 }
 
+// Profiled with other workers busy alongside: the same layers, bytes and passes, every time measured; a count of
+// workers below 1 is refused. (How much slower the passes run then is a benchmark's figure: bench/train_parallel.)
+TEST(layer_costs, profile_with_workers_busy_alongside_times_the_same_layers) {
+  const auto alone = train::measure_layer_costs(tiny(), seed, 2, 8, train::cost_source::profile, 1, 1);
+  const auto busy = train::measure_layer_costs(tiny(), seed, 2, 8, train::cost_source::profile, 1, 3);
+  ASSERT_EQ(busy.size(), alone.size());
+  for (std::size_t i = 0; i < busy.size(); ++i) {
+    EXPECT_EQ(busy[i].parameter_bytes, alone[i].parameter_bytes) << i;
+    EXPECT_EQ(busy[i].activation_bytes, alone[i].activation_bytes) << i;
+    if (i > 0) {
+      EXPECT_GT(busy[i].f, 0) << i;
+      EXPECT_GT(busy[i].b, 0) << i;
+      EXPECT_GT(busy[i].w, 0) << i;
+    }
+  }
+  EXPECT_THROW((void)train::measure_layer_costs(tiny(), seed, 2, 8, train::cost_source::profile, 1, 0),
+               taskpipe::invalid_argument);
+}
+
 }  // namespace

@@ -2,11 +2,11 @@
 // given per rank into costs per model stage.
 //
 // Spec: comma-separated `key=value` items, keys f, b, w (times of F, I and W), act (activation bytes per
-// micro-batch, held until I), wact (the part of act kept until W) and comm (the time of every transfer between two
-// ranks). f, b, w, act and wact take one value or a ':'-separated list (one per rank or one per stage: see
-// `costs_for_stages`); comm takes one value. Times are in [0, max_cost_time], sizes in [0, max_cost_bytes]; keys
-// left out keep their defaults (f = b = w = 1, act = wact = comm = 0); an empty item (a trailing comma) is skipped.
-// Example: "f=1:2:1:1,b=2,comm=0.1".
+// micro-batch, held until I), wact (what it holds from I until W: the part of act W needs, or more) and comm (the time
+// of every transfer between two ranks). f, b, w, act and wact take one value or a ':'-separated list (one per rank or
+// one per stage: see `costs_for_stages`); comm takes one value. Times are in [0, max_cost_time], sizes in [0,
+// max_cost_bytes]; keys left out keep their defaults (f = b = w = 1, act = wact = comm = 0); an empty item (a trailing
+// comma) is skipped. Example: "f=1:2:1:1,b=2,comm=0.1".
 //
 // Stage rule: one entry applies to every rank; a list as long as the ranks gives each rank's share of the model;
 // a list as long as the model's stages is taken as it is (also when there are as many stages as ranks). A

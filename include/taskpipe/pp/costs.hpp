@@ -4,14 +4,16 @@
 // trace's clock). A stage's F, I and W times may differ by stage; a full backward B costs b + w. `comm` is added to
 // every transfer between two ranks (none between two stages on one rank).
 //
-// Activation memory is freed in two parts, as the Zero Bubble paper counts it: a stage's `activation_bytes` are held
-// from the start of its F until its I (or fused B) finishes, except `w_bytes` of them — what the weight gradient still
-// needs, the inputs of the stage's matmuls — which stay until its W finishes. The paper's Table 1 puts that part at
-// 32bsh of the 34bsh + 5as^2b a transformer layer holds (its code: mem_w = -32h), so the I frees the attention
-// scores and little else; ZB-H1 still keeps 1F1B's peak because its first rank runs each W right after its I.
-// `w_bytes` is 0 by default; set it to activation_bytes to count a whole activation
-// until W. Thread safety: a value type. `at` and `validate_costs` throw
-// `taskpipe::invalid_argument`.
+// Activation memory is counted in two states per micro-batch and stage: from the start of its F until its I (or fused
+// B) finishes it holds the stage's `activation_bytes`; from then until its W finishes, `w_bytes`. In the Zero Bubble
+// paper's accounting `w_bytes` is the part of the activation the weight gradient still needs, the inputs of the
+// stage's matmuls: its Table 1 puts that at 32bsh of the 34bsh + 5as^2b a transformer layer holds (its code:
+// mem_w = -32h), so the I frees the attention scores and little else; ZB-H1 still keeps 1F1B's peak because its
+// first rank runs each W right after its I. `w_bytes` may also exceed `activation_bytes`: an I that keeps more for
+// its W than it frees (taskpipe's GPT-2 blocks keep their matmuls' output gradients) makes the micro-batch grow, and
+// a fused B then holds `w_bytes` from the end of its I part (its start + b) until it finishes. `w_bytes` is 0 by
+// default; set it to activation_bytes to count a whole activation until W.
+// Thread safety: a value type. `at` and `validate_costs` throw `taskpipe::invalid_argument`.
 #pragma once
 
 #include "taskpipe/error.hpp"
@@ -27,7 +29,7 @@ struct stage_cost {
   double b = 1;                 ///< backward for the input gradient (I)
   double w = 1;                 ///< backward for the weight gradient (W)
   double activation_bytes = 0;  ///< held per micro-batch from F until I (or B)
-  double w_bytes = 0;           ///< of activation_bytes, the part still held after I until W (<= activation_bytes)
+  double w_bytes = 0;           ///< held after I until W: usually the part of activation_bytes W needs
 };
 
 struct uniform_costs {
@@ -51,8 +53,7 @@ struct costs {
   double duration(const action& a) const;
 };
 
-/// Throws when a time or size is negative or not finite, when w_bytes exceeds activation_bytes, or when `per_stage` is
-/// empty.
+/// Throws when a time or size is negative or not finite, or when `per_stage` is empty.
 void validate_costs(const costs& c);
 
 }  // namespace taskpipe::pp

@@ -17,7 +17,7 @@
 //   peak_activations(r)        — activations held from an F's start until its I (or B) finishes: the measure of the
 //                                paper's bounds (GPipe m, 1F1B and ZB-H1 p - r on rank r, ZB-H2 at most 2p - 1);
 //   peak_activations_until_w(r) — the same held until the W finishes instead: the bound if W needed everything;
-//   peak_activation_bytes(r)   — activation_bytes until I, then the w_bytes part until W (see costs.hpp);
+//   peak_activation_bytes(r)   — activation_bytes from F until I, then w_bytes until W (see costs.hpp);
 //   peak_memory(r)             — the Zero Bubble paper's unit, M_B: one micro-batch's activations of the rank's
 //                                layers, an F's share held until its I and the W's part (w_bytes / activation_bytes;
 //                                all of it when no bytes are given) until its W (detail/memory_units.hpp). A chunk of

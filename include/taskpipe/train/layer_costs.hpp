@@ -8,11 +8,15 @@
 // really holds between its F and its W: the larger of its ledger's `activations` after F (less its output) and after
 // I (F's, less what I freed, plus the output gradients W needs; less the input gradient it sends). The whole model is
 // never held at once.
-// Throws taskpipe::invalid_argument for a bad config, rows < 1 or seq outside [1, context], or repeats < 1.
+// `workers` > 1 (profile only): the calling thread's times are taken while workers - 1 other threads run the same
+// profile alongside, so they include what a pipeline's ranks cost each other (a shared cache and memory bus, and
+// fewer cores than workers on a loaded or small machine), which a layer profiled alone misses.
+// Throws taskpipe::invalid_argument for a bad config, rows < 1 or seq outside [1, context], repeats < 1 or
+// workers < 1.
 // `stage_costs` sums those per-layer costs over each stage of a cut (bounds as partition::bounds) into the
 // simulator's cost model (pp::simulate), with no communication cost; it throws taskpipe::invalid_argument for bounds
 // that are not increasing or reach past the layers.
-// Thread safety: pure functions (measure_layer_costs allocates its own layers).
+// Thread safety: pure functions (measure_layer_costs allocates its own layers, and its own threads for workers > 1).
 #pragma once
 
 #include <cstddef>
@@ -36,7 +40,7 @@ cost_source parse_cost_source(std::string_view name);
 
 /// One entry per layer (embedding, h.0 .. h.{L-1}, head) for a micro-batch of `rows` sequences of `seq` tokens.
 std::vector<layer_cost> measure_layer_costs(const nn::gpt2_config& config, std::uint64_t seed, std::size_t rows,
-                                            std::size_t seq, cost_source source, int repeats = 2);
+                                            std::size_t seq, cost_source source, int repeats = 2, int workers = 1);
 
 /// Per stage s, the sums of F, B and W over layers [bounds[s], bounds[s+1]): the simulator's costs of the cut.
 pp::costs stage_costs(std::span<const layer_cost> layers, std::span<const std::size_t> bounds);

@@ -31,6 +31,7 @@
 #include "taskpipe/nn/gpt2_config.hpp"
 #include "taskpipe/nn/layer.hpp"
 #include "taskpipe/nn/memory.hpp"
+#include "taskpipe/pp/costs.hpp"
 #include "taskpipe/pp/schedule.hpp"
 #include "taskpipe/pp/stage_runtime.hpp"
 
@@ -83,6 +84,20 @@ class parallel_model {
   /// frees, plus the output gradients I keeps for W and the gradient it sends). With
   /// pp::simulation::peak_activations_until_w this bounds the rank's activation peak.
   [[nodiscard]] std::size_t micro_batch_activation_bytes(int rank) const;
+
+  /// Per stage, the most bytes one micro-batch's activations held in replica 0 by the runs so far: at the end of its F
+  /// (its output included, until sent) and at the end of its I (what F kept, less what I freed, plus what I keeps for
+  /// W and the gradient it sends). The I may keep more than it frees (a block keeps its matmuls' output gradients).
+  struct stage_activations {
+    std::size_t after_forward = 0;
+    std::size_t after_input_grad = 0;
+  };
+  [[nodiscard]] stage_activations micro_batch_stage_bytes(int stage) const;
+  /// `times` (one entry, or one per stage) with each stage's activation_bytes and w_bytes set to
+  /// micro_batch_stage_bytes' after_forward and after_input_grad: the simulator's two-state count
+  /// (pp::simulation::peak_activation_bytes) of the activations the runs hold. Throws taskpipe::invalid_argument
+  /// when `times` has another number of stages.
+  [[nodiscard]] pp::costs activation_costs(pp::costs times) const;
 
  private:
   struct impl;

@@ -11,6 +11,8 @@
 //   a batch that is not a multiple of D x M; whatever the schedule's generator refuses for P and M (e.g. 1f1b with
 //   M < P); and, from make_partition, a memory per worker that no cut meets.
 // Defaults: M = 1 for task and data, P for pipeline and hybrid (2P for dualpipe-v); chunks 2 (interleaved only).
+// Under `--partition profile` the layers are timed with D x P workers busy (train::measure_layer_costs' workers), at
+// most one per hardware thread.
 // Memory per worker is predicted as partition.hpp says, with the schedule's peak held activations per rank
 // (pp::simulate under uniform costs, counted until W: the bound when W needs what F kept).
 // Thread safety: pure functions.
