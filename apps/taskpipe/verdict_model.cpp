@@ -89,6 +89,7 @@ nlohmann::json report_json(const model_run& run, const verdict::model_report& r)
                   {"model_state_bytes", 4 * p.parameter_bytes},
                   {"intra_op_speedup", p.intra_op_speedup},
                   {"effective_cores", p.effective_cores},
+                  {"corun_slowdown", p.corun_slowdown},
                   {"optimizer_seconds_per_byte", p.optimizer_seconds_per_byte},
                   {"reduce_seconds_per_byte", p.reduce_seconds_per_byte},
                   {"transport_seconds_per_message", p.transport_seconds_per_message},
@@ -130,10 +131,11 @@ void print_report(std::string& out, const model_run& run, const verdict::model_r
   }
   out += fmt::format(
       "profile (one run): one-worker F+B+W {} and optimizer {} per step; {}x intra-op speed-up on {} threads; "
-      "{:.2f} cores free; transport {} + {:.2f} ns/byte\n\n",
+      "{:.2f} cores free; layers {:.2f}x slower with {} at once; transport {} + {:.2f} ns/byte\n\n",
       ms_text(step), ms_text(p.optimizer_seconds_per_byte * p.parameter_bytes),
-      fmt::format("{:.2f}", p.intra_op_speedup), r.workload.workers, p.effective_cores,
-      time_text(p.transport_seconds_per_message * 1e9), p.transport_seconds_per_byte * 1e9);
+      fmt::format("{:.2f}", p.intra_op_speedup), r.workload.workers, p.effective_cores, p.corun_slowdown,
+      std::min(r.workload.workers, p.hardware_threads), time_text(p.transport_seconds_per_message * 1e9),
+      p.transport_seconds_per_byte * 1e9);
   out += fmt::format("{:<3} {:<30} {:>10} {:>10} {:>7} {:>10} {:>10}  {}\n", "", "candidate (per step)", "predicted",
                      "measured", "error", "mem/worker", "peak meas", "bound");
   print_row(out, r.baseline, r.baseline_recommended, " (baseline)");

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <thread>
 
 #include "taskpipe/nn/adamw.hpp"
 #include "taskpipe/nn/gpt2.hpp"
@@ -109,6 +110,15 @@ train::layer_cost minus(const train::layer_cost& a, const train::layer_cost& b, 
           .activation_bytes = std::max(0.0, (a.activation_bytes - b.activation_bytes) * scale)};
 }
 
+// F + B + W summed over the layers.
+double pass_seconds(const std::vector<train::layer_cost>& layers) {
+  double s = 0;
+  for (const train::layer_cost& l : layers) {
+    s += l.f + l.b + l.w;
+  }
+  return s;
+}
+
 }  // namespace
 
 std::vector<train::layer_cost> model_profile::layers_at(double rows) const {
@@ -126,8 +136,14 @@ std::vector<train::layer_cost> model_profile::layers_at(double rows) const {
 }
 
 double model_profile::slowdown(int workers_running) const noexcept {
-  const double n = std::max(1, workers_running);
-  return std::max(1.0, n / std::clamp(effective_cores, 1.0, n));
+  if (workers_running <= 1) {
+    return 1.0;
+  }
+  const double n = workers_running;
+  const double cores = n / std::clamp(effective_cores, 1.0, n);
+  const double threads = hardware_threads > 0 ? hardware_threads : n;
+  const double shared = std::max(1.0, corun_slowdown) * std::max(1.0, n / threads);
+  return std::max({1.0, cores, shared});
 }
 
 model_profile profile_model(const model_workload& w, const std::function<void(const std::string&, double)>& progress) {
@@ -144,11 +160,22 @@ model_profile profile_model(const model_workload& w, const std::function<void(co
   const auto seq = static_cast<std::size_t>(w.seq);
   const auto batch = static_cast<std::size_t>(w.batch);
 
+  p.hardware_threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   say("profiling layers at 1 row", 0.0);
   const auto one = train::measure_layer_costs(w.config, w.seed, 1, seq, train::cost_source::profile, 3);
   if (batch > 1) {
-    say("profiling layers at " + std::to_string(batch) + " rows", 0.25);
-    const auto full = train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3);
+    say("profiling layers at " + std::to_string(batch) + " rows", 0.2);
+  }
+  const auto full =
+      batch > 1 ? train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3) : one;
+  if (w.workers > 1) {
+    const int together = std::min(w.workers, p.hardware_threads);
+    say("profiling layers at " + std::to_string(batch) + " rows with " + std::to_string(together) + " at once", 0.4);
+    const auto busy =
+        train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3, together);
+    p.corun_slowdown = std::max(1.0, pass_seconds(busy) / std::max(pass_seconds(full), 1e-12));
+  }
+  if (batch > 1) {
     const double scale = 1.0 / static_cast<double>(batch - 1);
     for (std::size_t i = 0; i < one.size(); ++i) {
       const train::layer_cost slope = minus(full[i], one[i], scale);

@@ -122,6 +122,23 @@ TEST(model_prediction, matches_a_hand_computation) {
   EXPECT_DOUBLE_EQ(one_f_one_b.memory_per_worker, 4 * 2000 + 2 * (2 * 100 * 1));
 }
 
+TEST(model_profile, workers_slow_each_other_by_the_larger_of_the_shared_cores_and_the_measured_co_run) {
+  auto p = hand_profile(2);
+  p.hardware_threads = 2;
+  p.corun_slowdown = 1.3;  // two layers at once run 30 % slower than one alone
+  EXPECT_DOUBLE_EQ(p.slowdown(1), 1.0);
+  EXPECT_DOUBLE_EQ(p.slowdown(2), 1.3);
+  EXPECT_DOUBLE_EQ(p.slowdown(4), 2.6);  // 4 workers on 2 hardware threads: twice the co-run figure
+  p.effective_cores = 1.25;              // another process takes 3/4 of a core: the cores' share, 1.6, decides
+  EXPECT_DOUBLE_EQ(p.slowdown(2), 1.6);
+
+  // pp x2 gpipe M=2 as in the hand computation, each stage's passes 1.3 x slower; the optimizer is not.
+  const auto w = tiny_workload();
+  p.effective_cores = 2;
+  const auto gpipe = v::predict_model(w, p, find(v::model_candidates(w), strategy::pipeline, pp::kind::gpipe, 2));
+  EXPECT_NEAR(gpipe.step_seconds, 3 * 32e-3 * 1.3 + 4000 * 1e-6, 1e-12);
+}
+
 TEST(model_prediction, a_dp_replica_holds_the_heads_wte_copy_and_one_task_model_does_not) {
   // The head layer's 1500 parameter bytes include a 500-byte wte copy: the whole model is 4000 bytes with wte once.
   const auto w = tiny_workload();

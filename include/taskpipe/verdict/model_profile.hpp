@@ -13,7 +13,13 @@
 //   the intra-op speed-up: one transformer block's F + B + W on the global batch with an executor of W threads,
 //     against the same on one thread (what `task` gains from W threads);
 //   the cores free now (cpu_burn.hpp's effective_cores for W threads): W workers on a machine that gives fewer cores
-//     each run slower by W / cores.
+//     each run slower by W / cores;
+//   what workers cost each other (W > 1): the layers at the global batch's rows timed again while min(W, hardware
+//     threads) - 1 other threads run the same profile alongside (measure_layer_costs' `workers`), against alone: a
+//     pipeline's ranks and dp's replicas share the caches and the memory bus, which a layer timed alone misses.
+//     A parallel worker's slowdown is the larger of that figure (times n / hardware threads when n workers
+//     outnumber them) and the cores' W / cores, not their product: both see the same load when the machine is
+//     shared.
 // Throws taskpipe::invalid_argument for a bad workload. Thread safety: a pure function (it builds its own layers).
 #pragma once
 
@@ -37,13 +43,16 @@ struct model_profile {
   double transport_seconds_per_byte = 0;
   double intra_op_speedup = 1;  ///< one block's F + B + W, W threads against one
   double effective_cores = 1;   ///< cores W busy threads get now, in [1, W]
+  double corun_slowdown = 1;    ///< the layers' F + B + W with min(W, hardware threads) running at once, against alone
+  int hardware_threads = 0;     ///< std::thread::hardware_concurrency() when profiled; 0: unknown, as many as needed
   int workers = 1;
   double parameter_bytes = 0;         ///< the whole model, wte once
   double boundary_bytes_per_row = 0;  ///< one row's activation between two layers (seq x embd floats)
 
   /// Every layer's cost for a micro-batch of `rows` sequences.
   [[nodiscard]] std::vector<train::layer_cost> layers_at(double rows) const;
-  /// A parallel worker's slowdown when W workers share the free cores: W / min(W, effective_cores), >= 1.
+  /// A parallel worker's slowdown when n workers run at once: 1 for n = 1, else the larger of the cores' share
+  /// n / min(n, effective_cores) and corun_slowdown x max(1, n / hardware_threads); >= 1.
   [[nodiscard]] double slowdown(int workers_running) const noexcept;
 };
 
