@@ -3,13 +3,17 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <array>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "progress.hpp"
 #include "taskpipe/error.hpp"
 #include "taskpipe/mpi/distributed_trainer.hpp"
 #include "taskpipe/mpi/job.hpp"
+#include "worker_report.hpp"
 
 namespace taskpipe::cli {
 namespace {
@@ -39,6 +43,32 @@ std::string layout_lines(const train::parallel_plan& plan) {
   }
   out += "partition (layers per stage):\n" + plan.cut.describe();
   return out;
+}
+
+constexpr std::size_t traffic_numbers = 5;
+
+void traffic_to_numbers(const mpi::traffic& t, std::span<double, traffic_numbers> out) {
+  out[0] = static_cast<double>(t.pipeline_sent);  // exact: byte counts stay far below 2^53
+  out[1] = static_cast<double>(t.replicas_sent);
+  out[2] = static_cast<double>(t.tied_sent);
+  out[3] = static_cast<double>(t.activation_bytes);
+  out[4] = static_cast<double>(t.gradient_bytes);
+}
+
+mpi::traffic traffic_from_numbers(std::span<const double, traffic_numbers> in) {
+  return {.pipeline_sent = static_cast<std::uint64_t>(in[0]),
+          .replicas_sent = static_cast<std::uint64_t>(in[1]),
+          .tied_sent = static_cast<std::uint64_t>(in[2]),
+          .activation_bytes = static_cast<std::uint64_t>(in[3]),
+          .gradient_bytes = static_cast<std::uint64_t>(in[4])};
+}
+
+nlohmann::ordered_json traffic_json(const mpi::traffic& t) {
+  return {{"to_pipeline_neighbours", t.pipeline_sent},
+          {"to_other_replicas", t.replicas_sent},
+          {"tied_embedding_gradient", t.tied_sent},
+          {"activation_per_microbatch", t.activation_bytes},
+          {"own_gradients", t.gradient_bytes}};
 }
 
 }  // namespace
@@ -121,6 +151,14 @@ void run_mpi_train(const train_cli& o, const nn::gpt2_config& cfg, const train::
       tr.save(o.save);
     }
     const mpi::traffic moved = tr.model().last_traffic();
+    // Every rank's figures to world rank 0, for the same per-worker report as the threads'.
+    constexpr std::size_t per_rank = worker_figures::numbers + traffic_numbers;
+    std::array<double, per_rank> mine{};
+    worker_figures::of(w.replica, w.rank, tr.model().busy_s(), tr.model().idle_s(), tr.model().ledger())
+        .to_numbers(std::span<double, worker_figures::numbers>(mine.data(), worker_figures::numbers));
+    traffic_to_numbers(moved,
+                       std::span<double, traffic_numbers>(mine.data() + worker_figures::numbers, traffic_numbers));
+    const std::vector<double> all = j.gather(mine, o.comm_timeout, "the report's gather (each rank's figures)");
     std::unique_ptr<mpi::gathered_model> whole = tr.gather();
     if (root) {
       const std::vector<nn::parameter*> params = whole->model.parameters();
@@ -131,25 +169,43 @@ void run_mpi_train(const train_cli& o, const nn::gpt2_config& cfg, const train::
       }
       const double steps_run = static_cast<double>(tr.steps_done() - first);
       const double tokens_per_second = seconds > 0 ? steps_run * static_cast<double>(tokens_per_step) / seconds : 0;
+      std::vector<worker_figures> workers;
+      std::vector<mpi::traffic> sent;
+      for (std::size_t r = 0; r < static_cast<std::size_t>(w.world_size); ++r) {
+        const double* at_rank = all.data() + r * per_rank;
+        workers.push_back(worker_figures::from_numbers(
+            std::span<const double, worker_figures::numbers>(at_rank, worker_figures::numbers)));
+        sent.push_back(traffic_from_numbers(
+            std::span<const double, traffic_numbers>(at_rank + worker_figures::numbers, traffic_numbers)));
+      }
       if (o.json) {
         nlohmann::ordered_json out;
         out["mpi"] = true;
+        out["config"] = {{"vocab", cfg.vocab},
+                         {"context", cfg.context},
+                         {"embd", cfg.embd},
+                         {"layers", cfg.layers},
+                         {"heads", cfg.heads}};
         out["strategy"] = o.strategy;
         out["replicas"] = plan.replicas;
         out["ranks"] = plan.schedule.ranks;
         out["schedule"] = plan.schedule.name;
         out["microbatches"] = plan.schedule.microbatches;
+        out["batch"] = o.t.batch;
+        out["seq"] = o.t.seq;
         out["steps"] = tr.steps_done();
         out["steps_run"] = tr.steps_done() - first;
         out["final_loss"] = last.loss;
         out["validation_loss"] = val ? nlohmann::ordered_json(*val) : nlohmann::ordered_json(nullptr);
         out["tokens_per_second"] = tokens_per_second;
         out["seconds_per_step"] = steps_run > 0 ? seconds / steps_run : 0;
-        out["rank0_bytes_per_step"] = {{"to_pipeline_neighbours", moved.pipeline_sent},
-                                       {"to_other_replicas", moved.replicas_sent},
-                                       {"tied_embedding_gradient", moved.tied_sent},
-                                       {"activation_per_microbatch", moved.activation_bytes},
-                                       {"own_gradients", moved.gradient_bytes}};
+        out["partition"] = partition_json(plan);
+        add_workers_json(out, workers);
+        for (std::size_t r = 0; r < sent.size(); ++r) {
+          out["workers"][r]["bytes_per_step"] = traffic_json(sent[r]);  // the last step's
+        }
+        out["rank0_bytes_per_step"] = traffic_json(moved);
+        out["parameter_count"] = cfg.parameter_count();
         out["parameter_checksum"] = checksum;
         fmt::print("{}\n", out.dump(2));
       } else {
@@ -159,10 +215,21 @@ void run_mpi_train(const train_cli& o, const nn::gpt2_config& cfg, const train::
           fmt::print(", validation loss {:.4f}", *val);
         }
         fmt::print(", {:.0f} tokens/s, {:.4f} s/step\n", tokens_per_second, steps_run > 0 ? seconds / steps_run : 0);
-        fmt::print(
-            "rank 0 sent per step: {} B to pipeline neighbours, {} B to other replicas, {} B of tied-embedding "
-            "gradient; one micro-batch's activation {} B, its gradients {} B\n",
-            moved.pipeline_sent, moved.replicas_sent, moved.tied_sent, moved.activation_bytes, moved.gradient_bytes);
+        for (std::size_t r = 0; r < workers.size(); ++r) {
+          const worker_figures& f = workers[r];
+          const mpi::traffic& t = sent[r];
+          const double total = f.busy_s + f.idle_s;
+          fmt::print(
+              "replica {} rank {}: busy {:.3f} s, idle {:.3f} s ({:.1f} %), peak bytes parameters {}, gradients {}, "
+              "optimizer {}, activations {}; sent per step {} B to pipeline neighbours, {} B to other replicas, {} B "
+              "of tied-embedding gradient (one micro-batch's activation {} B, its gradients {} B)\n",
+              f.replica, f.rank, f.busy_s, f.idle_s, total > 0 ? 100 * f.idle_s / total : 0.0,
+              f.peak[static_cast<std::size_t>(nn::memory_category::parameters)],
+              f.peak[static_cast<std::size_t>(nn::memory_category::gradients)],
+              f.peak[static_cast<std::size_t>(nn::memory_category::optimizer)],
+              f.peak[static_cast<std::size_t>(nn::memory_category::activations)], t.pipeline_sent, t.replicas_sent,
+              t.tied_sent, t.activation_bytes, t.gradient_bytes);
+        }
         fmt::print("parameters {}\n", checksum);
         if (!o.save.empty()) {
           fmt::print("checkpoint {}\n", o.save);

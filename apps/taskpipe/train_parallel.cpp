@@ -21,6 +21,7 @@
 #include "taskpipe/train/layer_costs.hpp"
 #include "taskpipe/train/parallel_trainer.hpp"
 #include "train_loop.hpp"
+#include "worker_report.hpp"
 
 namespace taskpipe::cli {
 namespace {
@@ -37,17 +38,6 @@ std::string layout_text(const train::parallel_plan& p) {
       p.schedule.name, p.schedule.microbatches, p.schedule.microbatches == 1 ? "" : "es", p.rows_per_microbatch,
       p.rows_per_microbatch == 1 ? "" : "s", to_string(p.costs),
       p.costs == train::cost_source::flops ? "FLOPs per micro-batch" : "seconds per micro-batch", p.cut.describe());
-}
-
-nlohmann::ordered_json partition_json(const train::parallel_plan& p) {
-  nlohmann::ordered_json j;
-  j["source"] = std::string(to_string(p.costs));
-  j["bounds"] = p.cut.bounds;
-  j["stage_rank"] = p.schedule.stage_rank;
-  j["stage_time"] = p.cut.stage_time;
-  j["rank_time"] = p.cut.rank_time;
-  j["rank_memory"] = p.cut.rank_memory;
-  return j;
 }
 
 // The validation loss on a one-worker model holding replica 0's parameters (checkpoint order on both sides).
@@ -197,19 +187,11 @@ void run_parallel_train(const train_cli& o, const nn::gpt2_config& cfg, const tr
     j["validation_loss"] = val ? nlohmann::ordered_json(*val) : nlohmann::ordered_json(nullptr);
     j["tokens_per_second"] = tokens_per_second;
     j["partition"] = partition_json(plan);
-    nlohmann::ordered_json peak = nlohmann::ordered_json::object();
-    nlohmann::ordered_json workers = nlohmann::ordered_json::array();
+    std::vector<worker_figures> workers;
     for (const train::worker_time& w : tr.worker_times()) {
-      const nn::memory_ledger& l = tr.model().ledger(w.replica, w.rank);
-      nlohmann::ordered_json one = {{"replica", w.replica}, {"rank", w.rank}, {"busy_s", w.busy}, {"idle_s", w.idle}};
-      one["peak_bytes"] = nlohmann::ordered_json::parse(peak_bytes_json(l));
-      for (const auto& [key, value] : one["peak_bytes"].items()) {
-        peak[key] = std::max(peak.value(key, std::size_t{0}), value.get<std::size_t>());
-      }
-      workers.push_back(std::move(one));
+      workers.push_back(worker_figures::of(w.replica, w.rank, w.busy, w.idle, tr.model().ledger(w.replica, w.rank)));
     }
-    j["peak_bytes"] = peak;  // per category, the largest worker's
-    j["workers"] = workers;
+    add_workers_json(j, workers);
     j["parameter_count"] = cfg.parameter_count();
     j["parameter_checksum"] = checksum;
     fmt::print("{}\n", j.dump(2));

@@ -80,4 +80,17 @@ void job::barrier(double timeout_s, const std::string& what) const {
   });
 }
 
+std::vector<double> job::gather(std::span<const double> mine, double timeout_s, const std::string& what) const {
+  std::vector<double> all(m_where.world_rank == 0 ? mine.size() * static_cast<std::size_t>(m_where.world_size) : 0);
+  MPI_Request r = MPI_REQUEST_NULL;
+  detail::check(MPI_Igather(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, all.data(),
+                            static_cast<int>(mine.size()), MPI_DOUBLE, 0, MPI_COMM_WORLD, &r),
+                "MPI_Igather");
+  detail::wait_all({&r, 1}, timeout_s, [&] {
+    return m_where.describe(m_where.world_rank) + " waited more than " + detail::seconds_text(timeout_s) +
+           " for the other ranks to reach " + what;
+  });
+  return all;
+}
+
 }  // namespace taskpipe::mpi

@@ -1,6 +1,7 @@
 #include "taskpipe/mpi/worker_model.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -85,11 +86,20 @@ struct worker_model::impl {
   std::vector<nn::parameter*> listed;              // each once: without the head's wte copy
   nn::parameter* wte = nullptr;                    // the embedding's, when held
   nn::parameter* head_wte = nullptr;               // the head's copy, when held
+  // Where this rank holds both copies of wte (one pipeline rank, or V-shaped schedules), their gradients are summed
+  // here before the replicas reduce the embedding's bucket, and the head's bucket leaves its copy out: wte's gradient
+  // crosses to the other replicas once. The embedding's bucket starts once both layers' last W has run.
+  bool folded = false;
+  std::pair<int, std::size_t> embedding_bucket{-1, 0};  // (index into stages, layer in stage)
+  std::pair<int, std::size_t> head_bucket{-1, 0};
+  int tied_pending = 0;
   std::unique_ptr<nn::adamw> optimizer;
   std::vector<nn::micro_batch> micro;
   std::vector<float> losses;
   traffic moved;
   double busy = 0;
+  double busy_total = 0;
+  double idle_total = 0;
 
   [[nodiscard]] MPI_Comm pipeline() const { return j->comms().pipeline; }
 
@@ -121,6 +131,22 @@ struct worker_model::impl {
     detail::check(MPI_Iallgather(b.send.data(), static_cast<int>(b.send.size()), MPI_FLOAT, b.gathered.data(),
                                  static_cast<int>(b.send.size()), MPI_FLOAT, replicas(), &b.request),
                   "MPI_Iallgather");
+  }
+
+  void layer_final(stage& s, std::size_t layer) {
+    const std::pair<int, std::size_t> at{static_cast<int>(&s - stages.data()), layer};
+    const bool tied = folded && (at == embedding_bucket || at == head_bucket);
+    if (!tied || at == head_bucket) {
+      start_bucket(s.buckets[layer]);
+    }
+    if (tied && --tied_pending == 0) {
+      float* a = wte->grad.data();
+      const float* h = head_wte->grad.data();
+      for (std::size_t k = 0; k < wte->grad.size(); ++k) {
+        a[k] += h[k];  // each replica's two contributions first: train::parallel_model's order
+      }
+      start_bucket(stages[static_cast<std::size_t>(embedding_bucket.first)].buckets[embedding_bucket.second]);
+    }
   }
 
   void finish_buckets() {
@@ -163,16 +189,16 @@ struct worker_model::impl {
     }
   }
 
-  // The tied embedding: wte's gradient (first stage) and the head's copy (last stage) summed into both.
+  // The tied embedding: wte's gradient (first stage) and the head's copy (last stage), each already summed over
+  // the replicas, summed into both; where one rank holds both, layer_final summed them and the head takes the total.
   void sum_tied() {
     const int first = schedule.rank_of(0);
     const int last = schedule.rank_of(schedule.stages - 1);
-    if (wte != nullptr && head_wte != nullptr) {
-      float* a = wte->grad.data();
-      for (std::size_t k = 0; k < wte->grad.size(); ++k) {
-        a[k] += head_wte->grad[k];
+    if (folded) {
+      if (tied_pending != 0) {
+        throw error("the tied embedding's gradients were not both final after the schedule");
       }
-      std::memcpy(head_wte->grad.data(), a, wte->grad.bytes());
+      std::memcpy(head_wte->grad.data(), wte->grad.data(), wte->grad.bytes());
       return;
     }
     nn::parameter* mine = wte != nullptr ? wte : head_wte;
@@ -241,7 +267,7 @@ struct worker_model::impl {
           for (std::size_t i = s.layers.size(); i-- > 0;) {
             s.layers[i]->backward_weight(*states[i], nullptr);
             if (final) {
-              start_bucket(s.buckets[i]);  // this layer's gradients are final: reduce them during the rest
+              layer_final(s, i);  // this layer's gradients are final: reduce them during the rest
             }
           }
           states.clear();
@@ -281,6 +307,12 @@ worker_model::worker_model(const nn::gpt2_config& config, std::uint64_t seed, co
       m->layers[l] = nn::make_layer(config, l, seed, &m->ledger);
       st.layers.push_back(m->layers[l].get());
       bucket& b = st.buckets.emplace_back();
+      if (l == 0) {
+        m->embedding_bucket = {static_cast<int>(m->stages.size()) - 1, st.buckets.size() - 1};
+      }
+      if (l + 1 == layer_count) {
+        m->head_bucket = {static_cast<int>(m->stages.size()) - 1, st.buckets.size() - 1};
+      }
       for (nn::parameter* p : m->layers[l]->parameters()) {
         b.params.push_back(p);
         m->own.push_back(p);
@@ -294,6 +326,11 @@ worker_model::worker_model(const nn::gpt2_config& config, std::uint64_t seed, co
         }
       }
     }
+  }
+  m->folded = m->wte != nullptr && m->head_wte != nullptr;
+  if (m->folded) {
+    auto& head = m->stages[static_cast<std::size_t>(m->head_bucket.first)].buckets[m->head_bucket.second].params;
+    head.erase(std::find(head.begin(), head.end(), m->head_wte));
   }
   m->optimizer = std::make_unique<nn::adamw>(m->own, adamw, &m->ledger);
 }
@@ -334,11 +371,16 @@ float worker_model::forward_backward(std::span<const std::int32_t> tokens, std::
     s.states.resize(static_cast<std::size_t>(microbatches));
     s.weights_done = 0;
   }
+  m->tied_pending = m->folded ? 2 : 0;
   m->moved = {};
   m->moved.activation_bytes =
       per_micro * static_cast<std::size_t>(seq) * static_cast<std::size_t>(m->config.embd) * sizeof(float);
-  for (const nn::parameter* p : m->listed) {
-    m->moved.gradient_bytes += p->grad.bytes();
+  for (const stage& s : m->stages) {
+    for (const bucket& b : s.buckets) {
+      for (const nn::parameter* p : b.params) {
+        m->moved.gradient_bytes += p->grad.bytes();
+      }
+    }
   }
 
   mpi_transport link(*m->j, m->timeout_s);
@@ -354,11 +396,15 @@ float worker_model::forward_backward(std::span<const std::int32_t> tokens, std::
     }
   }
   const std::vector<pp::stage_callbacks> cbs = m->callbacks();
+  const auto t0 = std::chrono::steady_clock::now();
   const pp::run_result run = pp::run_rank(m->schedule, cbs, link, m->where.rank);
+  const double span = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m->busy = 0;
   for (const pp::timed_action& a : run.actions) {
     m->busy += a.finish - a.start;
   }
+  m->busy_total += m->busy;
+  m->idle_total += std::max(0.0, span - m->busy);
   m->finish_buckets();
   m->sum_tied();
   link.flush();
@@ -520,5 +566,8 @@ void worker_model::load(const nn::checkpoint& c, bool optimizer) {
 
 const traffic& worker_model::last_traffic() const noexcept { return m->moved; }
 double worker_model::last_busy_s() const noexcept { return m->busy; }
+double worker_model::busy_s() const noexcept { return m->busy_total; }
+double worker_model::idle_s() const noexcept { return m->idle_total; }
+const nn::memory_ledger& worker_model::ledger() const noexcept { return m->ledger; }
 
 }  // namespace taskpipe::mpi

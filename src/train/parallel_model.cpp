@@ -95,6 +95,15 @@ void check_matches(std::span<nn::parameter* const> mine, std::span<nn::parameter
   }
 }
 
+// to.grad += from.grad, element by element.
+void add_into(nn::parameter& to, const nn::parameter& from) {
+  float* a = to.grad.data();
+  const float* b = from.grad.data();
+  for (std::size_t k = 0; k < to.grad.size(); ++k) {
+    a[k] += b[k];
+  }
+}
+
 }  // namespace
 
 struct parallel_model::impl {
@@ -323,35 +332,42 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
     }
   }
 
-  // Replicas' gradients summed in replica order into replica 0, then copied to every replica.
-  std::vector<nn::parameter*> first = parameters(0);
-  for (std::size_t d = 1; d < m->replicas.size(); ++d) {
-    std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
-    other.push_back(&head_wte(static_cast<int>(d)));
-    std::vector<nn::parameter*> mine = first;
-    mine.push_back(&head_wte(0));
-    for (std::size_t i = 0; i < mine.size(); ++i) {
-      float* a = mine[i]->grad.data();
-      const float* b = other[i]->grad.data();
-      for (std::size_t k = 0; k < mine[i]->grad.size(); ++k) {
-        a[k] += b[k];
-      }
+  // The tied embedding's two contributions, the embedding's (first stage) and the head's copy (last stage). Where
+  // one pipeline rank holds both, each replica sums them first, so the replicas exchange wte's gradient once; where
+  // they sit on two ranks, each copy is summed over the replicas, then the two sums are added. The MPI trainer
+  // (mpi::worker_model) moves each gradient byte once per step in this same order, so both give the same bits.
+  const bool folded = m->schedule.rank_of(0) == m->schedule.rank_of(m->schedule.stages - 1);
+  if (folded) {
+    for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+      add_into(*parameters(static_cast<int>(d)).front(), head_wte(static_cast<int>(d)));
     }
   }
-  // The tied embedding: its two contributions summed into both copies.
-  nn::parameter& wte = *first.front();
-  nn::parameter& copy = head_wte(0);
-  for (std::size_t k = 0; k < wte.grad.size(); ++k) {
-    wte.grad[k] += copy.grad[k];
+  // Replicas' gradients summed in replica order into replica 0, then copied to every replica.
+  std::vector<nn::parameter*> first = parameters(0);
+  if (!folded) {
+    first.push_back(&head_wte(0));
   }
-  std::memcpy(copy.grad.data(), wte.grad.data(), wte.grad.bytes());
   for (std::size_t d = 1; d < m->replicas.size(); ++d) {
     std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
-    other.push_back(&head_wte(static_cast<int>(d)));
-    std::vector<nn::parameter*> mine = first;
-    mine.push_back(&copy);
-    for (std::size_t i = 0; i < mine.size(); ++i) {
-      std::memcpy(other[i]->grad.data(), mine[i]->grad.data(), mine[i]->grad.bytes());
+    if (!folded) {
+      other.push_back(&head_wte(static_cast<int>(d)));
+    }
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      add_into(*first[i], *other[i]);
+    }
+  }
+  nn::parameter& wte = *first.front();
+  if (!folded) {
+    add_into(wte, *first.back());
+    first.pop_back();
+  }
+  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
+    std::memcpy(head_wte(static_cast<int>(d)).grad.data(), wte.grad.data(), wte.grad.bytes());
+    if (d > 0) {
+      std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
+      for (std::size_t i = 0; i < first.size(); ++i) {
+        std::memcpy(other[i]->grad.data(), first[i]->grad.data(), first[i]->grad.bytes());
+      }
     }
   }
 

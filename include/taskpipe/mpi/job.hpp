@@ -10,7 +10,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace taskpipe::mpi {
 
@@ -53,6 +55,10 @@ class job {
   [[noreturn]] void abort(const std::string& message, int code = 1) const;
   /// Waits until every rank arrives; past `timeout_s` throws mpi::comm_timeout naming `what`.
   void barrier(double timeout_s, const std::string& what) const;
+  /// Collective: every rank passes as many values; world rank 0 gets them all, rank by rank (world rank w's at
+  /// w x size), the others an empty vector. Past `timeout_s` throws mpi::comm_timeout naming `what`.
+  [[nodiscard]] std::vector<double> gather(std::span<const double> mine, double timeout_s,
+                                           const std::string& what) const;
 
   detail::comms& comms() noexcept;
 

@@ -8,7 +8,9 @@
 // an MPI_Iallgather across the replicas' copies of the stage, overlapped with the rest of the backward; after the
 // schedule they are summed in replica order (0 + 1 + ...: the threads' order, so the sums are bit-identical). Then the
 // tied embedding's two gradients (the embedding's, on the first stage, and the head's copy, on the last) are summed
-// between those two ranks. The gradient norm is the sum of the ranks' squares (wte once) over the pipeline; clipping
+// between those two ranks; where one rank holds both (one pipeline rank, or a V-shaped schedule), it sums them before
+// the replicas reduce wte's bucket, so wte's gradient crosses to the other replicas once (train::parallel_model sums
+// in the same order). The gradient norm is the sum of the ranks' squares (wte once) over the pipeline; clipping
 // and AdamW then run on each rank for its own parameters.
 // Checkpoints: `gather` brings the whole model's weights and AdamW moments to world rank 0 (from replica 0's ranks);
 // `load` gives each rank its own parameters (and moments) from a whole-model checkpoint read by every rank.
@@ -26,6 +28,7 @@
 #include "taskpipe/nn/adamw.hpp"
 #include "taskpipe/nn/checkpoint.hpp"
 #include "taskpipe/nn/gpt2.hpp"
+#include "taskpipe/nn/memory.hpp"
 #include "taskpipe/pp/schedule.hpp"
 
 namespace taskpipe::mpi {
@@ -36,7 +39,7 @@ struct traffic {
   std::uint64_t replicas_sent = 0;     ///< its gradient buckets to the other replicas
   std::uint64_t tied_sent = 0;         ///< the tied embedding's gradient between the first and last stage
   std::uint64_t activation_bytes = 0;  ///< one micro-batch's activation (one message's payload)
-  std::uint64_t gradient_bytes = 0;    ///< this rank's parameters' gradients
+  std::uint64_t gradient_bytes = 0;    ///< this rank's gradients (wte's once where it holds both copies)
 };
 
 /// The whole model on rank 0, for a checkpoint or the report.
@@ -71,6 +74,12 @@ class worker_model {
 
   [[nodiscard]] const traffic& last_traffic() const noexcept;
   [[nodiscard]] double last_busy_s() const noexcept;  ///< this rank's F, B, I and W time in the last step
+  /// Since construction: this rank's F, B, I and W time, and the rest of its schedules' spans (waiting for its
+  /// neighbours: the bubble), as train::worker_time counts them for a thread.
+  [[nodiscard]] double busy_s() const noexcept;
+  [[nodiscard]] double idle_s() const noexcept;
+  /// This rank's memory: parameters, gradients, optimizer state and activations, with their peaks.
+  [[nodiscard]] const nn::memory_ledger& ledger() const noexcept;
 
  private:
   struct impl;
