@@ -17,6 +17,7 @@
 #include <taskpipe/verdict/synthetic_chain.hpp>
 #include <taskpipe/verdict/text_chains.hpp>
 
+#include "common/seeded_random.hpp"
 #include "common/verdict_ranking.hpp"
 #include "verdict_models.hpp"
 
@@ -76,13 +77,8 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
 }
 
 v::chain_workload random_chain(std::uint64_t seed) {
-  std::uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 7;
-  auto next = [&s] {
-    s ^= s << 13U;
-    s ^= s >> 7U;
-    s ^= s << 17U;
-    return s;
-  };
+  taskpipe::bench::seeded_random random(seed, 7);
+  auto next = [&random] { return random.next(); };
   auto unit = [&] { return static_cast<double>(next() % 10000) / 10000.0; };
   v::chain_workload w;
   w.name = "random-" + std::to_string(seed);

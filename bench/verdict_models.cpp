@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/seeded_random.hpp"
 #include "common/verdict_ranking.hpp"
 
 namespace taskpipe::bench {
@@ -180,13 +181,8 @@ model_result judge(const v::model_report& r, kind_table& kinds, bool verbose) {
 // the batch allows, and a memory limit of 0.5 to 1.5 x the whole model's parameters, gradients and AdamW state in
 // two of three (none in the rest).
 v::model_workload random_model(std::uint64_t seed) {
-  std::uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 11;
-  auto next = [&s] {
-    s ^= s << 13U;
-    s ^= s >> 7U;
-    s ^= s << 17U;
-    return s;
-  };
+  taskpipe::bench::seeded_random random(seed, 11);
+  auto next = [&random] { return random.next(); };
   v::model_workload w;
   w.seed = seed;
   w.workers = next() % 3 == 0 ? 4 : 2;

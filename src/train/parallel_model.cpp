@@ -104,6 +104,22 @@ void add_into(nn::parameter& to, const nn::parameter& from) {
   }
 }
 
+// Replica 0's gradients (`from`: parameters(0), wte first) copied to every replica's head copy of wte and to every
+// other replica's parameters, so that all copies step alike.
+void copy_gradients_to_every_copy(parallel_model& model, std::size_t replicas,
+                                  const std::vector<nn::parameter*>& from) {
+  const nn::parameter& wte = *from.front();
+  for (std::size_t d = 0; d < replicas; ++d) {
+    std::memcpy(model.head_wte(static_cast<int>(d)).grad.data(), wte.grad.data(), wte.grad.bytes());
+    if (d > 0) {
+      std::vector<nn::parameter*> other = model.parameters(static_cast<int>(d));
+      for (std::size_t i = 0; i < from.size(); ++i) {
+        std::memcpy(other[i]->grad.data(), from[i]->grad.data(), from[i]->grad.bytes());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 struct parallel_model::impl {
@@ -361,15 +377,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
     add_into(wte, *first.back());
     first.pop_back();
   }
-  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
-    std::memcpy(head_wte(static_cast<int>(d)).grad.data(), wte.grad.data(), wte.grad.bytes());
-    if (d > 0) {
-      std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
-      for (std::size_t i = 0; i < first.size(); ++i) {
-        std::memcpy(other[i]->grad.data(), first[i]->grad.data(), first[i]->grad.bytes());
-      }
-    }
-  }
+  copy_gradients_to_every_copy(*this, m->replicas.size(), first);
 
   double loss = 0;
   for (const replica& r : m->replicas) {
@@ -384,16 +392,7 @@ double parallel_model::clip_grad_norm(double max_norm) {
   std::vector<nn::parameter*> params = parameters(0);
   const double norm = nn::clip_grad_norm(params, max_norm);
   // Every other copy receives the same scaled gradient.
-  nn::parameter& wte = *params.front();
-  for (std::size_t d = 0; d < m->replicas.size(); ++d) {
-    std::memcpy(head_wte(static_cast<int>(d)).grad.data(), wte.grad.data(), wte.grad.bytes());
-    if (d > 0) {
-      std::vector<nn::parameter*> other = parameters(static_cast<int>(d));
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        std::memcpy(other[i]->grad.data(), params[i]->grad.data(), params[i]->grad.bytes());
-      }
-    }
-  }
+  copy_gradients_to_every_copy(*this, m->replicas.size(), params);
   return norm;
 }
 

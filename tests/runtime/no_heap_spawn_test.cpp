@@ -2,6 +2,8 @@
 // operator new to count allocations, so it is built on its own.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "common/counting_new.hpp"
 #include "common/fork_join.hpp"
 
@@ -16,6 +18,15 @@ long allocations_during_fib(taskpipe::executor& ex, int n, long& result) {
         return taskpipe::test::allocations_so_far() - before;
       })
       .get();
+}
+
+std::unique_ptr<long> kept;  // escapes, so the allocation below cannot be elided
+
+// The zero counts below mean something only if the counter sees allocations at all.
+TEST(no_heap_spawn, the_counter_sees_an_allocation) {
+  const long before = taskpipe::test::allocations_so_far();
+  kept = std::make_unique<long>(42);
+  EXPECT_GE(taskpipe::test::allocations_so_far() - before, 1);
 }
 
 TEST(no_heap_spawn, a_warm_single_worker_spawns_without_allocating) {
