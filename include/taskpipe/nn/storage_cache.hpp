@@ -19,7 +19,7 @@
 
 namespace taskpipe::nn {
 
-inline constexpr std::size_t cached_block_min = 64 * 1024;
+inline constexpr std::size_t cached_block_min = std::size_t{64} * 1024;
 
 [[nodiscard]] void* allocate_storage(std::size_t bytes);
 void release_storage(void* block, std::size_t bytes) noexcept;
