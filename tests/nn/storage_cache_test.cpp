@@ -14,7 +14,7 @@ namespace nn = taskpipe::nn;
 
 namespace {
 
-constexpr std::size_t big = 256 * 1024;
+constexpr std::size_t big = std::size_t{256} * 1024;
 
 // True when this build keeps blocks (not under AddressSanitizer, where the cache is off by design).
 bool cache_is_on() {
@@ -57,6 +57,7 @@ TEST(storage_cache, keeps_no_more_than_its_limit_and_gives_everything_back_on_re
   const std::size_t old_limit = nn::cache_limit();
   nn::set_cache_limit(3 * big);
   std::vector<void*> blocks;
+  blocks.reserve(5);
   for (int i = 0; i < 5; ++i) {
     blocks.push_back(nn::allocate_storage(big));
   }
