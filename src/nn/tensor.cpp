@@ -1,6 +1,7 @@
 #include "taskpipe/nn/tensor.hpp"
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/nn/storage_cache.hpp"
 
 #include <cstring>
 #include <limits>
@@ -9,8 +10,6 @@
 
 namespace taskpipe::nn {
 namespace {
-
-constexpr std::align_val_t tensor_alignment{64};
 
 std::size_t element_count(const std::vector<std::size_t>& shape) {
   std::size_t n = 1;
@@ -30,7 +29,7 @@ tensor::tensor(std::vector<std::size_t> shape, memory_category category, memory_
   if (m_size == 0) {
     return;
   }
-  m_data = static_cast<float*>(::operator new(bytes(), tensor_alignment));
+  m_data = static_cast<float*>(allocate_storage(bytes()));
   if (m_ledger != nullptr) {
     m_ledger->allocate(m_category, bytes());
   }
@@ -84,7 +83,7 @@ void tensor::free_storage() noexcept {
     if (m_ledger != nullptr) {
       m_ledger->release(m_category, bytes());
     }
-    ::operator delete(m_data, tensor_alignment);
+    release_storage(m_data, bytes());
     m_data = nullptr;
   }
 }
