@@ -38,7 +38,7 @@ std::size_t shrink_to(storage_pool& p, std::size_t target) noexcept {
   for (auto it = p.free_blocks.begin(); it != p.free_blocks.end() && p.kept > target;) {
     std::vector<void*>& blocks = it->second;
     while (!blocks.empty() && p.kept > target) {
-      ::operator delete(blocks.back(), storage_alignment);
+      ::operator delete(blocks.back(), it->first, storage_alignment);
       blocks.pop_back();
       p.kept -= it->first;
       freed += it->first;
@@ -85,7 +85,7 @@ void release_storage(void* block, std::size_t bytes) noexcept {
     }
   }
 #endif
-  ::operator delete(block, storage_alignment);
+  ::operator delete(block, bytes, storage_alignment);
 }
 
 std::size_t release_cached_storage() noexcept {
