@@ -24,11 +24,12 @@
 //              hand-off between two ranks (a ping-pong over the in-process transport, half the median round trip) and
 //              sim_fb_comm_ms: the profiled simulation with that as every cross-rank transfer's comm (--breakdown
 //              prints these too; the prediction itself stays comm-free until an idle measurement decides).
-//   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's two-state count
+//   act      = per rank of replica 0, the ledger's peak activation bytes against the simulator's count
 //              (simulation::peak_activation_bytes): each stage's micro-batch holds what it held at the end of its F
-//              until its I, then what it held at the end of its I until its W (parallel_model::activation_costs,
-//              measured per stage, so a rank holding V stages of different sizes counts each by its own bytes); the
-//              table shows the rank with the largest error.
+//              until its I, then what it held at the end of its I until its W, and the pass running at a moment adds
+//              its working memory (parallel_model::activation_costs, measured per stage and pass kind, so a rank
+//              holding V stages of different sizes counts each by its own bytes); the table shows the rank with the
+//              largest error.
 //   --breakdown adds, per pipeline row, where the forward/backward time goes: the stage runtime's own makespan
 //              against the wall time of forward_backward (the rest is outside the schedule), the simulated makespan
 //              fed with the run's median F/I/W/B slice times per stage against the one fed with the profiled costs,
@@ -445,7 +446,8 @@ void print_table(const nn::gpt2_config& cfg, const std::vector<row>& rows, const
       cfg.embd, cfg.layers, cfg.heads, seq, batch, cfg.parameter_count(), cores, o.steps, o.warmup);
   std::printf(
       "pred = simulated F/B/W makespan (costs profiled with the row's workers busy) + measured clip+AdamW; act = "
-      "worst rank's peak activations, measured vs the simulator's two-state count of each stage's bytes\n\n");
+      "worst rank's peak activations, measured vs the simulator's count (held between passes + the running pass's "
+      "working memory)\n\n");
   std::printf("%-44s %3s %9s %8s %6s %9s %6s %6s %9s %9s %6s\n", "layout", "M", "step ms", "tok/s", "speed", "pred ms",
               "err", "mem", "act MB", "pred MB", "err");
   for (const row& r : rows) {

@@ -362,9 +362,10 @@ void add_schedule_command(CLI::App& app) {
   cmd->footer(fmt::format(
       "Costs: comma-separated key=value items. f, b, w: the times of F, I and W, in [0, {0:g}]; act: activation\n"
       "bytes per micro-batch, held until I, and wact: what it holds from I until W (the part of act W needs, or\n"
-      "more when the I keeps more than it frees), in [0, {1:g}]; comm: the time of\n"
-      "every transfer between two ranks, in [0, {0:g}], one value. f, b, w, act and wact take one value, one per rank\n"
-      "or one per stage, ':'-separated (f=1:2:1:1). A rank's values are split evenly over the stages it holds (V\n"
+      "more when the I keeps more than it frees); fwork, bwork, wwork: what an F, I and W hold in addition while\n"
+      "they run (working memory, default 0), all in [0, {1:g}]; comm: the time of every transfer between two ranks,\n"
+      "in [0, {0:g}], one value. All but comm take one value, one per rank or one per stage, ':'-separated\n"
+      "(f=1:2:1:1). A rank's values are split evenly over the stages it holds (V\n"
       "chunks: 1/V each), for generated and imported schedules alike, so a schedule written with --csv imports with\n"
       "the same makespan; one value per stage is taken as it is.\n"
       "Limits: at most {2} stages (P x V) and {3} stages x micro-batches. An imported CSV holds at most {4} rows\n"

@@ -29,7 +29,9 @@ std::string_view to_string(memory_category c) noexcept {
 
 void memory_ledger::allocate(memory_category c, std::size_t bytes) noexcept {
   auto& k = m_counters[static_cast<std::size_t>(c)];
-  raise_peak(k.peak, k.current.fetch_add(bytes, std::memory_order_relaxed) + bytes);
+  const std::size_t now = k.current.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  raise_peak(k.peak, now);
+  raise_peak(k.window, now);
   raise_peak(m_total.peak, m_total.current.fetch_add(bytes, std::memory_order_relaxed) + bytes);
 }
 
@@ -55,6 +57,16 @@ void memory_ledger::reset_peaks() noexcept {
     k.peak.store(k.current.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   m_total.peak.store(m_total.current.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+void memory_ledger::start_window() noexcept {
+  for (auto& k : m_counters) {
+    k.window.store(k.current.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+}
+
+std::size_t memory_ledger::window_peak(memory_category c) const noexcept {
+  return m_counters[static_cast<std::size_t>(c)].window.load(std::memory_order_relaxed);
 }
 
 }  // namespace taskpipe::nn

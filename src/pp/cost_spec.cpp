@@ -29,9 +29,13 @@ struct key_info {
   bool per_stage;
 };
 
-constexpr std::array keys{key_info{"f", max_cost_time, true},     key_info{"b", max_cost_time, true},
-                          key_info{"w", max_cost_time, true},     key_info{"act", max_cost_bytes, true},
-                          key_info{"wact", max_cost_bytes, true}, key_info{"comm", max_cost_time, false}};
+// The order of stage_cost's fields, comm last.
+constexpr std::array keys{key_info{"f", max_cost_time, true},      key_info{"b", max_cost_time, true},
+                          key_info{"w", max_cost_time, true},      key_info{"act", max_cost_bytes, true},
+                          key_info{"wact", max_cost_bytes, true},  key_info{"fwork", max_cost_bytes, true},
+                          key_info{"bwork", max_cost_bytes, true}, key_info{"wwork", max_cost_bytes, true},
+                          key_info{"comm", max_cost_time, false}};
+constexpr std::size_t comm_key = keys.size() - 1;
 
 std::optional<std::size_t> key_index(std::string_view key) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -73,7 +77,7 @@ std::string key_list() {
 }  // namespace
 
 costs parse_cost_spec(std::string_view spec) {
-  std::array<std::vector<double>, keys.size()> values{std::vector<double>{1}, {1}, {1}, {0}, {0}, {0}};
+  std::array<std::vector<double>, keys.size()> values{std::vector<double>{1}, {1}, {1}, {0}, {0}, {0}, {0}, {0}, {0}};
   std::array<bool, keys.size()> given{};
   std::size_t start = 0;
   while (start <= spec.size()) {
@@ -134,9 +138,9 @@ costs parse_cost_spec(std::string_view spec) {
   }
   auto at = [&](std::size_t k, std::size_t i) { return values[k].size() == 1 ? values[k][0] : values[k][i]; };
   costs c;
-  c.comm = values[5][0];
+  c.comm = values[comm_key][0];
   for (std::size_t i = 0; i < n; ++i) {
-    c.per_stage.push_back({at(0, i), at(1, i), at(2, i), at(3, i), at(4, i)});
+    c.per_stage.push_back({at(0, i), at(1, i), at(2, i), at(3, i), at(4, i), at(5, i), at(6, i), at(7, i)});
   }
   validate_costs(c);
   return c;
@@ -183,6 +187,9 @@ costs costs_for_stages(const costs& c, std::span<const int> stage_rank, int rank
     sc.w /= v;
     sc.activation_bytes /= v;
     sc.w_bytes /= v;
+    sc.f_work_bytes /= v;
+    sc.b_work_bytes /= v;
+    sc.w_work_bytes /= v;
     out.per_stage.push_back(sc);
   }
   return out;

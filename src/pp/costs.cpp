@@ -8,7 +8,9 @@
 namespace taskpipe::pp {
 
 costs costs::uniform(const uniform_costs& c) {
-  return costs{{stage_cost{c.f, c.b, c.w, c.activation_bytes, c.w_bytes}}, c.comm};
+  return costs{
+      {stage_cost{c.f, c.b, c.w, c.activation_bytes, c.w_bytes, c.f_work_bytes, c.b_work_bytes, c.w_work_bytes}},
+      c.comm};
 }
 
 const stage_cost& costs::at(int stage) const {
@@ -59,6 +61,9 @@ void validate_costs(const costs& c) {
     check_time(c.per_stage[s].w, "w" + at);
     check_time(c.per_stage[s].activation_bytes, "activation_bytes" + at);
     check_time(c.per_stage[s].w_bytes, "w_bytes" + at);
+    check_time(c.per_stage[s].f_work_bytes, "f_work_bytes" + at);
+    check_time(c.per_stage[s].b_work_bytes, "b_work_bytes" + at);
+    check_time(c.per_stage[s].w_work_bytes, "w_work_bytes" + at);
   }
 }
 

@@ -13,31 +13,48 @@ namespace taskpipe::pp {
 
 namespace {
 
-// One change of a rank's activation memory: in-flight count (F until I/B), count until W, bytes.
+// One change of a rank's activation memory: in-flight count (F until I/B), count until W, bytes. `order` sorts the
+// changes at one time: frees first, so an I or W that ends as the next F starts makes room for it.
 struct memory_change {
   double time = 0;
   int until_i = 0;
   int until_w = 0;
   double bytes = 0;
   double units = 0;  // in the rank's M_B once divided by its unit
+  int order = 0;
 };
 
 void add_memory_changes(const timed_action& ta, const stage_cost& c, std::vector<memory_change>& out) {
   const detail::activation_weight a = detail::weight_of(c);
+  // A pass's working memory, held from its start to its finish (before the pass's own changes at its finish).
+  const auto working = [&out](double from, double to, double bytes) {
+    if (bytes > 0) {
+      out.push_back({.time = from, .bytes = bytes, .order = 3});
+      out.push_back({.time = to, .bytes = -bytes, .order = -3});
+    }
+  };
   switch (ta.what.kind) {
     case action_kind::forward:
-      out.push_back({ta.start, +1, +1, c.activation_bytes, a.held});
+      out.push_back({ta.start, +1, +1, c.activation_bytes, a.held, 2});
+      working(ta.start, ta.finish, c.f_work_bytes);
       return;
     case action_kind::backward_input:  // keeps what W still needs
-      out.push_back({ta.finish, -1, 0, -(c.activation_bytes - c.w_bytes), -(a.held - a.w_part)});
+      out.push_back({ta.finish, -1, 0, -(c.activation_bytes - c.w_bytes), -(a.held - a.w_part), -1});
+      working(ta.start, ta.finish, c.b_work_bytes);
       return;
     case action_kind::backward_weight:
-      out.push_back({ta.finish, 0, -1, -c.w_bytes, -a.w_part});
+      out.push_back({ta.finish, 0, -1, -c.w_bytes, -a.w_part, -1});
+      working(ta.start, ta.finish, c.w_work_bytes);
       return;
-    case action_kind::backward_full:  // its I part ends at start + b: the micro-batch then holds w_bytes until W's end
-      out.push_back({std::min(ta.start + c.b, ta.finish), 0, 0, c.w_bytes - c.activation_bytes, a.w_part - a.held});
-      out.push_back({ta.finish, -1, -1, -c.w_bytes, -a.w_part});
+    case action_kind::backward_full: {  // its I part ends at start + b: the micro-batch then holds w_bytes until W's
+                                        // end
+      const double i_end = std::min(ta.start + c.b, ta.finish);
+      out.push_back({i_end, 0, 0, c.w_bytes - c.activation_bytes, a.w_part - a.held, 0});
+      out.push_back({ta.finish, -1, -1, -c.w_bytes, -a.w_part, -2});
+      working(ta.start, i_end, c.b_work_bytes);
+      working(i_end, ta.finish, c.w_work_bytes);
       return;
+    }
   }
 }
 
@@ -80,9 +97,8 @@ simulation::simulation(int ranks, std::vector<timed_action> actions, const costs
   }
   cost_ = span_.empty() ? 0 : *std::max_element(span_.begin(), span_.end());
   for (std::size_t r = 0; r < n; ++r) {
-    // Frees before allocations at equal times: an I or W that ends as the next F starts makes room for it.
     std::stable_sort(changes[r].begin(), changes[r].end(), [](const memory_change& a, const memory_change& b) {
-      return a.time < b.time || (a.time == b.time && a.until_w + a.until_i < b.until_w + b.until_i);
+      return a.time < b.time || (a.time == b.time && a.order < b.order);
     });
     int until_i = 0;
     int until_w = 0;

@@ -40,7 +40,7 @@ struct stage {
   std::vector<std::vector<std::unique_ptr<nn::layer_state>>> states;  // [micro-batch][layer]
   std::vector<std::size_t> kept;  // [micro-batch]: activation bytes its F left held, its output excluded
   nn::memory_ledger* ledger = nullptr;
-  parallel_model::stage_activations most;  // the most one micro-batch held at the end of its F and of its I
+  parallel_model::stage_activations most;  // the most one micro-batch held after its F and its I, and within passes
 };
 
 struct replica {
@@ -66,6 +66,12 @@ void copy_into(const nn::tensor& from, nn::tensor& to) {
   if (!from.empty()) {
     std::memcpy(to.data(), from.data(), from.bytes());
   }
+}
+
+// How far the ledger's activations rose above `level` since its window started: a pass's working memory.
+std::size_t above(const nn::memory_ledger& ledger, std::size_t level) {
+  const std::size_t peak = ledger.window_peak(nn::memory_category::activations);
+  return peak > level ? peak - level : 0;
 }
 
 // The optimizer of the rank that holds `p`, and p's index in it.
@@ -202,6 +208,9 @@ pp::costs parallel_model::activation_costs(pp::costs times) const {
   for (std::size_t s = 0; s < stages.size(); ++s) {
     times.per_stage[s].activation_bytes = static_cast<double>(stages[s].most.after_forward);
     times.per_stage[s].w_bytes = static_cast<double>(stages[s].most.after_input_grad);
+    times.per_stage[s].f_work_bytes = static_cast<double>(stages[s].most.forward_work);
+    times.per_stage[s].b_work_bytes = static_cast<double>(stages[s].most.input_grad_work);
+    times.per_stage[s].w_work_bytes = static_cast<double>(stages[s].most.weight_grad_work);
   }
   return times;
 }
@@ -288,6 +297,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
               r.started = true;
             }
             const std::size_t before = s.ledger->current(nn::memory_category::activations);
+            s.ledger->start_window();
             nn::tensor x = from_payload(input, embd, s.ledger);
             auto& states = s.states[static_cast<std::size_t>(mb)];
             for (nn::layer* l : s.layers) {
@@ -302,9 +312,11 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             // Only this rank's thread allocates on this ledger, so the difference is what this F keeps (x, its
             // output, is freed once sent).
             const std::size_t held = after > before ? after - before : 0;
-            s.kept[static_cast<std::size_t>(mb)] = held - std::min(held, x.bytes());
+            const std::size_t kept = held - std::min(held, x.bytes());
+            s.kept[static_cast<std::size_t>(mb)] = kept;
             r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held);
-            s.most.after_forward = std::max(s.most.after_forward, held);
+            s.most.after_forward = std::max(s.most.after_forward, kept);
+            s.most.forward_work = std::max(s.most.forward_work, above(*s.ledger, before + kept));
             if (last) {
               r.losses[static_cast<std::size_t>(mb)] = x[0];
               return pp::payload{};
@@ -313,6 +325,7 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
           };
           callbacks[si].backward_input = [&r, &s, rank, embd, last](int mb, const pp::payload& grad) {
             const std::size_t before = s.ledger->current(nn::memory_category::activations);
+            s.ledger->start_window();
             nn::tensor dy = last ? nn::tensor{} : from_payload(grad, embd, s.ledger);
             auto& states = s.states[static_cast<std::size_t>(mb)];
             for (std::size_t i = s.layers.size(); i-- > 0;) {
@@ -321,16 +334,21 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             const std::size_t after = s.ledger->current(nn::memory_category::activations);
             // What F kept, less what I freed, plus what I keeps for W and its outgoing gradient dy.
             const std::size_t held = s.kept[static_cast<std::size_t>(mb)] + after;
-            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held > before ? held - before : 0);
-            s.most.after_input_grad = std::max(s.most.after_input_grad, held > before ? held - before : 0);
+            const std::size_t with_dy = held > before ? held - before : 0;
+            r.activation_bytes[rank] = std::max(r.activation_bytes[rank], with_dy);
+            s.most.after_input_grad = std::max(s.most.after_input_grad, with_dy - std::min(with_dy, dy.bytes()));
+            s.most.input_grad_work = std::max(s.most.input_grad_work, above(*s.ledger, before));
             return to_payload(dy);
           };
           callbacks[si].backward_weight = [&s](int mb) {
+            const std::size_t before = s.ledger->current(nn::memory_category::activations);
+            s.ledger->start_window();
             auto& states = s.states[static_cast<std::size_t>(mb)];
             for (std::size_t i = s.layers.size(); i-- > 0;) {
               s.layers[i]->backward_weight(*states[i], nullptr);
             }
             states.clear();
+            s.most.weight_grad_work = std::max(s.most.weight_grad_work, above(*s.ledger, before));
           };
         }
         r.run.result = pp::run_schedule(m->schedule, callbacks);

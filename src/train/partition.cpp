@@ -35,6 +35,7 @@ class searcher {
     p.rank_time.assign(static_cast<std::size_t>(m_ranks), 0);
     p.rank_memory.assign(static_cast<std::size_t>(m_ranks), 0);
     std::vector<double> largest_activation(static_cast<std::size_t>(m_ranks), 0);
+    std::vector<double> largest_work(static_cast<std::size_t>(m_ranks), 0);
     for (std::size_t s = 0; s < stages; ++s) {
       const auto rank = static_cast<std::size_t>(m_r.stage_rank[s]);
       double activation = 0;
@@ -43,13 +44,14 @@ class searcher {
         p.stage_time[s] += c.f + c.b + c.w;
         p.rank_memory[rank] += 4 * c.parameter_bytes;
         activation += c.activation_bytes;
+        largest_work[rank] = std::max(largest_work[rank], c.work_bytes);
       }
       p.rank_time[rank] += p.stage_time[s];
       largest_activation[rank] = std::max(largest_activation[rank], activation);
     }
     for (std::size_t rank = 0; rank < p.rank_memory.size(); ++rank) {
       const double peak = rank < m_r.peak_activations.size() ? m_r.peak_activations[rank] : 0;
-      p.rank_memory[rank] += peak * largest_activation[rank];
+      p.rank_memory[rank] += peak * largest_activation[rank] + largest_work[rank];
     }
     return p;
   }
@@ -115,7 +117,7 @@ void check(const partition_request& r) {
                            std::to_string(ranks) + " ranks (one per rank)");
   }
   for (const layer_cost& c : r.layers) {
-    for (double v : {c.f, c.b, c.w, c.parameter_bytes, c.activation_bytes}) {
+    for (double v : {c.f, c.b, c.w, c.parameter_bytes, c.activation_bytes, c.work_bytes}) {
       if (!(v >= 0) || !std::isfinite(v)) {
         throw invalid_argument("partition: a layer cost of " + std::to_string(v) + "; costs are finite and >= 0");
       }

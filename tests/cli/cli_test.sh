@@ -52,6 +52,11 @@ sched=$("$bin" schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,
   fail "schedule with wact > act exited $?"
 printf '%s' "$sched" | tr -d ' \n' | grep -q '"peak_activation_bytes":\[41.0,' ||
   fail "zb-h1 rank 0 does not peak at 41 bytes with act=10,wact=11: $sched"
+# Working memory: I0 holds 5 more while it runs, on top of the four F's 40.
+sched=$("$bin" schedule --kind zb-h1 --stages 4 --microbatches 8 --costs act=10,wact=11,bwork=5 --json) ||
+  fail "schedule with bwork exited $?"
+printf '%s' "$sched" | tr -d ' \n' | grep -q '"peak_activation_bytes":\[45.0,' ||
+  fail "zb-h1 rank 0 does not peak at 45 bytes with act=10,wact=11,bwork=5: $sched"
 
 # zb-auto says the memory limit it planned under; --compare shows each kind's peak in M_B and whether it fits.
 out=$("$bin" schedule --kind zb-auto --stages 4 --microbatches 8 --memory-limit 4) || fail "zb-auto --memory-limit exited $?"

@@ -46,7 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const auto& s : c.per_stage) {
     if (!in_range(s.f, pp::max_cost_time) || !in_range(s.b, pp::max_cost_time) || !in_range(s.w, pp::max_cost_time) ||
-        !in_range(s.activation_bytes, pp::max_cost_bytes) || !in_range(s.w_bytes, pp::max_cost_bytes)) {
+        !in_range(s.activation_bytes, pp::max_cost_bytes) || !in_range(s.w_bytes, pp::max_cost_bytes) ||
+        !in_range(s.f_work_bytes, pp::max_cost_bytes) || !in_range(s.b_work_bytes, pp::max_cost_bytes) ||
+        !in_range(s.w_work_bytes, pp::max_cost_bytes)) {
       broken("a parsed value is outside its documented range");
     }
   }

@@ -44,6 +44,23 @@ TEST(memory_ledger, keeps_the_high_water_mark_per_category_and_in_total) {
   EXPECT_EQ(ledger.peak_total(), 120U);
 }
 
+TEST(memory_ledger, a_window_peak_restarts_without_touching_the_step_peak) {
+  nn::memory_ledger ledger;
+  ledger.allocate(nn::memory_category::activations, 100);
+  ledger.release(nn::memory_category::activations, 60);
+  ledger.start_window();
+  EXPECT_EQ(ledger.window_peak(nn::memory_category::activations), 40U);
+  ledger.allocate(nn::memory_category::activations, 30);  // a pass's transient: 70 at once, then back to 40
+  ledger.release(nn::memory_category::activations, 30);
+  ledger.allocate(nn::memory_category::workspace, 5);
+  EXPECT_EQ(ledger.window_peak(nn::memory_category::activations), 70U);
+  EXPECT_EQ(ledger.window_peak(nn::memory_category::workspace), 5U);
+  EXPECT_EQ(ledger.peak(nn::memory_category::activations), 100U);
+  ledger.start_window();
+  EXPECT_EQ(ledger.window_peak(nn::memory_category::activations), 40U);
+  EXPECT_EQ(ledger.peak(nn::memory_category::activations), 100U);
+}
+
 TEST(tensor, refuses_a_shape_that_overflows) {
   const std::size_t big = std::numeric_limits<std::size_t>::max() / 2;
   EXPECT_THROW(nn::tensor({big, 4}, nn::memory_category::workspace), taskpipe::invalid_argument);

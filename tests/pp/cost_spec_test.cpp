@@ -39,6 +39,12 @@ TEST(cost_spec, keys_lists_and_defaults) {
   EXPECT_EQ(c.per_stage[2].activation_bytes, 30);
   EXPECT_EQ(c.per_stage[1].w_bytes, 1);
   EXPECT_EQ(pp::parse_cost_spec("act=1,wact=2").per_stage[0].w_bytes, 2);  // an I may keep more than it frees
+  EXPECT_EQ(c.per_stage[0].f_work_bytes, 0);  // working memory left out: only the ends of passes count
+  const pp::costs work = pp::parse_cost_spec("fwork=3,bwork=4:5,wwork=6");
+  ASSERT_EQ(work.per_stage.size(), 2U);
+  EXPECT_EQ(work.per_stage[1].f_work_bytes, 3);
+  EXPECT_EQ(work.per_stage[1].b_work_bytes, 5);
+  EXPECT_EQ(work.per_stage[0].w_work_bytes, 6);
   const pp::costs d = pp::parse_cost_spec("");
   ASSERT_EQ(d.per_stage.size(), 1U);
   EXPECT_EQ(d.per_stage[0].f, 1);
@@ -47,7 +53,7 @@ TEST(cost_spec, keys_lists_and_defaults) {
 
 TEST(cost_spec, refusals_name_the_item_and_the_rule) {
   says("comm=1:2", "comm takes one value");
-  says("x=1", "unknown key 'x' in 'x=1': expected f, b, w, act, wact, comm");
+  says("x=1", "unknown key 'x' in 'x=1': expected f, b, w, act, wact, fwork, bwork, wwork, comm");
   says("f", "'f' is not key=value");
   says("f=1,f=2", "f is given twice");
   says("f=abc", "'abc' is not a number");
@@ -63,6 +69,7 @@ TEST(cost_spec, refusals_name_the_item_and_the_rule) {
   says("act=2e15", "act must be in [0, 1e+15]");
   says("f=1:2,b=1:2:3", "f lists 2 values and b 3");
   says("wact=-1", "wact must be in");
+  says("bwork=2e15", "bwork must be in [0, 1e+15]");
   says(std::string("f=\x01\xEF\xBB\xBF"), "'\\x01\\xEF\\xBB\\xBF' is not a number");
   std::string long_list = "f=1";
   for (int i = 0; i < 1024; ++i) {
@@ -81,6 +88,8 @@ TEST(cost_spec, a_ranks_share_is_split_over_its_stages) {
   EXPECT_EQ(split.per_stage[1].f, 2);
   EXPECT_EQ(split.per_stage[3].b, 3);
   EXPECT_EQ(split.per_stage[3].activation_bytes, 4);
+  EXPECT_EQ(
+      pp::costs_for_stages(pp::parse_cost_spec("wwork=8"), pp::looped_placement(2, 2), 2).per_stage[1].w_work_bytes, 4);
   // One entry for every rank: split the same way.
   const pp::costs uniform = pp::costs_for_stages(pp::parse_cost_spec("f=2"), pp::v_placement(2), 2);
   ASSERT_EQ(uniform.per_stage.size(), 4U);

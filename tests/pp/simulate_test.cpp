@@ -81,6 +81,32 @@ TEST(simulate, a_fused_b_holds_the_w_part_from_the_end_of_its_i_part) {
   EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 20);
 }
 
+TEST(simulate, a_pass_holds_its_working_memory_from_its_start_to_its_finish) {
+  const auto s = pp::from_csv("0F0,0I0,0F1,0I1,0W0,0W1\n");
+  pp::costs c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 2});
+  // Held between passes: F0 10, I0 2, F1 12, I1 4, W0 2, W1 0 (peak 12 at F1).
+  c.per_stage[0].b_work_bytes = 5;  // during I1: 12 + 5
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 17);
+  c.per_stage[0].f_work_bytes = 7;  // during F1: 12 + 7; an I that ends as F1 starts frees its working memory first
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 19);
+  c.per_stage[0].w_work_bytes = 20;  // during W0: 4 + 20
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 24);
+  EXPECT_EQ(pp::simulate(s, c).peak_activations(0), 1);  // the counts and M_B leave working memory out
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_memory(0), 1.2);
+  c.per_stage[0].b_work_bytes = -1;
+  EXPECT_THROW((void)pp::simulate(s, c), taskpipe::invalid_argument);
+}
+
+TEST(simulate, a_fused_b_holds_the_i_working_memory_then_the_ws) {
+  const auto s = pp::from_csv("0F0,0B0\n");
+  pp::costs c = pp::costs::uniform({.activation_bytes = 10, .w_bytes = 4, .b_work_bytes = 3});
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 13);  // I part: 10 + 3; W part: 4
+  c.per_stage[0].w_work_bytes = 8;                                    // W part: 4 + 8
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 13);
+  c.per_stage[0].w_work_bytes = 12;
+  EXPECT_DOUBLE_EQ(pp::simulate(s, c).peak_activation_bytes(0), 16);
+}
+
 TEST(simulate, zb_h1_peak_bytes_equal_1f1b_when_w_keeps_nothing_and_grow_by_its_deferred_w_part) {
   for (int p = 2; p <= 8; ++p) {
     const pp::schedule_options o{.ranks = p, .microbatches = 3 * p};

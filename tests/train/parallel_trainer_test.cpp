@@ -281,7 +281,9 @@ TEST(layer_costs, profile_times_every_pass_and_flops_count_them) {
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(flops[i].parameter_bytes, timed[i].parameter_bytes) << i;
     EXPECT_EQ(flops[i].activation_bytes, timed[i].activation_bytes) << i;
+    EXPECT_EQ(flops[i].work_bytes, timed[i].work_bytes) << i;
     EXPECT_GT(flops[i].parameter_bytes, 0) << i;
+    EXPECT_GT(flops[i].work_bytes, 0) << i;  // every pass holds at least the gradient it receives or sends
   }
   // The embedding's F keeps nothing (W reads the token ids again), but its I keeps its output gradient for W: one
   // micro-batch's 2 x 8 rows of 32; the blocks and the head keep their inputs and more.

@@ -29,6 +29,17 @@ TEST(partition, balances_time_over_two_stages) {
   EXPECT_FALSE(p.describe().empty());
 }
 
+TEST(partition, a_ranks_memory_adds_the_largest_working_memory_of_its_layers) {
+  partition_request r;
+  r.layers = {{1, 0, 0, 10, 1, 7}, {1, 0, 0, 10, 1, 2}, {1, 0, 0, 10, 1, 0}, {1, 1, 1, 10, 1, 5}};
+  r.stage_rank = {0, 1};
+  r.peak_activations = {2, 1};
+  // The cut of balances_time_over_two_stages; one pass at a time holds its working memory on top: 126 + 7, 41 + 5.
+  EXPECT_EQ(make_partition(r).rank_memory, (std::vector<double>{133, 46}));
+  r.layers[1].work_bytes = -1;
+  EXPECT_THROW((void)make_partition(r), taskpipe::invalid_argument);
+}
+
 TEST(partition, memory_limit_moves_the_cut_and_refuses_when_nothing_fits) {
   partition_request r;
   r.layers = {{1, 0, 0, 100, 0}, {1, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {1, 0, 0, 0, 0}};

@@ -2,11 +2,12 @@
 //
 // Contract: a `memory_ledger` counts the bytes currently held and the high-water mark of each category. Tensors
 // register with a ledger when they allocate and deregister when they free, so after a training step `peak()` tells
-// what that step needed, category by category. A ledger is shared by the tensors of one worker (a stage or a
-// replica), so each worker's memory can be read on its own.
-// Thread safety: `allocate`, `release` and the readers may be called from any thread at once (atomics, relaxed
-// for counters; the peak is a monotone compare-and-swap). `reset_peaks` is meant for a quiescent moment between
-// steps. Nothing here throws.
+// what that step needed, category by category. A second high-water mark, the window's, is restarted by
+// `start_window` without touching `peak()`: read around one pass, it tells the most that pass held at once (its
+// transient working memory included), while the step's peak keeps counting. A ledger is shared by the tensors of one
+// worker (a stage or a replica), so each worker's memory can be read on its own. Thread safety: `allocate`, `release`
+// and the readers may be called from any thread at once (atomics, relaxed for counters; the peak is a monotone
+// compare-and-swap). `reset_peaks` is meant for a quiescent moment between steps. Nothing here throws.
 #pragma once
 
 #include <array>
@@ -42,11 +43,16 @@ class memory_ledger {
   std::size_t current_total() const noexcept;
   /// Sets every peak to the current figure.
   void reset_peaks() noexcept;
+  /// Sets every window peak to the current figure (the step's `peak` is untouched).
+  void start_window() noexcept;
+  /// The most bytes `c` has held at once since the last `start_window` (or construction).
+  std::size_t window_peak(memory_category c) const noexcept;
 
  private:
   struct counter {
     std::atomic<std::size_t> current{0};
     std::atomic<std::size_t> peak{0};
+    std::atomic<std::size_t> window{0};
   };
   std::array<counter, memory_category_count> m_counters{};
   counter m_total{};

@@ -13,6 +13,12 @@
 // its W than it frees (taskpipe's GPT-2 blocks keep their matmuls' output gradients) makes the micro-batch grow, and
 // a fused B then holds `w_bytes` from the end of its I part (its start + b) until it finishes. `w_bytes` is 0 by
 // default; set it to activation_bytes to count a whole activation until W.
+// Working memory: the two states above are what a micro-batch holds between its passes. While a pass runs it holds
+// more for a while (the output it has not yet sent, the gradient of its input, a split backward's temporaries,
+// attention's scratch): `f_work_bytes`, `b_work_bytes` and `w_work_bytes` are the most a stage's F, I and W hold at
+// once above what the simulator already counts during that pass (for F: activation_bytes, added at its start; for I
+// and W: what the micro-batch held before it). The simulator adds each from its pass's start to its finish (a fused
+// B: the I's from its start until its I part ends, then the W's). All 0 by default: only the ends of passes count.
 // Thread safety: a value type. `at` and `validate_costs` throw `taskpipe::invalid_argument`.
 #pragma once
 
@@ -30,6 +36,9 @@ struct stage_cost {
   double w = 1;                 ///< backward for the weight gradient (W)
   double activation_bytes = 0;  ///< held per micro-batch from F until I (or B)
   double w_bytes = 0;           ///< held after I until W: usually the part of activation_bytes W needs
+  double f_work_bytes = 0;      ///< held in addition while an F runs
+  double b_work_bytes = 0;      ///< held in addition while an I (or a fused B's I part) runs
+  double w_work_bytes = 0;      ///< held in addition while a W (or a fused B's W part) runs
 };
 
 struct uniform_costs {
@@ -39,6 +48,9 @@ struct uniform_costs {
   double comm = 0;
   double activation_bytes = 0;
   double w_bytes = 0;
+  double f_work_bytes = 0;
+  double b_work_bytes = 0;
+  double w_work_bytes = 0;
 };
 
 struct costs {

@@ -17,10 +17,13 @@
 //   peak_activations(r)        — activations held from an F's start until its I (or B) finishes: the measure of the
 //                                paper's bounds (GPipe m, 1F1B and ZB-H1 p - r on rank r, ZB-H2 at most 2p - 1);
 //   peak_activations_until_w(r) — the same held until the W finishes instead: the bound if W needed everything;
-//   peak_activation_bytes(r)   — activation_bytes from F until I, then w_bytes until W (see costs.hpp);
+//   peak_activation_bytes(r)   — activation_bytes from F until I, then w_bytes until W, plus the working memory
+//                                (f/b/w_work_bytes) of the pass running at that moment: the most held at any time,
+//                                not only at the ends of passes (see costs.hpp);
 //   peak_memory(r)             — the Zero Bubble paper's unit, M_B: one micro-batch's activations of the rank's
 //                                layers, an F's share held until its I and the W's part (w_bytes / activation_bytes;
-//                                all of it when no bytes are given) until its W (detail/memory_units.hpp). A chunk of
+//                                all of it when no bytes are given) until its W (detail/memory_units.hpp); working
+//                                memory is not in this unit (the paper's bounds count held activations). A chunk of
 //                                a rank holding v chunks counts 1/v. zb-auto's memory limit is in this unit.
 // Optimizer-step synchronisation, both modelled (optimizer_sync): `bypassed` is the paper's post-update validation
 // (bubble against the cost, the default of bubble_rate()), `synchronised` an all-reduce before every step (bubble

@@ -85,18 +85,25 @@ class parallel_model {
   /// pp::simulation::peak_activations_until_w this bounds the rank's activation peak.
   [[nodiscard]] std::size_t micro_batch_activation_bytes(int rank) const;
 
-  /// Per stage, the most bytes one micro-batch's activations held in replica 0 by the runs so far: at the end of its F
-  /// (its output included, until sent) and at the end of its I (what F kept, less what I freed, plus what I keeps for
-  /// W and the gradient it sends). The I may keep more than it frees (a block keeps its matmuls' output gradients).
+  /// Per stage, the most bytes one micro-batch's activations held in replica 0 by the runs so far, between its passes:
+  /// after its F (what F kept; its output is sent and freed as the F ends) and after its I (what F kept, less what I
+  /// freed, plus what I keeps for W; the input gradient it sends excluded). The I may keep more than it frees (a block
+  /// keeps its matmuls' output gradients). And within its passes, the working memory: how far the rank's activations
+  /// rose during an F above its start level plus what the F keeps (its output, attention's scratch...), during an I
+  /// or a W above its start level (the input gradient, a split backward's temporaries), each the ledger's window peak
+  /// (nn::memory_ledger::start_window) around the pass.
   struct stage_activations {
     std::size_t after_forward = 0;
     std::size_t after_input_grad = 0;
+    std::size_t forward_work = 0;
+    std::size_t input_grad_work = 0;
+    std::size_t weight_grad_work = 0;
   };
   [[nodiscard]] stage_activations micro_batch_stage_bytes(int stage) const;
   /// `times` (one entry, or one per stage) with each stage's activation_bytes and w_bytes set to
-  /// micro_batch_stage_bytes' after_forward and after_input_grad: the simulator's two-state count
-  /// (pp::simulation::peak_activation_bytes) of the activations the runs hold. Throws taskpipe::invalid_argument
-  /// when `times` has another number of stages.
+  /// micro_batch_stage_bytes' after_forward and after_input_grad, and its f/b/w_work_bytes to the three working
+  /// figures: the simulator's count (pp::simulation::peak_activation_bytes) of the activations the runs hold, between
+  /// passes and within them. Throws taskpipe::invalid_argument when `times` has another number of stages.
   [[nodiscard]] pp::costs activation_costs(pp::costs times) const;
 
  private:

@@ -6,8 +6,10 @@
 // its peak held activations per rank in micro-batches of one stage (pp::simulation::peak_activations).
 // A rank's predicted time is the sum of F + B + W over its stages' layers; its predicted memory is
 //   4 x its parameter bytes (value, gradient, AdamW's two moments) + peak_activations(rank) x the largest
-//   per-micro-batch activation bytes among its stages
-// (exact for one stage per rank; an upper bound when a rank holds several chunks). The cut minimises the slowest
+//   per-micro-batch activation bytes among its stages + the largest working memory (work_bytes) among its layers:
+//   what one pass holds for a while above the micro-batches held between passes
+// (a bound: the activations of a pass's stage are counted whole from its start; exact bytes for one stage per rank
+// where the held count is, an upper bound when a rank holds several chunks). The cut minimises the slowest
 // rank's time among the cuts whose every rank fits `memory_per_worker` (0: no limit); ties go to the smaller peak
 // memory. Every stage gets at least one layer.
 // Throws taskpipe::invalid_argument: more stages than layers, a placement of the wrong size or naming a rank outside
@@ -28,6 +30,7 @@ struct layer_cost {
   double w = 0;
   double parameter_bytes = 0;
   double activation_bytes = 0;  ///< the most one micro-batch holds from its F until its W (after F or after I)
+  double work_bytes = 0;        ///< the most one of its F, I or W holds at once above that, while it runs
 };
 
 struct partition_request {
