@@ -197,14 +197,20 @@ TEST(stage_runtime, transport_matches_by_tag_and_close_wakes_receivers) {
 }
 
 TEST(stage_runtime, sleep_kernels_track_the_simulated_makespan) {
-  // Loose bounds: this is a unit test on a shared machine (the tight figure is bench/pp_fidelity).
+  // Loose bounds: this is a unit test on a shared machine (the tight figure is bench/pp_fidelity). Every attempt must
+  // take at least the simulated makespan; the upper bound is checked on the best of up to five attempts, since load
+  // (or a sanitizer) only ever makes an attempt slower and one undisturbed attempt shows the property.
   const auto c = pp::costs::uniform({.f = 1, .b = 1, .w = 1});
   const auto s = pp::make_schedule(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 4});
   const auto unit = std::chrono::milliseconds(2);
-  const auto result = pp::run_schedule(s, pp::sleep_kernels(c, s.stages, unit));
   const double simulated = pp::simulate(s, c).makespan() * 0.002;
-  EXPECT_GE(result.makespan_s, simulated * 0.98);
-  EXPECT_LE(result.makespan_s, simulated * 3.0);
+  double best = 1e300;
+  for (int attempt = 0; attempt < 5 && best > simulated * 3.0; ++attempt) {
+    const auto result = pp::run_schedule(s, pp::sleep_kernels(c, s.stages, unit));
+    EXPECT_GE(result.makespan_s, simulated * 0.98) << "attempt " << attempt;
+    best = std::min(best, result.makespan_s);
+  }
+  EXPECT_LE(best, simulated * 3.0);
 }
 
 TEST(stage_runtime, a_sleep_that_follows_the_previous_one_directly_is_timed_from_its_deadline) {
