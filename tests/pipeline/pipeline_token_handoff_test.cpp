@@ -48,7 +48,7 @@ TEST(pipeline_token_handoff, a_sinks_parked_items_run_on_the_thread_that_held_th
                  while (passed.load() != items - 1 && std::chrono::steady_clock::now() < deadline) {
                    std::this_thread::sleep_for(std::chrono::milliseconds{1});
                  }
-                 std::this_thread::sleep_for(std::chrono::milliseconds{50});  // the last one parks right after
+                 std::this_thread::sleep_for(std::chrono::milliseconds{200});  // the last one parks right after
                } else {
                  passed.fetch_add(1);
                }
