@@ -5,9 +5,7 @@
 // - token: hands the baton to a new task (which another worker steals) and carries its item on through the stages
 //   itself, as long as each next stage admits it — parallel stages always do; a serial stage does when it is idle and,
 //   for serial_in_order, when the item is the next in source order. Otherwise the item parks in the stage's buffer and
-//   whoever leaves that stage takes the parked item on: itself, when its own item has just finished (the sink, or a
-//   failure), so a serial sink drains its parked items on one thread without a task each; else through a new task,
-//   so the parked item runs beside the one going downstream.
+//   whoever leaves that stage spawns a task that carries the parked item on.
 // - farm: keeps the baton and loops, spawning each item as one task that runs every stage; serial stages, middle or
 //   sink, admit items through the same gates as under token (a lock per stage, a ticket for in-order ones).
 // With no free token the source gives the baton up, and the task that frees the next token restarts it.
@@ -252,20 +250,14 @@ class executor_run {
         c_.stages[static_cast<std::size_t>(t->live)]->destroy_output(t->slot);
         t->live = -1;
       }
-      token* nx = gates_[i] ? leave(i, th) : nullptr;
+      if (gates_[i]) {
+        if (token* nx = leave(i, th)) {
+          spawn([this, nx, i] { carry(nx, i); });
+        }
+      }
       if (!ok || i == last) {
         finish(t);
-        if (nx == nullptr) {
-          return;
-        }
-        // This item is done, so the stage's next item goes on here, on the thread that holds the stage and its
-        // state in cache: no task, and no thief takes the serial stage over while this thread looks for work.
-        t = nx;
-        b = t->timed ? pipeline_clock::now() : 0;
-        continue;
-      }
-      if (nx != nullptr) {  // this item goes on downstream: the stage's next item runs beside it
-        spawn([this, nx, i] { carry(nx, i); });
+        return;
       }
       ++i;
       if (gates_[i] && !try_enter(i, t)) {
