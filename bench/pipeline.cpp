@@ -26,7 +26,10 @@
 //   timed. Opening the files is untimed; reading, squaring, writing and the final flush are timed. After every run the
 //   output file is read back (untimed) and must equal the sequential oracle byte for byte, else the benchmark fails.
 //   cpu_ms is the CPU time all the process's threads used during a run (getrusage): what a runtime burns besides
-//   the work, spinning included; on a loaded machine it is steadier than the wall time.
+//   the work, spinning included; on a loaded machine it is steadier than the wall time. busiest_pct is the share of
+//   the chunks squared by the thread that squared the most (common/thread_share.hpp): 100 % means the run was
+//   sequential on one thread, 50 % an even split over the two; it tells whether a runtime got its second thread to
+//   work, which the wall time of a loaded machine hides.
 // - linear_pipeline/<impl>/<pattern>/<lines>: Taskflow's linear pipeline: 8 stages, one per pattern letter (s
 //   serial in order, p parallel; the first letter is the source, always s, the last the sink), each a 10 µs sleep
 //   (the same kernel as sleep_stages), 1000 items, `lines` items in flight, on 2 threads (executor workers, arena
@@ -63,6 +66,7 @@
 #include "common/ratio_report.hpp"
 #include "common/runtimes.hpp"
 #include "common/sleep_kernel.hpp"
+#include "common/thread_share.hpp"
 #include "square_text.hpp"
 #include "taskpipe/pipeline/pipeline.hpp"
 #include "text_chain.hpp"
@@ -348,8 +352,14 @@ struct square_files {
 
 void square(benchmark::State& state, const std::string& impl) {
   static const square_files files;
+  static taskpipe::bench::thread_share squared;
   const auto chunk = static_cast<std::size_t>(state.range(0));
+  const auto square_counted = [](const std::string& c) {
+    squared.count();
+    return wl::square_text(c);
+  };
   double cpu_ms = 0;
+  double busiest = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::FILE* in = std::fopen(files.in.c_str(), "rb");
@@ -361,31 +371,34 @@ void square(benchmark::State& state, const std::string& impl) {
     wl::chunk_reader reader{in, chunk};
     const auto write = [out](const std::string& s) { std::fwrite(s.data(), 1, s.size(), out); };
     state.ResumeTiming();
+    squared.mark();
     const double cpu_before = process_cpu_ms();
     if (impl == "tbb") {
       arena_with(cpu_threads).execute([&] {
         tbb::parallel_pipeline(
             square_in_flight,
-            tbb::make_filter<void, std::string>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
-              auto c = reader.next();
-              if (!c) {
-                fc.stop();
-                return std::string{};
-              }
-              return std::move(*c);
-            }) & tbb::make_filter<std::string, std::string>(tbb::filter_mode::parallel, [](const std::string& c) {
-              return wl::square_text(c);
-            }) & tbb::make_filter<std::string, void>(tbb::filter_mode::serial_in_order, write));
+            tbb::make_filter<void, std::string>(tbb::filter_mode::serial_in_order,
+                                                [&](tbb::flow_control& fc) {
+                                                  auto c = reader.next();
+                                                  if (!c) {
+                                                    fc.stop();
+                                                    return std::string{};
+                                                  }
+                                                  return std::move(*c);
+                                                }) &
+                tbb::make_filter<std::string, std::string>(tbb::filter_mode::parallel, square_counted) &
+                tbb::make_filter<std::string, void>(tbb::filter_mode::serial_in_order, write));
       });
     } else {
       taskpipe::pipeline{executor_with(cpu_threads), {.max_in_flight = square_in_flight, .strategy = strategy_of(impl)}}
           .source([&] { return reader.next(); })
-          .stage(taskpipe::parallel, [](const std::string& c) { return wl::square_text(c); })
+          .stage(taskpipe::parallel, square_counted)
           .sink(taskpipe::serial_in_order, write)
           .run();
     }
     std::fflush(out);
     cpu_ms += process_cpu_ms() - cpu_before;
+    busiest += squared.busiest_share_since_mark();
     state.PauseTiming();
     std::fclose(in);
     std::fclose(out);
@@ -400,6 +413,7 @@ void square(benchmark::State& state, const std::string& impl) {
   state.counters["numbers_per_s"] = benchmark::Counter(
       static_cast<double>(square_numbers) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["cpu_ms"] = benchmark::Counter(cpu_ms, benchmark::Counter::kAvgIterations);
+  state.counters["busiest_pct"] = benchmark::Counter(100.0 * busiest, benchmark::Counter::kAvgIterations);
 }
 
 void linear_pipeline(benchmark::State& state, const std::string& impl, const std::string& pattern, int lines) {

@@ -2,6 +2,7 @@
 // strategy, checked against the sequential oracle — with no failure, with a stop, and with a throw at a random point.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -17,6 +18,18 @@ using taskpipe::testing::chain_spec;
 using taskpipe::testing::tracked_item;
 
 constexpr int chains_per_case = 25;
+
+// Rounds alternate between two executors: the default one (2 workers that spin before they sleep) and a stress one
+// (more workers than this machine's cores, none spinning), so hand-offs are also checked where every wake-up goes
+// through a sleep and threads are preempted in the middle of a stage.
+struct executors {
+  taskpipe::executor calm{{.workers = 2}};
+  taskpipe::executor eager{{.workers = 6, .spin_before_sleep = std::chrono::microseconds{0}}};
+  taskpipe::executor& for_round(int round) { return round % 2 == 0 ? calm : eager; }
+  static std::string name(int round) {
+    return round % 2 == 0 ? " executor: 2 workers, default spin" : " executor: 6 workers, spin_before_sleep 0";
+  }
+};
 
 // A fresh seed each run (TASKPIPE_TEST_SEED=N replays one); every failure message carries it.
 std::uint64_t run_seed() {
@@ -62,10 +75,11 @@ TEST_P(property, every_item_reaches_every_stage_once_in_order) {
   const std::uint64_t seed = run_seed();
   SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
   std::mt19937_64 rng{seed};
-  taskpipe::executor ex{{.workers = 2}};
+  executors both;
   for (int round = 0; round < chains_per_case; ++round) {
+    auto& ex = both.for_round(round);
     chain_spec c = chain_spec::random(rng, GetParam());
-    SCOPED_TRACE(describe(c));
+    SCOPED_TRACE(describe(c) + executors::name(round));
     chain_observer obs{c};
     obs.reset_counts();
     auto stats = obs.build(ex, {.strategy = GetParam(), .pinned_width = 2}).run();
@@ -88,15 +102,16 @@ TEST_P(property, a_stop_at_a_random_point_finishes_every_produced_item) {
   const std::uint64_t seed = run_seed();
   SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
   std::mt19937_64 rng{seed};
-  taskpipe::executor ex{{.workers = 2}};
+  executors both;
   for (int round = 0; round < chains_per_case; ++round) {
+    auto& ex = both.for_round(round);
     chain_spec c = chain_spec::random(rng, GetParam());
     if (c.items == 0) {
       continue;
     }
     c.stop_stage = std::uniform_int_distribution<int>{0, static_cast<int>(c.modes.size()) - 1}(rng);
     c.stop_item = std::uniform_int_distribution<int>{0, c.items - 1}(rng);
-    SCOPED_TRACE(describe(c));
+    SCOPED_TRACE(describe(c) + executors::name(round));
     chain_observer obs{c};
     obs.reset_counts();
     auto stats = obs.build(ex, {.strategy = GetParam(), .pinned_width = 2}).run();
@@ -117,15 +132,16 @@ TEST_P(property, a_throw_at_a_random_point_leaves_every_item_on_a_prefix_of_the_
   const std::uint64_t seed = run_seed();
   SCOPED_TRACE("seed " + std::to_string(seed) + " (TASKPIPE_TEST_SEED=" + std::to_string(seed) + " replays it)");
   std::mt19937_64 rng{seed};
-  taskpipe::executor ex{{.workers = 2}};
+  executors both;
   for (int round = 0; round < chains_per_case; ++round) {
+    auto& ex = both.for_round(round);
     chain_spec c = chain_spec::random(rng, GetParam());
     if (c.items == 0) {
       continue;
     }
     c.fail_stage = std::uniform_int_distribution<int>{0, static_cast<int>(c.modes.size()) - 1}(rng);
     c.fail_item = std::uniform_int_distribution<int>{0, c.items - 1}(rng);
-    SCOPED_TRACE(describe(c));
+    SCOPED_TRACE(describe(c) + executors::name(round));
     chain_observer obs{c};
     obs.reset_counts();
     auto p = obs.build(ex, {.strategy = GetParam(), .pinned_width = 2});
