@@ -38,7 +38,7 @@ std::size_t shrink_to(storage_pool& p, std::size_t target) noexcept {
   for (auto it = p.free_blocks.begin(); it != p.free_blocks.end() && p.kept > target;) {
     std::vector<void*>& blocks = it->second;
     while (!blocks.empty() && p.kept > target) {
-      ::operator delete(blocks.back(), it->first, storage_alignment);
+      ::operator delete(blocks.back(), storage_alignment);
       blocks.pop_back();
       p.kept -= it->first;
       freed += it->first;
@@ -67,7 +67,7 @@ void* allocate_storage(std::size_t bytes) {
   return ::operator new(bytes, storage_alignment);
 }
 
-void release_storage(void* block, std::size_t bytes) noexcept {
+void release_storage(void* block, [[maybe_unused]] std::size_t bytes) noexcept {  // unused when nothing is kept
   if (block == nullptr) {
     return;
   }
@@ -85,7 +85,7 @@ void release_storage(void* block, std::size_t bytes) noexcept {
     }
   }
 #endif
-  ::operator delete(block, bytes, storage_alignment);
+  ::operator delete(block, storage_alignment);
 }
 
 std::size_t release_cached_storage() noexcept {
