@@ -98,7 +98,8 @@ nlohmann::json report_json(const model_run& run, const verdict::model_report& r)
     j["profile"]["layers"].push_back({{"fixed", {p.fixed[i].f, p.fixed[i].b, p.fixed[i].w}},
                                       {"per_row", {p.per_row[i].f, p.per_row[i].b, p.per_row[i].w}},
                                       {"parameter_bytes", p.fixed[i].parameter_bytes},
-                                      {"activation_bytes_per_row", p.per_row[i].activation_bytes}});
+                                      {"activation_bytes_per_row", p.per_row[i].activation_bytes},
+                                      {"w_bytes_per_row", p.per_row[i].w_bytes}});
   }
   j["baseline"] = row_json(r.baseline, r.baseline_recommended);
   j["candidates"] = nlohmann::json::array();

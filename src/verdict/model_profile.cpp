@@ -107,7 +107,8 @@ train::layer_cost minus(const train::layer_cost& a, const train::layer_cost& b, 
           .b = std::max(0.0, (a.b - b.b) * scale),
           .w = std::max(0.0, (a.w - b.w) * scale),
           .parameter_bytes = 0,
-          .activation_bytes = std::max(0.0, (a.activation_bytes - b.activation_bytes) * scale)};
+          .activation_bytes = std::max(0.0, (a.activation_bytes - b.activation_bytes) * scale),
+          .w_bytes = std::max(0.0, (a.w_bytes - b.w_bytes) * scale)};
 }
 
 // F + B + W summed over the layers.
@@ -130,7 +131,8 @@ std::vector<train::layer_cost> model_profile::layers_at(double rows) const {
               .b = a.b + b.b * rows,
               .w = a.w + b.w * rows,
               .parameter_bytes = a.parameter_bytes,
-              .activation_bytes = a.activation_bytes + b.activation_bytes * rows};
+              .activation_bytes = a.activation_bytes + b.activation_bytes * rows,
+              .w_bytes = a.w_bytes + b.w_bytes * rows};
   }
   return out;
 }
@@ -186,7 +188,12 @@ model_profile profile_model(const model_workload& w, const std::function<void(co
     }
   } else {
     for (const train::layer_cost& c : one) {
-      p.per_row.push_back({.f = c.f, .b = c.b, .w = c.w, .parameter_bytes = 0, .activation_bytes = c.activation_bytes});
+      p.per_row.push_back({.f = c.f,
+                           .b = c.b,
+                           .w = c.w,
+                           .parameter_bytes = 0,
+                           .activation_bytes = c.activation_bytes,
+                           .w_bytes = c.w_bytes});
       p.fixed.push_back({.f = 0, .b = 0, .w = 0, .parameter_bytes = c.parameter_bytes, .activation_bytes = 0});
     }
   }

@@ -16,9 +16,15 @@
 // The cut of a pipeline is train::make_partition's under the memory limit (layer times at `rows`, the schedule's
 // peak activations until W per rank under uniform costs, as train::make_plan cuts it).
 // Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
-// the activations it holds at its peak: task the whole model's at B rows, dp at B / D rows, pp and hybrid the
-// simulator's peak bytes of the rank (pp::simulation::peak_activation_bytes: each stage's own bytes, held from F
-// until W, in the order of the schedule, so a rank holding two unequal stages is not charged the larger twice). A
+// the activations it holds at its peak, from each layer's two states (what its F keeps until its I, what its I keeps
+// until its W). task and dp hold a whole model at B (task) or B / D (dp) rows: every F's bytes after the forward, then
+// the backward walks down from the head, each layer trading its F-kept bytes for its I-kept ones and passing one
+// activation's gradient down; task's backward runs each layer's W right after its I (the layer then frees it), dp's
+// replica runs every I before any W (its one stage's order), so its I-kept bytes pile up. pp and hybrid: the
+// simulator's peak bytes of the rank (pp::simulation::peak_activation_bytes: each stage's F-kept bytes plus its
+// outgoing activation from F until I, then its I-kept bytes plus its outgoing gradient until W, as
+// train::parallel_model::activation_costs counts them, in the order of the schedule, so a rank holding two unequal
+// stages is not charged the larger twice). A
 // candidate whose memory exceeds the limit does not fit and carries the reason. The cut under a limit is the
 // partition's; when the partition finds none under it, the fastest cut is judged by the figure above.
 // The bound names what limits the candidate: "memory" when it does not fit; else the largest of the bubble (idle

@@ -3,8 +3,9 @@
 //
 // What it measures, all on the calling thread unless said otherwise (each figure the fastest of a few runs, so a
 // preempted run on a shared machine does not decide it):
-//   per layer (embedding, h.0 .. h.{L-1}, head): F, B and W seconds and the activation bytes F keeps, at 1 row and at
-//     the global batch's rows (train::measure_layer_costs, source `profile`), fitted as fixed + per_row x rows so any
+//   per layer (embedding, h.0 .. h.{L-1}, head): F, B and W seconds and the activation bytes it holds after F and
+//     after I (layer_cost's activation_bytes and w_bytes: the simulator's two states), at 1 row and at the global
+//     batch's rows (train::measure_layer_costs, source `profile`), fitted as fixed + per_row x rows so any
 //     micro-batch's cost follows (the fixed part is what small GEMMs lose);
 //   the optimizer: clipping plus one AdamW step over the whole model, per parameter byte;
 //   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
