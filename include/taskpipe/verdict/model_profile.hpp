@@ -11,8 +11,9 @@
 //   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
 //   the transport: an activation copied into a payload, sent and received over pp::inproc_transport and copied out,
 //     as a fixed cost per message plus a cost per byte;
-//   the intra-op speed-up: one transformer block's F + B + W on the global batch with an executor of W threads,
-//     against the same on one thread (what `task` gains from W threads);
+//   the intra-op speed-up: the whole model's forward-backward (embedding, blocks, head and its cross-entropy: they
+//     do not all split over threads alike) on the global batch with an executor of W threads, against the same on
+//     one thread (what `task` gains from W threads; its clip and AdamW run on one);
 //   the cores free now (cpu_burn.hpp's effective_cores for W threads): W workers on a machine that gives fewer cores
 //     each run slower by W / cores;
 //   what workers cost each other (W > 1): the layers at the global batch's rows timed again while min(W, hardware
@@ -42,7 +43,7 @@ struct model_profile {
   double reduce_seconds_per_byte = 0;     ///< one pass of a += b, per byte
   double transport_seconds_per_message = 0;
   double transport_seconds_per_byte = 0;
-  double intra_op_speedup = 1;  ///< one block's F + B + W, W threads against one
+  double intra_op_speedup = 1;  ///< the whole forward-backward, W threads against one
   double effective_cores = 1;   ///< cores W busy threads get now, in [1, W]
   double corun_slowdown = 1;    ///< the layers' F + B + W with min(W, hardware threads) running at once, against alone
   int hardware_threads = 0;     ///< std::thread::hardware_concurrency() when profiled; 0: unknown, as many as needed
