@@ -102,7 +102,9 @@ model_prediction predict_whole(const model_workload& w, const model_profile& p, 
                            : std::accumulate(costs.begin(), costs.end(), 0.0, [](double s, const train::layer_cost& l) {
                                return s + l.parameter_bytes;
                              });
-  r.compute_seconds = serial * slowdown / speedup;
+  // A dp step starts one thread per replica, and each replica its one rank's thread.
+  const double starts = task ? 0 : (c.replicas + 1) * p.thread_start_seconds;
+  r.compute_seconds = serial * slowdown / speedup + starts;
   r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
   r.step_seconds = r.compute_seconds + r.tail_seconds;
   r.state_bytes_per_worker = 4 * held;
@@ -180,7 +182,8 @@ model_prediction predict_pipeline(const model_workload& w, const model_profile& 
       r.state_bytes_per_worker = state;
     }
   }
-  r.compute_seconds = sim.makespan();
+  // The step starts one thread per replica, each of which starts its ranks' threads, one after another.
+  r.compute_seconds = sim.makespan() + (c.replicas + c.ranks) * p.thread_start_seconds;
   r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
   r.step_seconds = r.compute_seconds + r.tail_seconds;
   r.timeline = sim.actions();

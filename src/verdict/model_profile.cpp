@@ -1,6 +1,7 @@
 #include "taskpipe/verdict/model_profile.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -33,18 +34,111 @@ double fastest(int runs, F&& f) {
   return best;
 }
 
-// The whole model's forward-backward (embedding, blocks, head and its cross-entropy) on the global batch, on `ex`
-// (null: this thread), the fastest of three after a warm-up run: what `task`'s step runs on its executor.
-double forward_backward_seconds(const model_workload& w, executor* ex) {
-  const auto tokens = static_cast<std::size_t>(w.batch) * static_cast<std::size_t>(w.seq);
-  std::vector<std::int32_t> ids(tokens);
+// A figure taken as a median is timed over runs that add up to at least least_seconds (at least least_runs of them,
+// at most most_runs): the measurement (model_measurement.hpp) takes the median of steps timed the same way, so a
+// prediction and its measurement see the machine alike, load included, and a millisecond figure is not one sample.
+constexpr double least_seconds = 0.2;
+constexpr int least_runs = 5;
+constexpr int most_runs = 50;
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs `run(k)` (k = 0, 1, ...) as long as the rule above asks; `run` returns its own timings (one or several).
+template <class F>
+std::vector<std::vector<double>> repeated(F&& run) {
+  std::vector<std::vector<double>> out;
+  const clock::time_point t0 = clock::now();
+  while (static_cast<int>(out.size()) < least_runs ||
+         (seconds_since(t0) < least_seconds && static_cast<int>(out.size()) < most_runs)) {
+    out.push_back(run(static_cast<int>(out.size())));
+  }
+  return out;
+}
+
+// The median timing of f, repeated as above.
+template <class F>
+double typical(F&& f) {
+  const auto runs = repeated([&](int) {
+    const clock::time_point t0 = clock::now();
+    f();
+    return std::vector<double>{seconds_since(t0)};
+  });
+  std::vector<double> t;
+  for (const auto& r : runs) {
+    t.push_back(r.front());
+  }
+  return median_of(t);
+}
+
+std::vector<std::int32_t> probe_tokens(const model_workload& w, std::size_t rows) {
+  std::vector<std::int32_t> ids(rows * static_cast<std::size_t>(w.seq));
   for (std::size_t i = 0; i < ids.size(); ++i) {
     ids[i] = static_cast<std::int32_t>(i % static_cast<std::size_t>(w.config.vocab));
   }
+  return ids;
+}
+
+// The whole model's forward-backward (embedding, blocks, head and its cross-entropy) on the global batch, on `ex`
+// (null: this thread), the median after a warm-up run: what `task`'s step runs on its executor.
+double forward_backward_seconds(const model_workload& w, executor* ex) {
+  const std::vector<std::int32_t> ids = probe_tokens(w, static_cast<std::size_t>(w.batch));
   nn::gpt2 model(w.config, w.seed);
   const auto run = [&] { (void)model.forward_backward(ids, ids, w.batch, w.seq, ex); };
   run();  // the first run allocates what later ones reuse
-  return fastest(3, run);
+  return typical(run);
+}
+
+// Every layer's F, I and W seconds on `rows` sequences as a training step runs them: the whole model's layers in
+// order (every F, then each layer's I and W from the head down, as the trainer's traced step), after a warm-up run,
+// each pass the median over the runs. A layer timed alone and again (train::measure_layer_costs) finds its own
+// weights and buffers still in cache and keeps its fastest run; a step does neither.
+std::vector<train::layer_cost> layer_times_in_order(const model_workload& w, std::size_t rows) {
+  const std::vector<std::int32_t> ids = probe_tokens(w, rows);
+  const auto seq = static_cast<std::size_t>(w.seq);
+  const nn::micro_batch mb{ids, ids, rows, seq, 1.0F / static_cast<float>(ids.size()), true};
+  nn::gpt2 model(w.config, w.seed);
+  const std::vector<nn::layer*> all = model.layers();
+  const auto step = [&](int) {
+    std::vector<double> t(3 * all.size());
+    std::vector<std::unique_ptr<nn::layer_state>> states(all.size());
+    model.zero_grad();
+    nn::tensor x;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const clock::time_point t0 = clock::now();
+      auto r = all[i]->forward(std::move(x), mb, nullptr);
+      t[3 * i] = seconds_since(t0);
+      x = std::move(r.y);
+      states[i] = std::move(r.state);
+    }
+    nn::tensor dy;
+    for (std::size_t i = all.size(); i-- > 0;) {
+      clock::time_point t0 = clock::now();
+      dy = all[i]->backward_input(*states[i], std::move(dy), nullptr);
+      t[3 * i + 1] = seconds_since(t0);
+      t0 = clock::now();
+      all[i]->backward_weight(*states[i], nullptr);
+      t[3 * i + 2] = seconds_since(t0);
+      states[i].reset();
+    }
+    return t;
+  };
+  (void)step(0);  // the first run allocates what later ones reuse
+  const auto runs = repeated(step);
+  std::vector<train::layer_cost> out(all.size());
+  std::vector<double> samples(runs.size());
+  for (std::size_t k = 0; k < 3 * all.size(); ++k) {
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      samples[r] = runs[r][k];
+    }
+    const double m = median_of(samples);
+    train::layer_cost& c = out[k / 3];
+    (k % 3 == 0 ? c.f : k % 3 == 1 ? c.b : c.w) = m;
+  }
+  return out;
 }
 
 // Seconds of clip + AdamW over the whole model, per parameter byte.
@@ -55,7 +149,7 @@ double optimizer_per_byte(const model_workload& w, double parameter_bytes) {
     std::fill(p->grad.span().begin(), p->grad.span().end(), 1e-3F);
   }
   nn::adamw opt(params, {});
-  const double t = fastest(3, [&] {
+  const double t = typical([&] {
     (void)nn::clip_grad_norm(params, 1.0);
     opt.step(1e-4);
   });
@@ -66,7 +160,7 @@ double reduce_per_byte(double parameter_bytes) {
   const auto n = std::max<std::size_t>(1024, static_cast<std::size_t>(parameter_bytes / sizeof(float)));
   std::vector<float> a(n, 1.0F);
   std::vector<float> b(n, 2.0F);
-  const double t = fastest(3, [&] {
+  const double t = typical([&] {
     for (std::size_t k = 0; k < n; ++k) {
       a[k] += b[k];
     }
@@ -92,6 +186,76 @@ double message_seconds(std::size_t bytes) {
       std::memcpy(to.data(), got.data(), got.size());
     }
   });
+}
+
+// Threads that keep `count` cores busy until destroyed: the other workers of a candidate, while two threads time what
+// their runtime costs.
+class busy_threads {
+ public:
+  explicit busy_threads(int count) {
+    for (int i = 0; i < count; ++i) {
+      m_threads.emplace_back([this] {
+        while (!m_stop.load(std::memory_order_relaxed)) {
+          burn_cpu(100);
+        }
+      });
+    }
+  }
+  busy_threads(const busy_threads&) = delete;
+  busy_threads& operator=(const busy_threads&) = delete;
+  ~busy_threads() {
+    m_stop = true;
+    for (std::thread& t : m_threads) {
+      t.join();
+    }
+  }
+
+ private:
+  std::atomic<bool> m_stop{false};
+  std::vector<std::thread> m_threads;
+};
+
+// The mean of `rounds` runs of f, the fastest of three such means: a mean, since every message and thread start of a
+// step adds up, and the fastest of three, so one preemption does not decide it.
+template <class F>
+double fastest_mean(int rounds, F&& f) {
+  return fastest(3,
+                 [&] {
+                   for (int i = 0; i < rounds; ++i) {
+                     f(i);
+                   }
+                 }) /
+         rounds;
+}
+
+// One message handed from one thread to another that waits for it (an empty payload, sent and received over
+// pp::inproc_transport), with `others` threads busy alongside: what a rank's wait for its neighbour costs when the
+// workers outnumber the cores, the waiting thread must be woken and scheduled.
+double handoff_seconds(int others) {
+  const busy_threads busy(others);
+  constexpr int rounds = 100;
+  pp::inproc_transport link(2);
+  int base = 0;
+  std::thread peer([&] {
+    for (int k = 0; k < 3 * rounds; ++k) {
+      pp::payload p = link.recv(1, 0, {.stage = 1, .microbatch = k, .direction = pp::flow::activation});
+      link.send(1, 0, {.stage = 0, .microbatch = k, .direction = pp::flow::gradient}, std::move(p));
+    }
+  });
+  const double round_trip = fastest_mean(rounds, [&](int) {
+    const int k = base++;
+    link.send(0, 1, {.stage = 1, .microbatch = k, .direction = pp::flow::activation}, pp::payload{});
+    (void)link.recv(0, 1, {.stage = 0, .microbatch = k, .direction = pp::flow::gradient});
+  });
+  peer.join();
+  return round_trip / 2;
+}
+
+// One thread started and joined, with `others` threads busy alongside: the trainers start their replicas' and ranks'
+// threads every step.
+double thread_start_seconds(int others) {
+  const busy_threads busy(others);
+  return fastest_mean(50, [](int) { std::thread([] {}).join(); });
 }
 
 train::layer_cost minus(const train::layer_cost& a, const train::layer_cost& b, double scale) {
@@ -156,19 +320,33 @@ model_profile profile_model(const model_workload& w, const std::function<void(co
 
   p.hardware_threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   say("profiling layers at 1 row", 0.0);
-  const auto one = train::measure_layer_costs(w.config, w.seed, 1, seq, train::cost_source::profile, 3);
+  const auto one_alone = train::measure_layer_costs(w.config, w.seed, 1, seq, train::cost_source::profile, 1);
   if (batch > 1) {
     say("profiling layers at " + std::to_string(batch) + " rows", 0.2);
   }
-  const auto full =
-      batch > 1 ? train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3) : one;
+  const auto full_alone =
+      batch > 1 ? train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3) : one_alone;
   if (w.workers > 1) {
     const int together = std::min(w.workers, p.hardware_threads);
     say("profiling layers at " + std::to_string(batch) + " rows with " + std::to_string(together) + " at once", 0.4);
     const auto busy =
         train::measure_layer_costs(w.config, w.seed, batch, seq, train::cost_source::profile, 3, together);
-    p.corun_slowdown = std::max(1.0, pass_seconds(busy) / std::max(pass_seconds(full), 1e-12));
+    p.corun_slowdown = std::max(1.0, pass_seconds(busy) / std::max(pass_seconds(full_alone), 1e-12));
   }
+  // The times the prediction uses are the layers' in a step's order (layer_times_in_order); measure_layer_costs gives
+  // the bytes, and the co-run figure above compares its alone and busy times, taken the same way.
+  say("timing the layers in a step's order", 0.5);
+  const auto in_order = [&](std::vector<train::layer_cost> costs, std::size_t rows) {
+    const std::vector<train::layer_cost> t = layer_times_in_order(w, rows);
+    for (std::size_t i = 0; i < costs.size(); ++i) {
+      costs[i].f = t[i].f;
+      costs[i].b = t[i].b;
+      costs[i].w = t[i].w;
+    }
+    return costs;
+  };
+  const auto one = in_order(one_alone, 1);
+  const auto full = batch > 1 ? in_order(full_alone, batch) : one;
   if (batch > 1) {
     const double scale = 1.0 / static_cast<double>(batch - 1);
     for (std::size_t i = 0; i < one.size(); ++i) {
@@ -194,9 +372,17 @@ model_profile profile_model(const model_workload& w, const std::function<void(co
   p.optimizer_seconds_per_byte = optimizer_per_byte(w, p.parameter_bytes);
   p.reduce_seconds_per_byte = reduce_per_byte(p.parameter_bytes);
   const auto big = static_cast<std::size_t>(p.boundary_bytes_per_row * static_cast<double>(batch));
-  p.transport_seconds_per_message = message_seconds(0);
-  p.transport_seconds_per_byte = std::max(0.0, message_seconds(big) - p.transport_seconds_per_message) /
-                                 static_cast<double>(std::max<std::size_t>(big, 1));
+  const double copy_fixed = message_seconds(0);
+  p.transport_seconds_per_byte =
+      std::max(0.0, message_seconds(big) - copy_fixed) / static_cast<double>(std::max<std::size_t>(big, 1));
+  if (w.workers > 1) {
+    // Two of the workers time the runtime's costs; the others are busy meanwhile.
+    const int others = w.workers - 2;
+    p.transport_seconds_per_message = std::max(copy_fixed, handoff_seconds(others));
+    p.thread_start_seconds = thread_start_seconds(others);
+  } else {
+    p.transport_seconds_per_message = copy_fixed;
+  }
 
   if (w.workers > 1) {
     say("timing the forward-backward on " + std::to_string(w.workers) + " threads", 0.75);

@@ -11,8 +11,9 @@
 //           copy, as a pipeline's last rank does; one `task` model shares one wte);
 //   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
 //           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
-//           (fixed + per byte), plus the same serial tail (the optimizer over every worker's parameters: the head's
-//           wte copy too).
+//           (fixed + per byte: the fixed part a cross-thread handoff), plus the thread starts of the step (a thread
+//           per replica, then each replica's ranks': replicas + ranks starts; dp adds its replicas + 1 too) and the
+//           same serial tail (the optimizer over every worker's parameters: the head's wte copy too).
 // The cut of a pipeline is train::make_partition's under the memory limit (layer times at `rows`, the schedule's
 // peak activations until W per rank under uniform costs, as train::make_plan cuts it).
 // Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
