@@ -48,11 +48,13 @@ double whole_model_activations(const std::vector<train::layer_cost>& layers, dou
   return peak;
 }
 
-// The serial tail after the replicas' forward-backward: the gradient sum across D replicas and the optimizer over
-// every parameter byte the workers hold.
+// The serial part of a step besides the replicas' forward-backward: zeroing every gradient the workers hold before
+// it; after it the gradient sum across D replicas, the clipping of one replica's gradients (the model's bytes; the
+// copies to the other replicas are in the sum's passes) and AdamW over every parameter byte the workers hold.
 double tail_seconds(const model_profile& p, int replicas, double held_parameter_bytes) {
   const double sum = 3.0 * (replicas - 1) * p.parameter_bytes * p.reduce_seconds_per_byte;
-  return sum + held_parameter_bytes * p.optimizer_seconds_per_byte;
+  return sum + p.parameter_bytes * p.clip_seconds_per_byte +
+         held_parameter_bytes * (p.optimizer_seconds_per_byte + p.zero_seconds_per_byte);
 }
 
 void name_bound(model_prediction& r, double bubble, double comm, double scaling) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "taskpipe/nn/adamw.hpp"
 #include "taskpipe/nn/gpt2.hpp"
@@ -141,19 +142,20 @@ std::vector<train::layer_cost> layer_times_in_order(const model_workload& w, std
   return out;
 }
 
-// Seconds of clip + AdamW over the whole model, per parameter byte.
-double optimizer_per_byte(const model_workload& w, double parameter_bytes) {
+// Seconds of clipping (the norm and the scaling), of one AdamW step and of zeroing the gradients over the whole model,
+// each per parameter byte.
+std::tuple<double, double, double> optimizer_per_byte(const model_workload& w, double parameter_bytes) {
   nn::gpt2 model(w.config, w.seed);
   std::vector<nn::parameter*> params = model.parameters();
   for (nn::parameter* p : params) {
     std::fill(p->grad.span().begin(), p->grad.span().end(), 1e-3F);
   }
   nn::adamw opt(params, {});
-  const double t = typical([&] {
-    (void)nn::clip_grad_norm(params, 1.0);
-    opt.step(1e-4);
-  });
-  return t / std::max(parameter_bytes, 1.0);
+  const double clip = typical([&] { (void)nn::clip_grad_norm(params, 1.0); });
+  const double step = typical([&] { opt.step(1e-4); });
+  const double zero = typical([&] { model.zero_grad(); });
+  const double bytes = std::max(parameter_bytes, 1.0);
+  return {clip / bytes, step / bytes, zero / bytes};
 }
 
 double reduce_per_byte(double parameter_bytes) {
@@ -369,7 +371,8 @@ model_profile profile_model(const model_workload& w, const std::function<void(co
   }
 
   say("profiling the optimizer and the transport", 0.6);
-  p.optimizer_seconds_per_byte = optimizer_per_byte(w, p.parameter_bytes);
+  std::tie(p.clip_seconds_per_byte, p.optimizer_seconds_per_byte, p.zero_seconds_per_byte) =
+      optimizer_per_byte(w, p.parameter_bytes);
   p.reduce_seconds_per_byte = reduce_per_byte(p.parameter_bytes);
   const auto big = static_cast<std::size_t>(p.boundary_bytes_per_row * static_cast<double>(batch));
   const double copy_fixed = message_seconds(0);

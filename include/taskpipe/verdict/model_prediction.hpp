@@ -4,16 +4,17 @@
 // Step time (seconds), with rows = B / (D x M) per micro-batch and s = profile.slowdown(workers) (W workers sharing
 // fewer free cores each run slower):
 //   task    the one-worker step, sum over layers of F + B + W at B rows, divided by the intra-op speed-up, plus the
-//           optimizer (clip + AdamW over every parameter byte);
-//   dp      one replica's F + B + W at B / D rows, times s, plus the serial tail the trainer runs after the replicas:
-//           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy) and the
-//           optimizer over every replica's parameters (D x the model's layers: a replica's head holds its own wte
-//           copy, as a pipeline's last rank does; one `task` model shares one wte);
+//           optimizer (clipping the model's gradients, AdamW over every parameter byte) and zeroing the gradients;
+//   dp      one replica's F + B + W at B / D rows, times s, plus the replicas' threads (one per replica, and each
+//           replica's one rank's: D + 1 thread starts), plus the serial tail the trainer runs after the replicas:
+//           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy), clipping one
+//           replica's gradients, and AdamW and the zeroing over every replica's parameters (D x the model's layers:
+//           a replica's head holds its own wte copy, as a pipeline's last rank does; one `task` model shares one wte);
 //   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
 //           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
-//           (fixed + per byte: the fixed part a cross-thread handoff), plus the thread starts of the step (a thread
-//           per replica, then each replica's ranks': replicas + ranks starts; dp adds its replicas + 1 too) and the
-//           same serial tail (the optimizer over every worker's parameters: the head's wte copy too).
+//           (fixed + per byte: the fixed part a cross-thread handoff), plus the step's thread starts (a thread per
+//           replica, then each replica's ranks' threads: replicas + ranks starts in a row) and the same serial tail
+//           (AdamW and the zeroing over every worker's parameters: the head's wte copy too).
 // The cut of a pipeline is train::make_partition's under the memory limit (layer times at `rows`, the schedule's
 // peak activations until W per rank under uniform costs, as train::make_plan cuts it).
 // Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
@@ -49,7 +50,7 @@ struct model_prediction {
   std::vector<std::size_t> bounds;    ///< the cut: stage s holds layers [bounds[s], bounds[s+1])
   double step_seconds = 0;            ///< predicted time of one training step
   double compute_seconds = 0;         ///< of it, the forward-backward (the makespan for pipelines)
-  double tail_seconds = 0;            ///< of it, the serial gradient sum and optimizer
+  double tail_seconds = 0;            ///< of it, the serial zeroing, gradient sum, clipping and AdamW
   double memory_per_worker = 0;       ///< bytes, the largest worker's
   double state_bytes_per_worker = 0;  ///< of it, parameters + gradients + AdamW state
   bool fits = true;

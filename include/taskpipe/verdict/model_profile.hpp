@@ -11,7 +11,9 @@
 //     activation_bytes and w_bytes, the simulator's two states, from train::measure_layer_costs), at 1 row and at
 //     the global batch's rows, fitted as fixed + per_row x rows so any micro-batch's cost follows (the fixed part is
 //     what small GEMMs lose);
-//   the optimizer: clipping plus one AdamW step over the whole model, per parameter byte;
+//   the optimizer: clipping (the gradients' norm and their scaling) and one AdamW step over the whole model, each
+//     per parameter byte (the trainers clip one replica's gradients and copy them, but step every replica's AdamW),
+//     and zeroing the gradients, per byte (every replica's, before each step's forward);
 //   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
 //   the transport: an activation copied into a payload, sent and received over pp::inproc_transport and copied out,
 //     as a fixed cost per message plus a cost per byte; with W > 1 the fixed cost is an empty message handed from
@@ -48,7 +50,9 @@ struct model_profile {
   /// Per layer, cost(rows) = fixed + per_row x rows (times in seconds, bytes); parameter bytes in `fixed`.
   std::vector<train::layer_cost> fixed;
   std::vector<train::layer_cost> per_row;
-  double optimizer_seconds_per_byte = 0;  ///< clip + AdamW, per parameter byte
+  double clip_seconds_per_byte = 0;       ///< the gradients' norm and scaling, per parameter byte
+  double optimizer_seconds_per_byte = 0;  ///< one AdamW step, per parameter byte
+  double zero_seconds_per_byte = 0;       ///< zeroing the gradients, per parameter byte
   double reduce_seconds_per_byte = 0;     ///< one pass of a += b, per byte
   double transport_seconds_per_message = 0;
   double transport_seconds_per_byte = 0;
