@@ -217,35 +217,33 @@ class busy_threads {
   std::vector<std::thread> m_threads;
 };
 
-// The mean of `rounds` runs of f, the fastest of three such means: a mean, since every message and thread start of a
-// step adds up, and the fastest of three, so one preemption does not decide it.
+// The median of `rounds` timings of f(k), k = 0, 1, ...: a waiting thread's wake-up has a long tail on a loaded machine
+// (a few in a hundred take milliseconds), which a mean of so few would follow.
 template <class F>
-double fastest_mean(int rounds, F&& f) {
-  return fastest(3,
-                 [&] {
-                   for (int i = 0; i < rounds; ++i) {
-                     f(i);
-                   }
-                 }) /
-         rounds;
+double median_timing(int rounds, F&& f) {
+  std::vector<double> t(static_cast<std::size_t>(rounds));
+  for (int k = 0; k < rounds; ++k) {
+    const clock::time_point t0 = clock::now();
+    f(k);
+    t[static_cast<std::size_t>(k)] = seconds_since(t0);
+  }
+  return median_of(std::move(t));
 }
 
 // One message handed from one thread to another that waits for it (an empty payload, sent and received over
 // pp::inproc_transport), with `others` threads busy alongside: what a rank's wait for its neighbour costs when the
-// workers outnumber the cores, the waiting thread must be woken and scheduled.
+// waiting thread must be woken and, when the workers outnumber the cores, scheduled. Half a round trip.
 double handoff_seconds(int others) {
   const busy_threads busy(others);
-  constexpr int rounds = 100;
+  constexpr int rounds = 300;
   pp::inproc_transport link(2);
-  int base = 0;
   std::thread peer([&] {
-    for (int k = 0; k < 3 * rounds; ++k) {
+    for (int k = 0; k < rounds; ++k) {
       pp::payload p = link.recv(1, 0, {.stage = 1, .microbatch = k, .direction = pp::flow::activation});
       link.send(1, 0, {.stage = 0, .microbatch = k, .direction = pp::flow::gradient}, std::move(p));
     }
   });
-  const double round_trip = fastest_mean(rounds, [&](int) {
-    const int k = base++;
+  const double round_trip = median_timing(rounds, [&](int k) {
     link.send(0, 1, {.stage = 1, .microbatch = k, .direction = pp::flow::activation}, pp::payload{});
     (void)link.recv(0, 1, {.stage = 0, .microbatch = k, .direction = pp::flow::gradient});
   });
@@ -257,7 +255,7 @@ double handoff_seconds(int others) {
 // threads every step.
 double thread_start_seconds(int others) {
   const busy_threads busy(others);
-  return fastest_mean(50, [](int) { std::thread([] {}).join(); });
+  return median_timing(100, [](int) { std::thread([] {}).join(); });
 }
 
 train::layer_cost minus(const train::layer_cost& a, const train::layer_cost& b, double scale) {

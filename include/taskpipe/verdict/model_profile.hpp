@@ -17,10 +17,10 @@
 //   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
 //   the transport: an activation copied into a payload, sent and received over pp::inproc_transport and copied out,
 //     as a fixed cost per message plus a cost per byte; with W > 1 the fixed cost is an empty message handed from
-//     one thread to another that waits for it (half a ping-pong's round trip) while W - 2 other threads are busy:
-//     a waiting rank must be woken and, when the workers outnumber the cores, scheduled;
-//   the thread start (W > 1): one thread started and joined while W - 2 others are busy (the parallel trainer
-//     starts its replicas' and ranks' threads every step);
+//     one thread to another that waits for it (half a ping-pong's round trip, the median of 300) while W - 2 other
+//     threads are busy: a waiting rank must be woken and, when the workers outnumber the cores, scheduled;
+//   the thread start (W > 1): one thread started and joined while W - 2 others are busy, the median of 100 (the
+//     parallel trainer starts its replicas' and ranks' threads every step);
 //   the intra-op speed-up: the whole model's forward-backward (embedding, blocks, head and its cross-entropy: they
 //     do not all split over threads alike) on the global batch with an executor of W threads, against the same on
 //     one thread (what `task` gains from W threads; its clip and AdamW run on one);
