@@ -68,11 +68,9 @@ double typical(F&& f) {
     f();
     return std::vector<double>{seconds_since(t0)};
   });
-  std::vector<double> t;
-  for (const auto& r : runs) {
-    t.push_back(r.front());
-  }
-  return median_of(t);
+  std::vector<double> t(runs.size());
+  std::transform(runs.begin(), runs.end(), t.begin(), [](const std::vector<double>& r) { return r.front(); });
+  return median_of(std::move(t));
 }
 
 std::vector<std::int32_t> probe_tokens(const model_workload& w, std::size_t rows) {
