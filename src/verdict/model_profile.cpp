@@ -92,9 +92,11 @@ double forward_backward_seconds(const model_workload& w, executor* ex) {
 }
 
 // Every layer's F, I and W seconds on `rows` sequences as a training step runs them: the whole model's layers in
-// order (every F, then each layer's I and W from the head down, as the trainer's traced step), after a warm-up run,
-// each pass the median over the runs. A layer timed alone and again (train::measure_layer_costs) finds its own
-// weights and buffers still in cache and keeps its fastest run; a step does neither.
+// order (every F, then each layer's I and W from the head down, as the trainer's traced step), after a warm-up run.
+// A layer timed alone and again (train::measure_layer_costs) finds its own weights and buffers still in cache; a step
+// does not. Each pass's share of the step is its fastest run (on a loaded machine a pass of a few milliseconds is
+// preempted in many runs, so its median would cut the model on noise) and the level is the median of the runs'
+// totals (what a step takes on the machine as it is): pass = fastest x median total / the fastest passes' sum.
 std::vector<train::layer_cost> layer_times_in_order(const model_workload& w, std::size_t rows) {
   const std::vector<std::int32_t> ids = probe_tokens(w, rows);
   const auto seq = static_cast<std::size_t>(w.seq);
@@ -127,15 +129,27 @@ std::vector<train::layer_cost> layer_times_in_order(const model_workload& w, std
   };
   (void)step(0);  // the first run allocates what later ones reuse
   const auto runs = repeated(step);
-  std::vector<train::layer_cost> out(all.size());
-  std::vector<double> samples(runs.size());
-  for (std::size_t k = 0; k < 3 * all.size(); ++k) {
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      samples[r] = runs[r][k];
+  // Each pass's fastest run gives the shares; the runs' median total gives the level.
+  std::vector<double> fastest_pass(3 * all.size(), std::numeric_limits<double>::infinity());
+  std::vector<double> totals;
+  totals.reserve(runs.size());
+  for (const std::vector<double>& run : runs) {
+    double total = 0;
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      fastest_pass[k] = std::min(fastest_pass[k], run[k]);
+      total += run[k];
     }
-    const double m = median_of(samples);
+    totals.push_back(total);
+  }
+  double fastest_total = 0;
+  for (double t : fastest_pass) {
+    fastest_total += t;
+  }
+  const double level = fastest_total > 0 ? median_of(std::move(totals)) / fastest_total : 1.0;
+  std::vector<train::layer_cost> out(all.size());
+  for (std::size_t k = 0; k < fastest_pass.size(); ++k) {
     train::layer_cost& c = out[k / 3];
-    (k % 3 == 0 ? c.f : k % 3 == 1 ? c.b : c.w) = m;
+    (k % 3 == 0 ? c.f : k % 3 == 1 ? c.b : c.w) = fastest_pass[k] * level;
   }
   return out;
 }

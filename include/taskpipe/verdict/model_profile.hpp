@@ -7,10 +7,11 @@
 // millisecond is not decided by one sample.
 //   per layer (embedding, h.0 .. h.{L-1}, head): F, B (I) and W seconds as a training step runs them (the whole
 //     model's layers in order, every F, then each layer's I and W from the head down: a layer timed alone and again
-//     finds its weights still in cache), and the activation bytes it holds after F and after I (layer_cost's
-//     activation_bytes and w_bytes, the simulator's two states, from train::measure_layer_costs), at 1 row and at
-//     the global batch's rows, fitted as fixed + per_row x rows so any micro-batch's cost follows (the fixed part is
-//     what small GEMMs lose);
+//     finds its weights still in cache), each pass's fastest run scaled by the runs' median total over the fastest
+//     passes' sum (the shares robust to preemption, the level a median step's), and the activation bytes it holds after
+//     F and after I (layer_cost's activation_bytes and w_bytes, the simulator's two states, from
+//     train::measure_layer_costs), at 1 row and at the global batch's rows, fitted as fixed + per_row x rows so any
+//     micro-batch's cost follows (the fixed part is what small GEMMs lose);
 //   the optimizer: clipping (the gradients' norm and their scaling) and one AdamW step over the whole model, each
 //     per parameter byte (the trainers clip one replica's gradients and copy them, but step every replica's AdamW),
 //     and zeroing the gradients, per byte (every replica's, before each step's forward);
