@@ -224,7 +224,10 @@ int run_model_section(const model_section_options& o) {
   for (int k = 0; k < o.models; ++k) {
     workloads.push_back(random_model(o.seed + static_cast<std::uint64_t>(k)));
   }
-  std::printf("\nmodels: every fitting candidate measured, %d timed steps each after a warm-up\n", o.steps);
+  std::printf(
+      "\nmodels: every fitting candidate measured, at least %d timed steps each (more until they add up to 0.2 s) "
+      "after a warm-up\n",
+      o.steps);
   kind_table kinds;
   std::vector<model_result> results;
   std::optional<v::model_profile> builtin_profile;
