@@ -224,7 +224,10 @@ int run_model_section(const model_section_options& o) {
   for (int k = 0; k < o.models; ++k) {
     workloads.push_back(random_model(o.seed + static_cast<std::uint64_t>(k)));
   }
-  std::printf("\nmodels: every fitting candidate measured, %d timed steps each after a warm-up\n", o.steps);
+  std::printf(
+      "\nmodels: every fitting candidate measured, at least %d timed steps each (more until they add up to 0.2 s) "
+      "after a warm-up\n",
+      o.steps);
   kind_table kinds;
   std::vector<model_result> results;
   std::optional<v::model_profile> builtin_profile;
@@ -235,7 +238,16 @@ int run_model_section(const model_section_options& o) {
     const v::model_report r =
         v::compare_model(w, {.top = top, .steps = o.steps}, builtin && builtin_profile ? &*builtin_profile : nullptr);
     if (builtin) builtin_profile = r.profile;
-    if (o.verbose) std::printf("  %s (%s):\n", w.name.c_str(), describe(w).c_str());
+    if (o.verbose) {
+      std::printf("  %s (%s):\n", w.name.c_str(), describe(w).c_str());
+      const v::model_profile& p = r.profile;
+      std::printf(
+          "    profile: slowdown with %d workers x%.2f (co-run x%.2f on %d hardware threads, %.2f cores free), "
+          "intra-op "
+          "x%.2f, handoff %.1f us, thread start %.1f us\n",
+          w.workers, p.slowdown(w.workers), p.corun_slowdown, p.hardware_threads, p.effective_cores, p.intra_op_speedup,
+          1e6 * p.transport_seconds_per_message, 1e6 * p.thread_start_seconds);
+    }
     const model_result m = judge(r, kinds, o.verbose);
     std::printf(
         "%-12s %-34s cands %2zu/%2zu  step err mean %5.1f %% worst %5.1f %% (meas/pred x%.2f; after it %4.1f %% "

@@ -17,7 +17,7 @@ namespace taskpipe::bench {
 
 struct model_section_options {
   int models = 6;          ///< random configurations besides the built-in model
-  int steps = 3;           ///< timed training steps per measured candidate
+  int steps = 3;           ///< the least timed training steps per measured candidate (more until 0.2 s)
   std::uint64_t seed = 1;  ///< the first random configuration's seed
   bool verbose = false;    ///< one line per measured candidate
 };

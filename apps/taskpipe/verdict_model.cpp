@@ -90,6 +90,7 @@ nlohmann::json report_json(const model_run& run, const verdict::model_report& r)
                   {"intra_op_speedup", p.intra_op_speedup},
                   {"effective_cores", p.effective_cores},
                   {"corun_slowdown", p.corun_slowdown},
+                  {"clip_seconds_per_byte", p.clip_seconds_per_byte},
                   {"optimizer_seconds_per_byte", p.optimizer_seconds_per_byte},
                   {"reduce_seconds_per_byte", p.reduce_seconds_per_byte},
                   {"transport_seconds_per_message", p.transport_seconds_per_message},
@@ -98,7 +99,8 @@ nlohmann::json report_json(const model_run& run, const verdict::model_report& r)
     j["profile"]["layers"].push_back({{"fixed", {p.fixed[i].f, p.fixed[i].b, p.fixed[i].w}},
                                       {"per_row", {p.per_row[i].f, p.per_row[i].b, p.per_row[i].w}},
                                       {"parameter_bytes", p.fixed[i].parameter_bytes},
-                                      {"activation_bytes_per_row", p.per_row[i].activation_bytes}});
+                                      {"activation_bytes_per_row", p.per_row[i].activation_bytes},
+                                      {"w_bytes_per_row", p.per_row[i].w_bytes}});
   }
   j["baseline"] = row_json(r.baseline, r.baseline_recommended);
   j["candidates"] = nlohmann::json::array();
@@ -132,7 +134,7 @@ void print_report(std::string& out, const model_run& run, const verdict::model_r
   out += fmt::format(
       "profile (one run): one-worker F+B+W {} and optimizer {} per step; {}x intra-op speed-up on {} threads; "
       "{:.2f} cores free; layers {:.2f}x slower with {} at once; transport {} + {:.2f} ns/byte\n\n",
-      ms_text(step), ms_text(p.optimizer_seconds_per_byte * p.parameter_bytes),
+      ms_text(step), ms_text((p.clip_seconds_per_byte + p.optimizer_seconds_per_byte) * p.parameter_bytes),
       fmt::format("{:.2f}", p.intra_op_speedup), r.workload.workers, p.effective_cores, p.corun_slowdown,
       std::min(r.workload.workers, p.hardware_threads), time_text(p.transport_seconds_per_message * 1e9),
       p.transport_seconds_per_byte * 1e9);

@@ -115,7 +115,7 @@ std::vector<layer_cost> profile_layers(const nn::gpt2_config& config, std::uint6
       // What the micro-batch holds after I until W: F's, less what I freed, plus the output gradients W needs.
       const std::size_t after_i = ledger.current(nn::memory_category::activations);
       const std::size_t held_after_i = after_i - std::min(after_i, held_before + r.y.bytes());
-      c.activation_bytes = std::max(c.activation_bytes, static_cast<double>(held_after_i));
+      c.w_bytes = std::max(c.w_bytes, static_cast<double>(held_after_i));
       ledger.start_window();
       l->backward_weight(*r.state, nullptr);  // run untimed too: its working memory counts under flops as well
       const clock::time_point t4 = clock::now();

@@ -43,7 +43,7 @@ class searcher {
         const layer_cost& c = m_r.layers[l];
         p.stage_time[s] += c.f + c.b + c.w;
         p.rank_memory[rank] += 4 * c.parameter_bytes;
-        activation += c.activation_bytes;
+        activation += c.held_bytes();
         largest_work[rank] = std::max(largest_work[rank], c.work_bytes);
       }
       p.rank_time[rank] += p.stage_time[s];
@@ -117,7 +117,7 @@ void check(const partition_request& r) {
                            std::to_string(ranks) + " ranks (one per rank)");
   }
   for (const layer_cost& c : r.layers) {
-    for (double v : {c.f, c.b, c.w, c.parameter_bytes, c.activation_bytes, c.work_bytes}) {
+    for (double v : {c.f, c.b, c.w, c.parameter_bytes, c.activation_bytes, c.w_bytes, c.work_bytes}) {
       if (!(v >= 0) || !std::isfinite(v)) {
         throw invalid_argument("partition: a layer cost of " + std::to_string(v) + "; costs are finite and >= 0");
       }

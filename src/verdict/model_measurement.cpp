@@ -30,17 +30,25 @@ std::vector<std::uint8_t> token_stream(const model_workload& w, int steps) {
   return out;
 }
 
+// Short steps are timed for at least this long in all (more steps, up to most_steps), so a step of a millisecond is
+// not judged on a handful of samples that one preemption decides.
+constexpr double least_seconds = 0.2;
+constexpr int most_steps = 200;
+
 template <class Trainer>
 model_measurement run_steps(Trainer& tr, int steps) {
   (void)tr.step();  // warm-up: the first step allocates what later ones reuse
   std::vector<double> times;
   times.reserve(static_cast<std::size_t>(steps));
-  for (int s = 0; s < steps; ++s) {
+  double total = 0;
+  while (static_cast<int>(times.size()) < steps ||
+         (total < least_seconds && static_cast<int>(times.size()) < most_steps)) {
     times.push_back(tr.step().seconds);
+    total += times.back();
   }
   std::sort(times.begin(), times.end());
   model_measurement m;
-  m.steps = steps;
+  m.steps = static_cast<int>(times.size());
   m.step_seconds = times[times.size() / 2];
   m.spread = m.step_seconds > 0 ? (times.back() - times.front()) / m.step_seconds : 0;
   return m;
@@ -54,9 +62,10 @@ model_measurement measure_model(const model_workload& w, const model_prediction&
   if (steps < 1 || steps > 100) {
     throw invalid_argument("measured steps " + std::to_string(steps) + " are out of range: accepted [1, 100]");
   }
-  const std::vector<std::uint8_t> tokens = token_stream(w, steps);
+  const int most = std::max(steps, most_steps);
+  const std::vector<std::uint8_t> tokens = token_stream(w, most);
   train::trainer_options o;
-  o.steps = steps + 1;
+  o.steps = most + 1;
   o.batch = w.batch;
   o.seq = w.seq;
   o.seed = w.seed;

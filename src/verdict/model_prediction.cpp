@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <vector>
 
 #include "taskpipe/error.hpp"
 #include "taskpipe/pp/costs.hpp"
@@ -24,11 +25,36 @@ std::string pct(double x) {
 
 double pass_time(const train::layer_cost& c) { return c.f + c.b + c.w; }
 
-// The serial tail after the replicas' forward-backward: the gradient sum across D replicas and the optimizer over
-// every parameter byte the workers hold.
+// The most a whole model's activations hold during one step, from each layer's two states. After every F: what each
+// F keeps. Then the backward walks down from the head; a layer's I trades what its F kept (activation_bytes) for what
+// its W needs (w_bytes) and hands an input gradient of `boundary` bytes to the layer below (the embedding hands none).
+// `fused`: each layer's W runs right after its I and frees it (gpt2's backward, the task trainer); otherwise every I
+// runs before any W (one pipeline stage's I then W: dp's replicas), so the I-kept bytes pile up.
+double whole_model_activations(const std::vector<train::layer_cost>& layers, double boundary, bool fused) {
+  double kept = 0;
+  for (const train::layer_cost& l : layers) {
+    kept += l.activation_bytes;
+  }
+  double peak = kept;
+  double waiting = 0;  // the I-kept bytes of the layers whose W has not run
+  for (std::size_t k = layers.size(); k-- > 0;) {
+    kept -= layers[k].activation_bytes;
+    const double gradient = k > 0 ? boundary : 0;
+    peak = std::max(peak, kept + waiting + layers[k].w_bytes + gradient);
+    if (!fused) {
+      waiting += layers[k].w_bytes;
+    }
+  }
+  return peak;
+}
+
+// The serial part of a step besides the replicas' forward-backward: zeroing every gradient the workers hold before
+// it; after it the gradient sum across D replicas, the clipping of one replica's gradients (the model's bytes; the
+// copies to the other replicas are in the sum's passes) and AdamW over every parameter byte the workers hold.
 double tail_seconds(const model_profile& p, int replicas, double held_parameter_bytes) {
   const double sum = 3.0 * (replicas - 1) * p.parameter_bytes * p.reduce_seconds_per_byte;
-  return sum + held_parameter_bytes * p.optimizer_seconds_per_byte;
+  return sum + p.parameter_bytes * p.clip_seconds_per_byte +
+         held_parameter_bytes * (p.optimizer_seconds_per_byte + p.zero_seconds_per_byte);
 }
 
 void name_bound(model_prediction& r, double bubble, double comm, double scaling) {
@@ -65,12 +91,11 @@ model_prediction predict_whole(const model_workload& w, const model_profile& p, 
   const double rows = static_cast<double>(w.batch) / c.replicas;
   const auto costs = p.layers_at(rows);
   double serial = 0;
-  double activations = 0;
   for (const train::layer_cost& l : costs) {
     serial += pass_time(l);
-    activations += l.activation_bytes;
   }
   const bool task = c.kind == train::strategy::task;
+  const double activations = whole_model_activations(costs, p.boundary_bytes_per_row * rows, task);
   const double speedup = task ? (c.threads > 1 ? p.intra_op_speedup : 1.0) : 1.0;
   const double slowdown = task ? 1.0 : p.slowdown(c.replicas);
   // One model shares wte between the embedding and the head; a dp replica is built from the layers, and its head
@@ -79,7 +104,9 @@ model_prediction predict_whole(const model_workload& w, const model_profile& p, 
                            : std::accumulate(costs.begin(), costs.end(), 0.0, [](double s, const train::layer_cost& l) {
                                return s + l.parameter_bytes;
                              });
-  r.compute_seconds = serial * slowdown / speedup;
+  // A dp step starts one thread per replica, and each replica its one rank's thread.
+  const double starts = task ? 0 : (c.replicas + 1) * p.thread_start_seconds;
+  r.compute_seconds = serial * slowdown / speedup + starts;
   r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
   r.step_seconds = r.compute_seconds + r.tail_seconds;
   r.state_bytes_per_worker = 4 * held;
@@ -130,14 +157,19 @@ model_prediction predict_pipeline(const model_workload& w, const model_profile& 
   const double slowdown = p.slowdown(c.replicas * c.ranks);
   pp::costs sc;
   for (std::size_t s = 0; s + 1 < cut.bounds.size(); ++s) {
+    // A stage's two states as parallel_model counts them (activation_costs): its layers' F-kept bytes and its
+    // outgoing activation after F; their I-kept bytes and its outgoing gradient after I, until W.
     pp::stage_cost st{.f = 0, .b = 0, .w = 0, .activation_bytes = 0, .w_bytes = 0};
     for (std::size_t l = cut.bounds[s]; l < cut.bounds[s + 1]; ++l) {
       st.f += costs[l].f * slowdown;
       st.b += costs[l].b * slowdown;
       st.w += costs[l].w * slowdown;
       st.activation_bytes += costs[l].activation_bytes;
+      st.w_bytes += costs[l].w_bytes;
     }
-    st.w_bytes = st.activation_bytes;
+    const double boundary = p.boundary_bytes_per_row * rows;
+    st.activation_bytes += s + 2 < cut.bounds.size() ? boundary : 0;
+    st.w_bytes += s > 0 ? boundary : 0;
     sc.per_stage.push_back(st);
   }
   sc.comm = p.transport_seconds_per_message + p.transport_seconds_per_byte * p.boundary_bytes_per_row * rows;
@@ -152,7 +184,8 @@ model_prediction predict_pipeline(const model_workload& w, const model_profile& 
       r.state_bytes_per_worker = state;
     }
   }
-  r.compute_seconds = sim.makespan();
+  // The step starts one thread per replica, each of which starts its ranks' threads, one after another.
+  r.compute_seconds = sim.makespan() + (c.replicas + c.ranks) * p.thread_start_seconds;
   r.tail_seconds = tail_seconds(p, c.replicas, held * c.replicas);
   r.step_seconds = r.compute_seconds + r.tail_seconds;
   r.timeline = sim.actions();

@@ -281,15 +281,21 @@ TEST(layer_costs, profile_times_every_pass_and_flops_count_them) {
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(flops[i].parameter_bytes, timed[i].parameter_bytes) << i;
     EXPECT_EQ(flops[i].activation_bytes, timed[i].activation_bytes) << i;
+    EXPECT_EQ(flops[i].w_bytes, timed[i].w_bytes) << i;
     EXPECT_EQ(flops[i].work_bytes, timed[i].work_bytes) << i;
     EXPECT_GT(flops[i].parameter_bytes, 0) << i;
     EXPECT_GT(flops[i].work_bytes, 0) << i;  // every pass holds at least the gradient it receives or sends
   }
   // The embedding's F keeps nothing (W reads the token ids again), but its I keeps its output gradient for W: one
-  // micro-batch's 2 x 8 rows of 32; the blocks and the head keep their inputs and more.
-  EXPECT_EQ(flops[0].activation_bytes, 2.0 * 8 * 32 * sizeof(float));
+  // micro-batch's 2 x 8 rows of 32; the blocks and the head keep their inputs and more after F, and a block keeps its
+  // matmuls' output gradients after I.
+  EXPECT_EQ(flops[0].activation_bytes, 0);
+  EXPECT_EQ(flops[0].w_bytes, 2.0 * 8 * 32 * sizeof(float));
   for (std::size_t i = 1; i < 4; ++i) {
     EXPECT_GE(flops[i].activation_bytes, 2.0 * 8 * 32 * sizeof(float)) << i;
+  }
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_GT(flops[i].w_bytes, 2.0 * 8 * 32 * sizeof(float)) << i;
   }
   EXPECT_THROW(train::parse_cost_source("guess"), taskpipe::invalid_argument);
 }
@@ -303,6 +309,7 @@ TEST(layer_costs, profile_with_workers_busy_alongside_times_the_same_layers) {
   for (std::size_t i = 0; i < busy.size(); ++i) {
     EXPECT_EQ(busy[i].parameter_bytes, alone[i].parameter_bytes) << i;
     EXPECT_EQ(busy[i].activation_bytes, alone[i].activation_bytes) << i;
+    EXPECT_EQ(busy[i].w_bytes, alone[i].w_bytes) << i;
     if (i > 0) {
       EXPECT_GT(busy[i].f, 0) << i;
       EXPECT_GT(busy[i].b, 0) << i;

@@ -31,7 +31,7 @@ TEST(partition, balances_time_over_two_stages) {
 
 TEST(partition, a_ranks_memory_adds_the_largest_working_memory_of_its_layers) {
   partition_request r;
-  r.layers = {{1, 0, 0, 10, 1, 7}, {1, 0, 0, 10, 1, 2}, {1, 0, 0, 10, 1, 0}, {1, 1, 1, 10, 1, 5}};
+  r.layers = {{1, 0, 0, 10, 1, 0, 7}, {1, 0, 0, 10, 1, 0, 2}, {1, 0, 0, 10, 1, 0, 0}, {1, 1, 1, 10, 1, 0, 5}};
   r.stage_rank = {0, 1};
   r.peak_activations = {2, 1};
   // The cut of balances_time_over_two_stages; one pass at a time holds its working memory on top: 126 + 7, 41 + 5.

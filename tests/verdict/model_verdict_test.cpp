@@ -139,6 +139,39 @@ TEST(model_profile, workers_slow_each_other_by_the_larger_of_the_shared_cores_an
   EXPECT_NEAR(gpipe.step_seconds, 3 * 32e-3 * 1.3 + 4000 * 1e-6, 1e-12);
 }
 
+TEST(model_prediction, a_parallel_step_pays_for_the_threads_it_starts_and_task_does_not) {
+  // 1 ms to start a thread: pp x2 starts a replica thread and its 2 ranks' (3 ms), dp x2 two replica threads and
+  // each replica's one rank (3 ms); task runs on an executor already started.
+  const auto w = tiny_workload();
+  auto p = hand_profile(2);
+  const auto all = v::model_candidates(w);
+  const auto before_task = v::predict_model(w, p, find(all, strategy::task, pp::kind::gpipe, 1));
+  const auto before_dp = v::predict_model(w, p, find(all, strategy::data, pp::kind::gpipe, 1));
+  const auto before_pp = v::predict_model(w, p, find(all, strategy::pipeline, pp::kind::gpipe, 2));
+  p.thread_start_seconds = 1e-3;
+  EXPECT_DOUBLE_EQ(v::predict_model(w, p, find(all, strategy::task, pp::kind::gpipe, 1)).step_seconds,
+                   before_task.step_seconds);
+  EXPECT_NEAR(v::predict_model(w, p, find(all, strategy::data, pp::kind::gpipe, 1)).step_seconds,
+              before_dp.step_seconds + 3e-3, 1e-12);
+  EXPECT_NEAR(v::predict_model(w, p, find(all, strategy::pipeline, pp::kind::gpipe, 2)).step_seconds,
+              before_pp.step_seconds + 3e-3, 1e-12);
+}
+
+TEST(model_prediction, clipping_covers_one_replicas_gradients_while_adamw_and_the_zeroing_cover_every_replicas) {
+  // The trainers clip replica 0's gradients and copy them to the others (the copies are the gradient sum's passes),
+  // but every replica zeroes its gradients and steps its own AdamW.
+  const auto w = tiny_workload();
+  auto p = hand_profile(2);
+  p.optimizer_seconds_per_byte = 0;
+  p.clip_seconds_per_byte = 2e-6;
+  p.zero_seconds_per_byte = 0.25e-6;
+  const auto all = v::model_candidates(w);
+  const auto task = v::predict_model(w, p, find(all, strategy::task, pp::kind::gpipe, 1));
+  EXPECT_NEAR(task.tail_seconds, 4000 * 2e-6 + 4000 * 0.25e-6, 1e-12);
+  const auto dp = v::predict_model(w, p, find(all, strategy::data, pp::kind::gpipe, 1));
+  EXPECT_NEAR(dp.tail_seconds, 3 * 4000 * 0.5e-6 + 4000 * 2e-6 + 2 * 4000 * 0.25e-6, 1e-12);
+}
+
 TEST(model_prediction, a_dp_replica_holds_the_heads_wte_copy_and_one_task_model_does_not) {
   // The head layer's 1500 parameter bytes include a 500-byte wte copy: the whole model is 4000 bytes with wte once.
   const auto w = tiny_workload();

@@ -5,11 +5,12 @@
 // times one worker running each layer's F, B and W on a probe micro-batch, the fastest of `repeats` runs, in
 // seconds. Either way the layers are built one at a time (nn::make_layer) and each runs F once on the probe
 // micro-batch (token ids 0, 1, 2, ... modulo the vocabulary) and then I, so the activation bytes are what the layer
-// really holds between its F and its W: the larger of its ledger's `activations` after F (less its output) and after
-// I (F's, less what I freed, plus the output gradients W needs; less the input gradient it sends). Each also runs W,
-// and `work_bytes` is the most any of its three passes held at once above that count while it ran (its input and
-// output, the gradients in and out, a split backward's temporaries, attention's scratch), read from the ledger's
-// window peak. The whole model is never held at once.
+// really holds between its F and its W, in the simulator's two states (pp::stage_cost): activation_bytes, its
+// ledger's `activations` after F (less its output), and w_bytes, after I (F's, less what I freed, plus the output
+// gradients W needs; less the input gradient it sends). Each also runs W, and `work_bytes` is the most any of its
+// three passes held at once above that count while it ran (its input and output, the gradients in and out, a split
+// backward's temporaries, attention's scratch), read from the ledger's window peak. The whole model is never held at
+// once.
 // `workers` > 1 (profile only): the calling thread's times are taken while workers - 1 other threads run the same
 // profile alongside, so they include what a pipeline's ranks cost each other (a shared cache and memory bus, and
 // fewer cores than workers on a loaded or small machine), which a layer profiled alone misses.

@@ -2,12 +2,14 @@
 // per-worker memory limit.
 //
 // Input: per layer (embedding, h.0 .. h.{L-1}, head) its F, B and W time (from FLOPs or a profiling run: any unit),
-// its parameter bytes and the activation bytes one micro-batch's F keeps; the schedule's stage -> rank placement and
-// its peak held activations per rank in micro-batches of one stage (pp::simulation::peak_activations).
-// A rank's predicted time is the sum of F + B + W over its stages' layers; its predicted memory is
+// its parameter bytes and the activation bytes one micro-batch holds after its F and after its I; the schedule's stage
+// -> rank placement and its peak held activations per rank in micro-batches of one stage
+// (pp::simulation::peak_activations). A rank's predicted time is the sum of F + B + W over its stages' layers; its
+// predicted memory is
 //   4 x its parameter bytes (value, gradient, AdamW's two moments) + peak_activations(rank) x the largest
-//   per-micro-batch activation bytes among its stages + the largest working memory (work_bytes) among its layers:
-//   what one pass holds for a while above the micro-batches held between passes
+//   per-micro-batch activation bytes among its stages (each layer's held_bytes, the larger of its two states) + the
+//   largest working memory (work_bytes) among its layers: what one pass holds for a while above the micro-batches
+//   held between passes
 // (a bound: the activations of a pass's stage are counted whole from its start; exact bytes for one stage per rank
 // where the held count is, an upper bound when a rank holds several chunks). The cut minimises the slowest
 // rank's time among the cuts whose every rank fits `memory_per_worker` (0: no limit); ties go to the smaller peak
@@ -29,8 +31,12 @@ struct layer_cost {
   double b = 0;
   double w = 0;
   double parameter_bytes = 0;
-  double activation_bytes = 0;  ///< the most one micro-batch holds from its F until its W (after F or after I)
+  double activation_bytes = 0;  ///< what one micro-batch's F keeps until its I (pp::stage_cost's activation_bytes)
+  double w_bytes = 0;           ///< what it holds after its I until its W (pp::stage_cost's w_bytes)
   double work_bytes = 0;        ///< the most one of its F, I or W holds at once above that, while it runs
+
+  /// The most one micro-batch holds from its F until its W: the larger of the two states.
+  [[nodiscard]] double held_bytes() const noexcept { return activation_bytes > w_bytes ? activation_bytes : w_bytes; }
 };
 
 struct partition_request {

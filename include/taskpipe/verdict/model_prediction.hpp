@@ -4,21 +4,29 @@
 // Step time (seconds), with rows = B / (D x M) per micro-batch and s = profile.slowdown(workers) (W workers sharing
 // fewer free cores each run slower):
 //   task    the one-worker step, sum over layers of F + B + W at B rows, divided by the intra-op speed-up, plus the
-//           optimizer (clip + AdamW over every parameter byte);
-//   dp      one replica's F + B + W at B / D rows, times s, plus the serial tail the trainer runs after the replicas:
-//           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy) and the
-//           optimizer over every replica's parameters (D x the model's layers: a replica's head holds its own wte
-//           copy, as a pipeline's last rank does; one `task` model shares one wte);
+//           optimizer (clipping the model's gradients, AdamW over every parameter byte) and zeroing the gradients;
+//   dp      one replica's F + B + W at B / D rows, times s, plus the replicas' threads (one per replica, and each
+//           replica's one rank's: D + 1 thread starts), plus the serial tail the trainer runs after the replicas:
+//           the gradient sum (3 (D - 1) passes over the parameter bytes: add, copy back, clip's copy), clipping one
+//           replica's gradients, and AdamW and the zeroing over every replica's parameters (D x the model's layers:
+//           a replica's head holds its own wte copy, as a pipeline's last rank does; one `task` model shares one wte);
 //   pp, hybrid  the simulator's makespan (pp::simulate) of the schedule with each stage's F, B and W the sum of its
 //           layers' at `rows` (times s) and, between ranks, the transport's cost of one micro-batch's activation
-//           (fixed + per byte), plus the same serial tail (the optimizer over every worker's parameters: the head's
-//           wte copy too).
+//           (fixed + per byte: the fixed part a cross-thread handoff), plus the step's thread starts (a thread per
+//           replica, then each replica's ranks' threads: replicas + ranks starts in a row) and the same serial tail
+//           (AdamW and the zeroing over every worker's parameters: the head's wte copy too).
 // The cut of a pipeline is train::make_partition's under the memory limit (layer times at `rows`, the schedule's
 // peak activations until W per rank under uniform costs, as train::make_plan cuts it).
 // Memory per worker (bytes): 4 x the parameter bytes the worker holds (value, gradient, AdamW's two moments) plus
-// the activations it holds at its peak: task the whole model's at B rows, dp at B / D rows, pp and hybrid the
-// simulator's peak bytes of the rank (pp::simulation::peak_activation_bytes: each stage's own bytes, held from F
-// until W, in the order of the schedule, so a rank holding two unequal stages is not charged the larger twice). A
+// the activations it holds at its peak, from each layer's two states (what its F keeps until its I, what its I keeps
+// until its W). task and dp hold a whole model at B (task) or B / D (dp) rows: every F's bytes after the forward, then
+// the backward walks down from the head, each layer trading its F-kept bytes for its I-kept ones and passing one
+// activation's gradient down; task's backward runs each layer's W right after its I (the layer then frees it), dp's
+// replica runs every I before any W (its one stage's order), so its I-kept bytes pile up. pp and hybrid: the
+// simulator's peak bytes of the rank (pp::simulation::peak_activation_bytes: each stage's F-kept bytes plus its
+// outgoing activation from F until I, then its I-kept bytes plus its outgoing gradient until W, as
+// train::parallel_model::activation_costs counts them, in the order of the schedule, so a rank holding two unequal
+// stages is not charged the larger twice). A
 // candidate whose memory exceeds the limit does not fit and carries the reason. The cut under a limit is the
 // partition's; when the partition finds none under it, the fastest cut is judged by the figure above.
 // The bound names what limits the candidate: "memory" when it does not fit; else the largest of the bubble (idle
@@ -42,7 +50,7 @@ struct model_prediction {
   std::vector<std::size_t> bounds;    ///< the cut: stage s holds layers [bounds[s], bounds[s+1])
   double step_seconds = 0;            ///< predicted time of one training step
   double compute_seconds = 0;         ///< of it, the forward-backward (the makespan for pipelines)
-  double tail_seconds = 0;            ///< of it, the serial gradient sum and optimizer
+  double tail_seconds = 0;            ///< of it, the serial zeroing, gradient sum, clipping and AdamW
   double memory_per_worker = 0;       ///< bytes, the largest worker's
   double state_bytes_per_worker = 0;  ///< of it, parameters + gradients + AdamW state
   bool fits = true;

@@ -1,21 +1,35 @@
 // taskpipe/verdict/model_profile.hpp — the model half of the verdict, step two: one short profiling run that every
 // prediction is made from.
 //
-// What it measures, all on the calling thread unless said otherwise (each figure the fastest of a few runs, so a
-// preempted run on a shared machine does not decide it):
-//   per layer (embedding, h.0 .. h.{L-1}, head): F, B and W seconds and the activation bytes F keeps, at 1 row and at
-//     the global batch's rows (train::measure_layer_costs, source `profile`), fitted as fixed + per_row x rows so any
+// What it measures, all on the calling thread unless said otherwise. A time is the median of runs that add up to at
+// least 0.2 s (at least 5, at most 50), as the measurement takes the median of steps timed the same way
+// (model_measurement.hpp): a prediction and its measurement see the machine alike, load included, and a figure of a
+// millisecond is not decided by one sample.
+//   per layer (embedding, h.0 .. h.{L-1}, head): F, B (I) and W seconds as a training step runs them (the whole
+//     model's layers in order, every F, then each layer's I and W from the head down: a layer timed alone and again
+//     finds its weights still in cache), each pass's fastest run scaled by the runs' median total over the fastest
+//     passes' sum (the shares robust to preemption, the level a median step's), and the activation bytes it holds after
+//     F and after I (layer_cost's activation_bytes and w_bytes, the simulator's two states, from
+//     train::measure_layer_costs), at 1 row and at the global batch's rows, fitted as fixed + per_row x rows so any
 //     micro-batch's cost follows (the fixed part is what small GEMMs lose);
-//   the optimizer: clipping plus one AdamW step over the whole model, per parameter byte;
+//   the optimizer: clipping (the gradients' norm and their scaling) and one AdamW step over the whole model, each
+//     per parameter byte (the trainers clip one replica's gradients and copy them, but step every replica's AdamW),
+//     and zeroing the gradients, per byte (every replica's, before each step's forward);
 //   the gradient sum: a += b over the model's gradient bytes, per byte (dp and hybrid sum replicas serially);
 //   the transport: an activation copied into a payload, sent and received over pp::inproc_transport and copied out,
-//     as a fixed cost per message plus a cost per byte;
-//   the intra-op speed-up: one transformer block's F + B + W on the global batch with an executor of W threads,
-//     against the same on one thread (what `task` gains from W threads);
+//     as a fixed cost per message plus a cost per byte; with W > 1 the fixed cost is an empty message handed from
+//     one thread to another that waits for it (half a ping-pong's round trip, the median of 300) while W - 2 other
+//     threads are busy: a waiting rank must be woken and, when the workers outnumber the cores, scheduled;
+//   the thread start (W > 1): one thread started and joined while W - 2 others are busy, the median of 100 (the
+//     parallel trainer starts its replicas' and ranks' threads every step);
+//   the intra-op speed-up: the whole model's forward-backward (embedding, blocks, head and its cross-entropy: they
+//     do not all split over threads alike) on the global batch with an executor of W threads, against the same on
+//     one thread (what `task` gains from W threads; its clip and AdamW run on one);
 //   the cores free now (cpu_burn.hpp's effective_cores for W threads): W workers on a machine that gives fewer cores
 //     each run slower by W / cores;
 //   what workers cost each other (W > 1): the layers at the global batch's rows timed again while min(W, hardware
-//     threads) - 1 other threads run the same profile alongside (measure_layer_costs' `workers`), against alone: a
+//     threads) - 1 other threads run the same profile alongside (measure_layer_costs' `workers`, the fastest of
+//     three), against alone (the same): a
 //     pipeline's ranks and dp's replicas share the caches and the memory bus, which a layer timed alone misses.
 //     A parallel worker's slowdown is the larger of that figure (times n / hardware threads when n workers
 //     outnumber them) and the cores' W / cores, not their product: both see the same load when the machine is
@@ -37,14 +51,17 @@ struct model_profile {
   /// Per layer, cost(rows) = fixed + per_row x rows (times in seconds, bytes); parameter bytes in `fixed`.
   std::vector<train::layer_cost> fixed;
   std::vector<train::layer_cost> per_row;
-  double optimizer_seconds_per_byte = 0;  ///< clip + AdamW, per parameter byte
+  double clip_seconds_per_byte = 0;       ///< the gradients' norm and scaling, per parameter byte
+  double optimizer_seconds_per_byte = 0;  ///< one AdamW step, per parameter byte
+  double zero_seconds_per_byte = 0;       ///< zeroing the gradients, per parameter byte
   double reduce_seconds_per_byte = 0;     ///< one pass of a += b, per byte
   double transport_seconds_per_message = 0;
   double transport_seconds_per_byte = 0;
-  double intra_op_speedup = 1;  ///< one block's F + B + W, W threads against one
-  double effective_cores = 1;   ///< cores W busy threads get now, in [1, W]
-  double corun_slowdown = 1;    ///< the layers' F + B + W with min(W, hardware threads) running at once, against alone
-  int hardware_threads = 0;     ///< std::thread::hardware_concurrency() when profiled; 0: unknown, as many as needed
+  double thread_start_seconds = 0;  ///< one thread started and joined, with the other workers busy
+  double intra_op_speedup = 1;      ///< the whole forward-backward, W threads against one
+  double effective_cores = 1;       ///< cores W busy threads get now, in [1, W]
+  double corun_slowdown = 1;  ///< the layers' F + B + W with min(W, hardware threads) running at once, against alone
+  int hardware_threads = 0;   ///< std::thread::hardware_concurrency() when profiled; 0: unknown, as many as needed
   int workers = 1;
   double parameter_bytes = 0;         ///< the whole model, wte once
   double boundary_bytes_per_row = 0;  ///< one row's activation between two layers (seq x embd floats)
