@@ -83,6 +83,27 @@ TEST(chunk_engine, with_two_workers_each_runs_its_own_half_when_both_take_part) 
   }
 }
 
+TEST(chunk_engine, a_thief_starts_on_its_home_chunk_only_inside_the_piece_it_stole) {
+  taskpipe::executor ex{{.workers = 2}};
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;;) {
+    auto f = ex.async([&ex] {
+      if (ex.this_worker_index() != 1U) {
+        return false;  // landed on worker 0: try again
+      }
+      EXPECT_EQ(taskpipe::detail::home_within(ex, 64, 0, 64), 32U);
+      EXPECT_EQ(taskpipe::detail::home_within(ex, 64, 32, 64), 32U);
+      EXPECT_EQ(taskpipe::detail::home_within(ex, 64, 0, 32), 0U) << "home 32 is not in [0, 32)";
+      EXPECT_EQ(taskpipe::detail::home_within(ex, 64, 40, 64), 40U) << "home 32 is not in [40, 64)";
+      EXPECT_EQ(taskpipe::detail::home_within(ex, 64, 16, 48), 32U);
+      return true;
+    });
+    if (f.get()) {
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no call landed on worker 1";
+  }
+}
+
 TEST(chunk_engine, finishing_wakes_only_where_an_early_wake_up_is_on) {
   taskpipe::detail::parker p;
   caller_hand_off late{p, false};

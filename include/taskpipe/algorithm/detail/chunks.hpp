@@ -68,9 +68,17 @@ struct chunk_plan {
   return workers == 0 || index >= workers ? 0 : index * chunks / workers;
 }
 
+/// The chunk of [first, last) the calling worker starts on: its home chunk where that lies in the range, else the
+/// first (a thief that stole a piece of another worker's share).
+[[nodiscard]] inline std::size_t home_within(const executor& ex, std::size_t chunks, std::size_t first,
+                                             std::size_t last) {
+  const std::size_t home = home_chunk(ex.this_worker_index().value_or(0), ex.num_workers(), chunks);
+  return home >= first && home < last ? home : first;
+}
+
 /// Runs chunks [first, last): halves them down to chunk `home` (in [first, last)), leaving every half it does not
-/// descend into to thieves, then runs the chunks left in its own deque, nearest first. With `home == first` that is
-/// the plain depth-first split, left to right.
+/// descend into to thieves, then runs the chunks left in its own deque, nearest first. A thief starts on its own
+/// home chunk where the piece it stole holds it.
 template <class Fn>
 void split_chunks(executor& ex, const chunk_plan& plan, std::size_t first, std::size_t last, stop_token stop, Fn& fn,
                   std::size_t home) {
@@ -78,10 +86,14 @@ void split_chunks(executor& ex, const chunk_plan& plan, std::size_t first, std::
   while (last - first > 1) {
     const std::size_t mid = first + (last - first) / 2;
     if (home < mid) {
-      g.spawn([&ex, &plan, mid, last, &fn](stop_token s) { split_chunks(ex, plan, mid, last, s, fn, mid); });
+      g.spawn([&ex, &plan, mid, last, &fn](stop_token s) {
+        split_chunks(ex, plan, mid, last, s, fn, home_within(ex, plan.size(), mid, last));
+      });
       last = mid;
     } else {
-      g.spawn([&ex, &plan, first, mid, &fn](stop_token s) { split_chunks(ex, plan, first, mid, s, fn, first); });
+      g.spawn([&ex, &plan, first, mid, &fn](stop_token s) {
+        split_chunks(ex, plan, first, mid, s, fn, home_within(ex, plan.size(), first, mid));
+      });
       first = mid;
     }
   }
@@ -112,8 +124,7 @@ void run_chunks(executor& ex, const chunk_plan& plan, stop_token stop, Fn& fn) {
     case partitioner::kind::automatic: {
       // The calling worker starts on its own share: which worker takes a call is chance, but which part of the
       // range a worker runs first is not, so data a worker touched on the last call is still in its caches.
-      const std::size_t index = ex.this_worker_index().value_or(0);
-      split_chunks(ex, plan, 0, chunks, stop, fn, home_chunk(index, ex.num_workers(), chunks));
+      split_chunks(ex, plan, 0, chunks, stop, fn, home_within(ex, chunks, 0, chunks));
       return;
     }
     case partitioner::kind::fixed: {
