@@ -158,7 +158,7 @@ TEST(chunk_engine, run_chunks_wakes_the_caller_when_the_last_chunks_start) {
 
 TEST(chunk_engine, the_ordered_scan_wakes_the_caller_before_its_last_chunks) {
   taskpipe::executor ex{{.workers = 1}};  // chunks are claimed one after the other
-  constexpr std::size_t n = 100 * 64;
+  constexpr std::size_t n = std::size_t{100} * 64;
   constexpr std::size_t chunk = 64;  // 100 chunks: woken when the last max(2, 100 / 16) = 6 are left
   const std::vector<long> in(n, 1);
   std::vector<long> out(n);
