@@ -121,12 +121,9 @@ void run_chunks(executor& ex, const chunk_plan& plan, stop_token stop, Fn& fn) {
     return;
   }
   switch (plan.mode) {
-    case partitioner::kind::automatic: {
-      // The calling worker starts on its own share: which worker takes a call is chance, but which part of the
-      // range a worker runs first is not, so data a worker touched on the last call is still in its caches.
+    case partitioner::kind::automatic:
       split_chunks(ex, plan, 0, chunks, stop, fn, home_within(ex, chunks, 0, chunks));
       return;
-    }
     case partitioner::kind::fixed: {
       task_group g{ex, stop};
       for (std::size_t i = chunks; i-- > 1;) {
@@ -167,8 +164,9 @@ void run_chunks(executor& ex, const chunk_plan& plan, stop_token stop, Fn& fn) {
   }
 }
 
-/// How many chunks are left when run_chunks wakes a caller waiting off the workers (see caller_hand_off.hpp): two
-/// per worker, the last ~1/16 of the work under the automatic partitioner.
+/// Which chunk, counted in the order chunks start (from 1), wakes a caller waiting off the workers (see
+/// caller_hand_off.hpp): the one after which two chunks per worker are left to start, the last ~1/16 of the work under
+/// the automatic partitioner.
 [[nodiscard]] constexpr std::size_t wake_at_chunk(std::size_t chunks, std::size_t workers) noexcept {
   const std::size_t tail = 2 * workers;
   return chunks > tail ? chunks - tail : 1;
