@@ -73,7 +73,10 @@ TEST_P(parallel_scan_degraded, a_stalled_chunk_degrades_the_scan_and_the_output_
     auto out = c.in_place ? buffer.begin() : separate.begin();
     taskpipe::detail::ordered_scan<value, std::vector<value>::iterator, std::vector<value>::iterator, stalling_plus>
         scan{buffer.begin(), out, n, chunk, op, c.init, c.exclusive};
-    const bool degraded = ex.async([&] { return scan.run(ex, {}); }).get();
+    const bool degraded = ex.async([&] {
+                              taskpipe::detail::caller_hand_off none;  // run on a worker: nobody to wake
+                              return scan.run(ex, {}, none);
+                            }).get();
     EXPECT_TRUE(slept.load());
     EXPECT_TRUE(degraded) << "round " << round << ": the others waited 50 ms for the stalled chunk";
     ASSERT_EQ(c.in_place ? buffer : separate, expect) << "round " << round;
@@ -93,7 +96,11 @@ TEST(parallel_scan_degraded, a_failure_after_degrading_reaches_the_caller) {
   std::vector<value> out(n);
   taskpipe::detail::ordered_scan<value, std::vector<value>::const_iterator, std::vector<value>::iterator, stalling_plus>
       scan{in.begin(), out.begin(), n, chunk, op, std::nullopt, false};
-  EXPECT_THROW(ex.async([&] { return scan.run(ex, {}); }).get(), std::runtime_error);
+  EXPECT_THROW(ex.async([&] {
+                   taskpipe::detail::caller_hand_off none;  // run on a worker: nobody to wake
+                   return scan.run(ex, {}, none);
+                 }).get(),
+               std::runtime_error);
 }
 
 }  // namespace

@@ -62,13 +62,13 @@ void parallel_for(executor& ex, I first, I last, F f, partitioner p = {}, stop_t
     return;
   }
   const std::size_t n = detail::index_span<I>::size(first, last);
-  detail::on_worker(ex, [&] {
+  detail::on_worker(ex, [&](detail::caller_hand_off& hand_off) {
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
     auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
       auto at = [first, &f](std::size_t i) { f(detail::index_span<I>::at(first, i)); };
       detail::for_each_index(lo, hi, at);
     };
-    detail::run_chunks(ex, plan, stop, chunk);
+    detail::run_chunks(ex, plan, stop, chunk, hand_off);
   });
 }
 
@@ -79,13 +79,13 @@ void parallel_for(executor& ex, It first, It last, F f, partitioner p = {}, stop
     return;
   }
   const auto n = static_cast<std::size_t>(last - first);
-  detail::on_worker(ex, [&] {
+  detail::on_worker(ex, [&](detail::caller_hand_off& hand_off) {
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p);
     auto chunk = [first, &f](std::size_t /*chunk*/, std::size_t lo, std::size_t hi) {
       auto at = [first, &f](std::size_t i) { f(first + static_cast<std::iter_difference_t<It>>(i)); };
       detail::for_each_index(lo, hi, at);
     };
-    detail::run_chunks(ex, plan, stop, chunk);
+    detail::run_chunks(ex, plan, stop, chunk, hand_off);
   });
 }
 

@@ -41,14 +41,14 @@ T parallel_transform_reduce(executor& ex, It first, It last, T init, Op op, Tran
     return init;
   }
   const auto n = static_cast<std::size_t>(last - first);
-  return detail::on_worker(ex, [&]() -> T {
+  return detail::on_worker(ex, [&](detail::caller_hand_off& hand_off) -> T {
     // A chunk of a cheap fold must be big enough to pay for its task.
     const auto plan = detail::chunk_plan::make(n, ex.num_workers(), p, 1024);
     std::vector<std::optional<T>> partial(plan.size());
     auto chunk = [first, &op, &t, &partial](std::size_t c, std::size_t lo, std::size_t hi) {
       partial[c].emplace(detail::fold_two_streams<T>(first, lo, hi, op, t));
     };
-    detail::run_chunks(ex, plan, stop, chunk);
+    detail::run_chunks(ex, plan, stop, chunk, hand_off);
     T result = std::move(init);
     for (auto& r : partial) {
       if (r) {

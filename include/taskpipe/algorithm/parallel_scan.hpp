@@ -48,7 +48,7 @@ Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> 
   if (n == 0) {
     return d_first;
   }
-  on_worker(ex, [&] {
+  on_worker(ex, [&](caller_hand_off& hand_off) {
     const std::size_t workers = ex.num_workers();
     // Chunks small enough that a chunk read twice is still in cache the second time; a static partitioner asks
     // for one chunk per worker instead.
@@ -59,7 +59,7 @@ Out scan(executor& ex, It first, It last, Out d_first, Op& op, std::optional<T> 
       size = (n + workers - 1) / workers;
     }
     ordered_scan<T, It, Out, Op> scan{first, d_first, n, size, op, std::move(init), exclusive};
-    (void)scan.run(ex, stop);
+    (void)scan.run(ex, stop, hand_off);
   });
   return d_first + static_cast<std::iter_difference_t<Out>>(n);
 }

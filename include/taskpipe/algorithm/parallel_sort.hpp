@@ -39,7 +39,7 @@ void parallel_sort(executor& ex, It first, It last, Comp comp = {}, stop_token s
     std::sort(first, last, comp);
     return;
   }
-  detail::on_worker(ex, [&] {
+  detail::on_worker(ex, [&](detail::caller_hand_off& /*woken when the sort returns*/) {
     // Pieces small enough that every worker finds some to steal and that std::sort finishes each one in cache (about
     // 128 per worker), big enough to pay for their task (at least 2048 elements).
     const std::size_t cutoff = std::max<std::size_t>(serial_below / 4, n / (256 * ex.num_workers()));

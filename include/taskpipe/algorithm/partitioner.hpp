@@ -3,8 +3,9 @@
 //
 // - automatic (the default): about 32 chunks per worker, split recursively so idle workers steal big pieces. Fine
 //   enough that a worker slowed down by a busy machine leaves at most ~1/32 of its share for the others to wait on;
-//   coarse enough that a chunk's task costs nothing next to its work. Good for most bodies, cheap or costly, even or
-//   uneven.
+//   coarse enough that a chunk's task costs nothing next to its work. Each worker starts on its own equal share (the
+//   first worker on the first share, and so on), so repeated calls over the same data find it in the same worker's
+//   caches. Good for most bodies, cheap or costly, even or uneven.
 // - static: one equal chunk per worker, no further balancing. Least overhead for cheap, even bodies.
 // - dynamic (guided): chunks that shrink as the range is used up (remaining / (2 × workers), never below the
 //   grain), handed out in order from a shared cursor. Best for bodies whose cost varies a lot.

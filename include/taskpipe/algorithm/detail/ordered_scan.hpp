@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskpipe/algorithm/detail/caller_hand_off.hpp"
 #include "taskpipe/algorithm/partitioner.hpp"
 #include "taskpipe/runtime/executor.hpp"
 #include "taskpipe/runtime/stop_token.hpp"
@@ -96,6 +97,9 @@ class ordered_scan {
       if (i >= chunks_) {
         return;
       }
+      if (i == wake_at_) {
+        hand_off_->finishing();
+      }
       try {
         process(i);
       } catch (...) {
@@ -108,8 +112,14 @@ class ordered_scan {
   [[nodiscard]] std::size_t chunks() const noexcept { return chunks_; }
 
   /// Runs the whole scan on `ex`, whose worker the caller must be; returns whether it degraded (see the header).
-  bool run(executor& ex, stop_token stop) {
+  /// `hand_off.finishing()` is called when the last ~1/16 of the chunks (at least two per worker) is claimed.
+  bool run(executor& ex, stop_token stop, caller_hand_off& hand_off) {
     const std::size_t workers = ex.num_workers();
+    if (hand_off.enabled()) {
+      hand_off_ = &hand_off;
+      const std::size_t tail = std::max(2 * workers, chunks_ / 16);
+      wake_at_ = chunks_ > tail ? chunks_ - tail : 0;
+    }
     if (chunks_ == 1 || workers == 1) {
       work(stop);  // one claimer: every chunk finds its predecessor published
       return false;
@@ -337,6 +347,8 @@ class ordered_scan {
   std::optional<T> init_;
   bool exclusive_;
   alignas(64) std::atomic<std::size_t> next_{0};
+  caller_hand_off* hand_off_ = nullptr;
+  std::size_t wake_at_ = static_cast<std::size_t>(-1);  // the chunk whose claim calls hand_off_->finishing()
   std::atomic<bool> failed_{false};
   std::atomic<bool> degraded_{false};  // a wait stalled: nobody waits for an unpublished chunk any more
 };
