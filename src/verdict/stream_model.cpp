@@ -116,13 +116,18 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   r.candidate = c;
   const double h = p.handoff_ns[strategy_index(c.strategy)];
   const bool pinned = c.strategy == execution_strategy::pinned;
+  // Token and farm on several workers move every stage between cores: their stage times are the shared ones.
+  const bool shared = !pinned && c.workers > 1;
+  const auto time_of = [shared](const stage_profile& s) {
+    return shared && s.shared_mean_ns > 0 ? s.shared_mean_ns : s.mean_ns;
+  };
   double latency = 0;
   double variance = 0;
   std::size_t largest_item = 0;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    latency += s.mean_ns + h;
-    variance += (s.spread * s.mean_ns) * (s.spread * s.mean_ns);
+    latency += time_of(s) + h;
+    variance += (s.spread * time_of(s)) * (s.spread * time_of(s));
     largest_item = std::max(largest_item, s.item_bytes);
     r.threads += pinned ? threads_of_stage(s, i, c.workers) : 0;
   }
@@ -140,7 +145,7 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   r.bound = stream_bound::cores;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    const double per = std::max(s.mean_ns + h, 1.0);
+    const double per = std::max(time_of(s) + h, 1.0);
     if (i == 0 || is_serial(s.mode)) {
       if (1e9 / per < x) {
         x = 1e9 / per;
@@ -159,7 +164,7 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   double parallel_ns = 0;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    const double d = std::max(s.mean_ns + h, 1.0);
+    const double d = std::max(time_of(s) + h, 1.0);
     if (i == 0 || is_serial(s.mode)) {
       stations.push_back({d, 1.0});
     } else if (pinned) {

@@ -219,6 +219,25 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
     sp.item_bytes = i < o.item_bytes.size() ? o.item_bytes[i] : slot_bytes;
     p.stages.push_back(sp);
   }
+  // The same chain on max_workers workers under token (16 in flight, every item timed), three runs: per stage the
+  // median of the three means is what the stage costs when items and state move between cores.
+  if (std::min(max_workers, cores) > 1) {
+    std::vector<pipeline_stats> shared;
+    executor many{executor_options{.workers = max_workers}};
+    for (int r = 0; r < runs; ++r) {
+      shared.push_back(
+          make(many, {.max_in_flight = 16, .strategy = execution_strategy::token, .time_one_in = 1}).run());
+    }
+    for (std::size_t i = 0; i < p.stages.size(); ++i) {
+      std::vector<double> means;
+      for (const auto& st : shared) {
+        const auto& s = st.stages.at(i);
+        means.push_back(s.items == 0 ? 0 : static_cast<double>(s.busy.count()) / static_cast<double>(s.items));
+      }
+      std::sort(means.begin(), means.end());
+      p.stages[i].shared_mean_ns = means[runs / 2];
+    }
+  }
   // The stage times above already carry today's load for one thread; what more threads add is the ratio of W busy
   // threads' capacity to one thread's, measured back to back.
   const double one = effective_cores(1);

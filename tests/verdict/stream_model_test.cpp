@@ -44,6 +44,26 @@ TEST(stream_model, each_bound_gives_its_closed_form) {
   EXPECT_EQ(slow_source.bound_text(three_stages()), "serial stage 'read'");
 }
 
+TEST(stream_model, token_and_farm_on_several_workers_take_the_stage_times_measured_on_several_workers) {
+  // read 1 us, parse 2 us, write 1 us: two cores do 2 / 4 us.
+  auto p = three_stages(1000, 2000);
+  const auto alone = v::predict(p, {execution_strategy::token, 2, 16}, 2);
+  // On two workers the write stage's state crosses cores: it takes 4 us there, not 1, and bounds the chain at 1 / 4 us
+  // (the cores would do 2 / 7 us).
+  p.stages[2].shared_mean_ns = 4000;
+  const auto shared = v::predict(p, {execution_strategy::token, 2, 16}, 2);
+  EXPECT_NEAR(shared.throughput, 1.0 / 4e-6, 1e-6 * shared.throughput);
+  EXPECT_EQ(shared.bound, v::stream_bound::serial_stage);
+  EXPECT_EQ(shared.bound_stage, 2U);
+  EXPECT_LT(shared.throughput, alone.throughput);
+  // One worker keeps everything on one core, and pinned keeps each serial stage's state on its thread: both take the
+  // one-worker times.
+  EXPECT_EQ(v::predict(p, {execution_strategy::token, 1, 16}, 2).throughput,
+            v::predict(three_stages(1000, 2000), {execution_strategy::token, 1, 16}, 2).throughput);
+  EXPECT_EQ(v::predict(p, {execution_strategy::pinned, 2, 16}, 2).throughput,
+            v::predict(three_stages(1000, 2000), {execution_strategy::pinned, 2, 16}, 2).throughput);
+}
+
 TEST(stream_model, a_shared_machine_bounds_by_the_cores_it_gives) {
   auto p = three_stages();
   p.effective_cores = 1.5;  // another process holds half a core

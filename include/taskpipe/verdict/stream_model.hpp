@@ -1,7 +1,8 @@
 // taskpipe/verdict/stream_model.hpp — what a streaming chain will do under each strategy, predicted from one
 // calibration: throughput, latency and memory per worker, and the bound that limits each candidate.
 //
-// The model (all times per item, from the calibration run; t_i is stage i's true time, h the strategy's hand-off
+// The model (all times per item, from the calibration runs; t_i is stage i's true time — for token and farm on more
+// than one worker its time measured on that many workers, where items and state cross cores — h the strategy's hand-off
 // cost per stage, n the stage count, L = sum(t_i + h) one item's latency through an idle chain):
 //   serial stage bound   X <= 1 / (t_s + h)             for every serial stage s (the source is one)
 //   cores bound          X <= min(workers, cores, threads) / L   (cores: the effective cores, when calibrated)
@@ -28,10 +29,14 @@ namespace taskpipe::verdict {
 struct stage_profile {
   std::string name;
   stage_mode mode = stage_mode::serial_in_order;
-  double mean_ns = 0;  ///< time inside the stage's function per item (DS2's "true" processing time)
+  double mean_ns = 0;  ///< time inside the stage's function per item (DS2's "true" processing time), one worker
   double spread = 0;   ///< coefficient of variation of that time
   std::size_t state_bytes = 0;
   std::size_t item_bytes = 0;  ///< bytes one item holds after this stage
+  /// The same time when the chain runs on several workers under token, where its items and its state move between
+  /// cores (a serial stage's state follows whichever thread runs it): what the stage costs a token or farm candidate
+  /// of more than one worker. 0: not calibrated, mean_ns stands for it.
+  double shared_mean_ns = 0;
 };
 
 struct chain_profile {

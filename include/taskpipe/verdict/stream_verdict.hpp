@@ -11,7 +11,8 @@
 //       sample_lines);
 //   std::cout << report.verdict;
 // Steps: (1) calibration, DS2's way: one run on one worker with every item timed gives each stage's true time per
-// item and its spread (the one-worker baseline is that run's rate); an empty chain of the same shape gives each
+// item and its spread (the one-worker baseline is that run's rate); with several workers, three runs under token on
+// all of them give each stage's time when items and state cross cores; an empty chain of the same shape gives each
 // strategy's hand-off cost. (2) Prediction of every candidate (stream_model.hpp). (3) Measurement of the top
 // `top` candidates (the best-predicted of each strategy first), `repetitions` runs each, median and spread.
 // (4) The recommendation is the measured best, or, among the candidates within 3 % of it, the one with the least
