@@ -223,6 +223,7 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
   // median of the three means is what the stage costs when items and state move between cores.
   if (std::min(max_workers, cores) > 1) {
     std::vector<pipeline_stats> shared;
+    shared.reserve(runs);
     executor many{executor_options{.workers = max_workers}};
     for (int r = 0; r < runs; ++r) {
       shared.push_back(
@@ -230,6 +231,7 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
     }
     for (std::size_t i = 0; i < p.stages.size(); ++i) {
       std::vector<double> means;
+      means.reserve(shared.size());
       for (const auto& st : shared) {
         const auto& s = st.stages.at(i);
         means.push_back(s.items == 0 ? 0 : static_cast<double>(s.busy.count()) / static_cast<double>(s.items));
