@@ -69,4 +69,9 @@ std::size_t memory_ledger::window_peak(memory_category c) const noexcept {
   return m_counters[static_cast<std::size_t>(c)].window.load(std::memory_order_relaxed);
 }
 
+std::size_t memory_ledger::window_rise(memory_category c, std::size_t level) const noexcept {
+  const std::size_t peak = window_peak(c);
+  return peak > level ? peak - level : 0;
+}
+
 }  // namespace taskpipe::nn

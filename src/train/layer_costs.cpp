@@ -30,12 +30,6 @@ nn::tensor copy_of(const nn::tensor& t, nn::memory_ledger* ledger) {
   return c;
 }
 
-// How far the ledger's activations rose above `level` since its window started.
-std::size_t above(const nn::memory_ledger& ledger, std::size_t level) {
-  const std::size_t peak = ledger.window_peak(nn::memory_category::activations);
-  return peak > level ? peak - level : 0;
-}
-
 }  // namespace
 
 std::string_view to_string(cost_source s) noexcept { return s == cost_source::flops ? "flops" : "profile"; }
@@ -100,7 +94,8 @@ std::vector<layer_cost> profile_layers(const nn::gpt2_config& config, std::uint6
       const std::size_t kept = after - std::min(after, held_before + r.y.bytes());
       c.activation_bytes = std::max(c.activation_bytes, static_cast<double>(kept));
       // F's working memory: its input, output and scratch above the held_before + kept the two-state count sees.
-      c.work_bytes = std::max(c.work_bytes, static_cast<double>(above(ledger, held_before + kept)));
+      c.work_bytes = std::max(
+          c.work_bytes, static_cast<double>(ledger.window_rise(nn::memory_category::activations, held_before + kept)));
       f = std::min(f, seconds(t0, t1));
       // r.y is still held here, where a run has sent and freed it: not part of I's working memory.
       const std::size_t i_start = held_before + r.y.bytes() + kept;
@@ -111,7 +106,8 @@ std::vector<layer_cost> profile_layers(const nn::gpt2_config& config, std::uint6
       l->backward_input(*r.state, std::move(dy), nullptr);  // its input gradient is freed here
       const clock::time_point t3 = clock::now();
       // I's working memory (the output gradient it receives, its input gradient, temporaries) above F's kept.
-      c.work_bytes = std::max(c.work_bytes, static_cast<double>(above(ledger, i_start)));
+      c.work_bytes =
+          std::max(c.work_bytes, static_cast<double>(ledger.window_rise(nn::memory_category::activations, i_start)));
       // What the micro-batch holds after I until W: F's, less what I freed, plus the output gradients W needs.
       const std::size_t after_i = ledger.current(nn::memory_category::activations);
       const std::size_t held_after_i = after_i - std::min(after_i, held_before + r.y.bytes());
@@ -119,7 +115,8 @@ std::vector<layer_cost> profile_layers(const nn::gpt2_config& config, std::uint6
       ledger.start_window();
       l->backward_weight(*r.state, nullptr);  // run untimed too: its working memory counts under flops as well
       const clock::time_point t4 = clock::now();
-      c.work_bytes = std::max(c.work_bytes, static_cast<double>(above(ledger, after_i)));
+      c.work_bytes =
+          std::max(c.work_bytes, static_cast<double>(ledger.window_rise(nn::memory_category::activations, after_i)));
       if (timed) {
         b = std::min(b, seconds(t2, t3));
         w = std::min(w, seconds(t3, t4));

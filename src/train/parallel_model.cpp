@@ -68,12 +68,6 @@ void copy_into(const nn::tensor& from, nn::tensor& to) {
   }
 }
 
-// How far the ledger's activations rose above `level` since its window started: a pass's working memory.
-std::size_t above(const nn::memory_ledger& ledger, std::size_t level) {
-  const std::size_t peak = ledger.window_peak(nn::memory_category::activations);
-  return peak > level ? peak - level : 0;
-}
-
 // The optimizer of the rank that holds `p`, and p's index in it.
 std::pair<nn::adamw*, std::size_t> locate(replica& r, const nn::parameter* p) {
   for (auto& o : r.optimizers) {
@@ -316,7 +310,8 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             s.kept[static_cast<std::size_t>(mb)] = kept;
             r.activation_bytes[rank] = std::max(r.activation_bytes[rank], held);
             s.most.after_forward = std::max(s.most.after_forward, kept);
-            s.most.forward_work = std::max(s.most.forward_work, above(*s.ledger, before + kept));
+            s.most.forward_work =
+                std::max(s.most.forward_work, s.ledger->window_rise(nn::memory_category::activations, before + kept));
             if (last) {
               r.losses[static_cast<std::size_t>(mb)] = x[0];
               return pp::payload{};
@@ -337,7 +332,8 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
             const std::size_t with_dy = held > before ? held - before : 0;
             r.activation_bytes[rank] = std::max(r.activation_bytes[rank], with_dy);
             s.most.after_input_grad = std::max(s.most.after_input_grad, with_dy - std::min(with_dy, dy.bytes()));
-            s.most.input_grad_work = std::max(s.most.input_grad_work, above(*s.ledger, before));
+            s.most.input_grad_work =
+                std::max(s.most.input_grad_work, s.ledger->window_rise(nn::memory_category::activations, before));
             return to_payload(dy);
           };
           callbacks[si].backward_weight = [&s](int mb) {
@@ -348,7 +344,8 @@ float parallel_model::forward_backward(std::span<const std::int32_t> tokens, std
               s.layers[i]->backward_weight(*states[i], nullptr);
             }
             states.clear();
-            s.most.weight_grad_work = std::max(s.most.weight_grad_work, above(*s.ledger, before));
+            s.most.weight_grad_work =
+                std::max(s.most.weight_grad_work, s.ledger->window_rise(nn::memory_category::activations, before));
           };
         }
         r.run.result = pp::run_schedule(m->schedule, callbacks);

@@ -157,8 +157,10 @@ model_prediction predict_pipeline(const model_workload& w, const model_profile& 
   const double slowdown = p.slowdown(c.replicas * c.ranks);
   pp::costs sc;
   for (std::size_t s = 0; s + 1 < cut.bounds.size(); ++s) {
-    // A stage's two states as parallel_model counts them (activation_costs): its layers' F-kept bytes and its
-    // outgoing activation after F; their I-kept bytes and its outgoing gradient after I, until W.
+    // A stage's two states from its layers' (F-kept until I, I-kept until W), each with the tensor it sends: the
+    // outgoing activation after F, the outgoing gradient after I. parallel_model counts those two as its passes'
+    // working memory instead (activation_costs); the profile carries no working memory, so holding them until the
+    // next pass is the bound used here (within 2.5 % of the ledger's high-water mark in verdict_accuracy).
     pp::stage_cost st{.f = 0, .b = 0, .w = 0, .activation_bytes = 0, .w_bytes = 0};
     for (std::size_t l = cut.bounds[s]; l < cut.bounds[s + 1]; ++l) {
       st.f += costs[l].f * slowdown;

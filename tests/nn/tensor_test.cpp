@@ -56,6 +56,8 @@ TEST(memory_ledger, a_window_peak_restarts_without_touching_the_step_peak) {
   EXPECT_EQ(ledger.window_peak(nn::memory_category::activations), 70U);
   EXPECT_EQ(ledger.window_peak(nn::memory_category::workspace), 5U);
   EXPECT_EQ(ledger.peak(nn::memory_category::activations), 100U);
+  EXPECT_EQ(ledger.window_rise(nn::memory_category::activations, 40), 30U);  // the transient above what stays held
+  EXPECT_EQ(ledger.window_rise(nn::memory_category::activations, 90), 0U);   // never below zero
   ledger.start_window();
   EXPECT_EQ(ledger.window_peak(nn::memory_category::activations), 40U);
   EXPECT_EQ(ledger.peak(nn::memory_category::activations), 100U);

@@ -47,6 +47,9 @@ class memory_ledger {
   void start_window() noexcept;
   /// The most bytes `c` has held at once since the last `start_window` (or construction).
   std::size_t window_peak(memory_category c) const noexcept;
+  /// How far `c` rose above `level` since the last `start_window` (0 if it never did): a pass's working memory, read
+  /// with `level` the bytes the pass is known to hold anyway.
+  std::size_t window_rise(memory_category c, std::size_t level) const noexcept;
 
  private:
   struct counter {
