@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/strategy_name.hpp"
 #include "taskpipe/pipeline/pipeline.hpp"
 #include "taskpipe/runtime/task_group.hpp"
 
@@ -24,10 +25,6 @@ namespace {
 using taskpipe::execution_strategy;
 
 class each_strategy : public testing::TestWithParam<execution_strategy> {};
-
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
-  return std::string(taskpipe::to_string(i.param));
-}
 
 auto counter_source(int n) {
   return [i = 0, n]() mutable -> std::optional<int> {
@@ -181,7 +178,7 @@ TEST_P(each_strategy, timing_every_item_gives_busy_time_for_every_stage) {
 INSTANTIATE_TEST_SUITE_P(pipeline, each_strategy,
                          testing::Values(execution_strategy::token, execution_strategy::pinned,
                                          execution_strategy::farm),
-                         strategy_name);
+                         taskpipe::test::strategy_name);
 
 // A farm with serial middle stages: the in-order one sees items in source order, neither ever runs two items at
 // once, and the output is every item, transformed by every stage, in order.

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "common/strategy_name.hpp"
 #include "taskpipe/pipeline/pipeline.hpp"
 
 namespace {
@@ -17,10 +18,6 @@ using namespace std::chrono_literals;
 using taskpipe::execution_strategy;
 
 class failure : public testing::TestWithParam<execution_strategy> {};
-
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
-  return std::string(taskpipe::to_string(i.param));
-}
 
 auto endless_source() {
   return [i = 0]() mutable -> std::optional<int> { return i++; };
@@ -144,6 +141,6 @@ TEST_P(failure, the_pipeline_runs_again_after_a_failure) {
 INSTANTIATE_TEST_SUITE_P(pipeline, failure,
                          testing::Values(execution_strategy::token, execution_strategy::pinned,
                                          execution_strategy::farm),
-                         strategy_name);
+                         taskpipe::test::strategy_name);
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "chain_oracle.hpp"
+#include "common/strategy_name.hpp"
 
 namespace {
 
@@ -41,10 +42,6 @@ std::uint64_t run_seed() {
 }
 
 class property : public testing::TestWithParam<execution_strategy> {};
-
-std::string strategy_name(const testing::TestParamInfo<execution_strategy>& i) {
-  return std::string(taskpipe::to_string(i.param));
-}
 
 std::string describe(const chain_spec& c) {
   std::string s = "modes=";
@@ -166,6 +163,6 @@ TEST_P(property, a_throw_at_a_random_point_leaves_every_item_on_a_prefix_of_the_
 INSTANTIATE_TEST_SUITE_P(pipeline, property,
                          testing::Values(execution_strategy::token, execution_strategy::pinned,
                                          execution_strategy::farm),
-                         strategy_name);
+                         taskpipe::test::strategy_name);
 
 }  // namespace

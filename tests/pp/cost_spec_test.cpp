@@ -8,21 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "pp/refusals.hpp"
+
 namespace pp = taskpipe::pp;
+using taskpipe::test::cost_spec_refusal;
 
 namespace {
 
-std::string refusal(const std::string& spec) {
-  try {
-    (void)pp::parse_cost_spec(spec);
-  } catch (const taskpipe::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 bool says(const std::string& spec, const std::string& part) {
-  const std::string what = refusal(spec);
+  const std::string what = cost_spec_refusal(spec);
   EXPECT_NE(what.find(part), std::string::npos) << "'" << spec << "' refused with: " << what;
   return what.find(part) != std::string::npos;
 }

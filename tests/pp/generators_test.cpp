@@ -6,20 +6,10 @@
 
 #include <string>
 
+#include "pp/refusals.hpp"
+
 namespace pp = taskpipe::pp;
-
-namespace {
-
-std::string refusal(pp::kind k, const pp::schedule_options& o) {
-  try {
-    (void)pp::make_schedule(k, o);
-  } catch (const taskpipe::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using taskpipe::test::schedule_refusal;
 
 TEST(generators, every_kind_validates_on_a_grid) {
   for (const auto k : pp::all_kinds()) {
@@ -108,19 +98,21 @@ TEST(generators, zb_auto_uses_per_stage_costs) {
 }
 
 TEST(generators, bad_parameters_are_refused_naming_the_rule) {
-  EXPECT_NE(refusal(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 3}).find("microbatches >= ranks"),
-            std::string::npos);
-  EXPECT_NE(refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 6, .chunks = 2}).find("multiple of ranks"),
-            std::string::npos);
-  EXPECT_NE(refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 1}).find("chunks = 1"),
+  EXPECT_NE(schedule_refusal(pp::kind::one_f_one_b, {.ranks = 4, .microbatches = 3}).find("microbatches >= ranks"),
             std::string::npos);
   EXPECT_NE(
-      refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 2, .layers = 12}).find("layers = 12"),
+      schedule_refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 6, .chunks = 2}).find("multiple of ranks"),
       std::string::npos);
-  EXPECT_NE(refusal(pp::kind::gpipe, {.ranks = 0, .microbatches = 8}).find("ranks = 0"), std::string::npos);
-  EXPECT_NE(refusal(pp::kind::gpipe, {.ranks = 2, .microbatches = 0}).find("microbatches = 0"), std::string::npos);
-  EXPECT_EQ(refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 2, .layers = 16}), "");
-  EXPECT_EQ(refusal(pp::kind::gpipe, {.ranks = 4, .microbatches = 2}), "");
+  EXPECT_NE(schedule_refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 1}).find("chunks = 1"),
+            std::string::npos);
+  EXPECT_NE(schedule_refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 2, .layers = 12})
+                .find("layers = 12"),
+            std::string::npos);
+  EXPECT_NE(schedule_refusal(pp::kind::gpipe, {.ranks = 0, .microbatches = 8}).find("ranks = 0"), std::string::npos);
+  EXPECT_NE(schedule_refusal(pp::kind::gpipe, {.ranks = 2, .microbatches = 0}).find("microbatches = 0"),
+            std::string::npos);
+  EXPECT_EQ(schedule_refusal(pp::kind::interleaved, {.ranks = 4, .microbatches = 8, .chunks = 2, .layers = 16}), "");
+  EXPECT_EQ(schedule_refusal(pp::kind::gpipe, {.ranks = 4, .microbatches = 2}), "");
 }
 
 TEST(generators, kind_names_round_trip) {

@@ -5,46 +5,29 @@
 
 #include <string>
 
+#include "pp/refusals.hpp"
+
 namespace pp = taskpipe::pp;
-
-namespace {
-
-std::string refusal(pp::kind k, const pp::schedule_options& o) {
-  try {
-    pp::check_limits(k, o);
-  } catch (const taskpipe::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string csv_refusal(const std::string& csv) {
-  try {
-    (void)pp::from_csv(csv);
-  } catch (const taskpipe::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using taskpipe::test::csv_refusal;
+using taskpipe::test::limits_refusal;
 
 TEST(limits, sizes_past_the_limits_are_refused_with_the_range) {
   using k = pp::kind;
-  EXPECT_EQ(refusal(k::interleaved, {.ranks = 32, .microbatches = 256, .chunks = 4}), "");
-  EXPECT_EQ(refusal(k::zb_auto, {.ranks = 256, .microbatches = 512}), "");
-  EXPECT_NE(refusal(k::interleaved, {.ranks = 4, .chunks = 1073741824}).find("chunks = 1073741824: must be in [2, 32]"),
+  EXPECT_EQ(limits_refusal(k::interleaved, {.ranks = 32, .microbatches = 256, .chunks = 4}), "");
+  EXPECT_EQ(limits_refusal(k::zb_auto, {.ranks = 256, .microbatches = 512}), "");
+  EXPECT_NE(limits_refusal(k::interleaved, {.ranks = 4, .chunks = 1073741824})
+                .find("chunks = 1073741824: must be in [2, 32]"),
             std::string::npos);
-  EXPECT_NE(refusal(k::gpipe, {.ranks = 100000}).find("ranks = 100000: must be in [1, 256]"), std::string::npos);
-  EXPECT_NE(refusal(k::gpipe, {.ranks = 0}).find("ranks = 0"), std::string::npos);
-  EXPECT_NE(refusal(k::gpipe, {.microbatches = 100000000}).find("[1, 4096]"), std::string::npos);
-  EXPECT_NE(refusal(k::gpipe, {.layers = -1}).find("layers"), std::string::npos);
-  EXPECT_NE(refusal(k::zb_auto, {.memory_limit = -1}).find("memory_limit"), std::string::npos);
-  EXPECT_NE(refusal(k::interleaved, {.ranks = 256, .microbatches = 256, .chunks = 8}).find("2048 stages"),
+  EXPECT_NE(limits_refusal(k::gpipe, {.ranks = 100000}).find("ranks = 100000: must be in [1, 256]"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::gpipe, {.ranks = 0}).find("ranks = 0"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::gpipe, {.microbatches = 100000000}).find("[1, 4096]"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::gpipe, {.layers = -1}).find("layers"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::zb_auto, {.memory_limit = -1}).find("memory_limit"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::interleaved, {.ranks = 256, .microbatches = 256, .chunks = 8}).find("2048 stages"),
             std::string::npos);
-  EXPECT_NE(refusal(k::zb_v, {.ranks = 256, .microbatches = 4096}).find("512 stages x 4096"), std::string::npos);
+  EXPECT_NE(limits_refusal(k::zb_v, {.ranks = 256, .microbatches = 4096}).find("512 stages x 4096"), std::string::npos);
   // chunks only counts for interleaved: gpipe ignores it, as the generators do.
-  EXPECT_EQ(refusal(k::gpipe, {.chunks = 1073741824}), "");
+  EXPECT_EQ(limits_refusal(k::gpipe, {.chunks = 1073741824}), "");
   EXPECT_EQ(pp::stage_count(k::zb_v, {.ranks = 3}), 6);
   EXPECT_EQ(pp::stage_count(k::interleaved, {.ranks = 3, .chunks = 5}), 15);
 }

@@ -7,20 +7,10 @@
 #include <cstdio>
 #include <string>
 
+#include "pp/refusals.hpp"
+
 namespace pp = taskpipe::pp;
-
-namespace {
-
-std::string refusal(const std::string& csv) {
-  try {
-    (void)pp::from_csv(csv);
-  } catch (const taskpipe::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using taskpipe::test::csv_refusal;
 
 TEST(notation, actions_print_and_parse_in_torch_notation) {
   EXPECT_EQ(pp::to_string({2, pp::action_kind::forward, 0}), "2F0");
@@ -78,8 +68,8 @@ TEST(notation, a_b_with_its_w_reads_as_the_input_backward) {
 }
 
 TEST(notation, bad_csv_names_row_cell_and_rule) {
-  EXPECT_NE(refusal("0F0,0X1\n").find("row 1, cell 2"), std::string::npos);
-  EXPECT_NE(refusal("0F0\n0F1\n").find("stage 0 appears on rank 0 and on rank 1"), std::string::npos);
-  EXPECT_NE(refusal("0F0,0B0\n2F0,2B0\n").find("stage 1 has no action"), std::string::npos);
-  EXPECT_NE(refusal("").find("empty schedule"), std::string::npos);
+  EXPECT_NE(csv_refusal("0F0,0X1\n").find("row 1, cell 2"), std::string::npos);
+  EXPECT_NE(csv_refusal("0F0\n0F1\n").find("stage 0 appears on rank 0 and on rank 1"), std::string::npos);
+  EXPECT_NE(csv_refusal("0F0,0B0\n2F0,2B0\n").find("stage 1 has no action"), std::string::npos);
+  EXPECT_NE(csv_refusal("").find("empty schedule"), std::string::npos);
 }
