@@ -82,6 +82,9 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
         std::printf("    %-34s predicted %10.0f/s  measured %10.0f/s  error %6.1f %%  %s\n",
                     row.predicted.candidate.label().c_str(), row.predicted.throughput, row.measured->throughput,
                     100 * *row.error(), row.predicted.bound_text(r.profile).c_str());
+        if (row.predicted.candidate.strategy == taskpipe::execution_strategy::pinned) {
+          std::printf("      ran on %zu threads: %s\n", row.measured->threads, row.measured->placement.c_str());
+        }
       }
     }
   }
