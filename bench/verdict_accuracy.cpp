@@ -8,6 +8,8 @@
 //
 //   verdict_accuracy [--only chains|models] [--chains N] [--reps R] [--mib M] [--models N] [--steps S] [--seed S]
 //                    [--verbose]     (defaults: both; 8 random chains, 3 repetitions, 32 MiB; 6 random models, 3)
+//   --verbose also prints every measured candidate of each chain (and each model); the chain summary gives the errors
+//   of each strategy's candidates.
 //
 // Prints one line per chain or model and a summary per section with PASS or MISS per target. Say what else ran on the
 // machine: on a shared 2-core VM the load other processes put on the cores moves every figure here.
@@ -45,10 +47,11 @@ struct chain_result {
   std::vector<double> errors;
   double tau = 0;
   bool pick_ok = false;
-  double pick_gap = 0;  // how much slower than the measured best the pick was
+  double pick_gap = 0;                 // how much slower than the measured best the pick was
+  std::vector<double> by_strategy[3];  // the errors of each strategy's candidates (token, pinned, farm)
 };
 
-chain_result judge(const std::string& name, const v::chain_factory& make, v::stream_options o) {
+chain_result judge(const std::string& name, const v::chain_factory& make, v::stream_options o, bool verbose) {
   o.top = 64;  // every candidate
   const auto r = v::compare(make, o);
   chain_result c{name};
@@ -59,6 +62,7 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
     if (!row.measured) continue;
     if (i == r.recommended) picked = meas.size();
     c.errors.push_back(*row.error());
+    c.by_strategy[static_cast<std::size_t>(row.predicted.candidate.strategy)].push_back(*row.error());
     pred.push_back(row.predicted.throughput);
     meas.push_back(row.measured->throughput);
     spreads.push_back(row.measured->spread);
@@ -72,6 +76,18 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
               100 * std::accumulate(c.errors.begin(), c.errors.end(), 0.0) / static_cast<double>(c.errors.size()),
               100 * *std::max_element(c.errors.begin(), c.errors.end()), c.tau, c.pick_ok ? "ok  " : "MISS",
               100 * c.pick_gap);
+  if (verbose) {  // every measured candidate
+    for (const auto& row : r.rows) {
+      if (row.measured) {
+        std::printf("    %-34s predicted %10.0f/s  measured %10.0f/s  error %6.1f %%  %s\n",
+                    row.predicted.candidate.label().c_str(), row.predicted.throughput, row.measured->throughput,
+                    100 * *row.error(), row.predicted.bound_text(r.profile).c_str());
+        if (row.predicted.candidate.strategy == taskpipe::execution_strategy::pinned) {
+          std::printf("      ran on %zu threads: %s\n", row.measured->threads, row.measured->placement.c_str());
+        }
+      }
+    }
+  }
   std::fflush(stdout);
   return c;
 }
@@ -104,7 +120,7 @@ v::chain_workload random_chain(std::uint64_t seed) {
 }
 
 struct options {
-  bool chains_on = true, models_on = true;
+  bool chains_on = true, models_on = true, verbose = false;
   int chains = 8, reps = 3, mib = 32;
   std::uint64_t seed = 1;
   tb::model_section_options models;
@@ -112,7 +128,7 @@ struct options {
 
 constexpr const char* usage =
     "usage: verdict_accuracy [--only chains|models] [--chains N] [--reps R] [--mib M] [--models N] [--steps S]\n"
-    "                        [--seed S] [--verbose]\n"
+    "                        [--seed S] [--verbose]     (--verbose: every measured candidate, chains and models)\n"
     "  defaults: both sections; 8 random chains, 3 repetitions, 32 MiB; 6 random models, 3 steps; seed 1\n";
 
 // Parses argv into o; returns 0 to go on, 1 after --help, 2 after one line about bad input.
@@ -124,7 +140,7 @@ int parse(int argc, char** argv, options& o) {
       return 1;
     }
     if (a == "--verbose") {
-      o.models.verbose = true;
+      o.models.verbose = o.verbose = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -171,11 +187,11 @@ void run_chain_section(const options& opt) {
   const auto in = (dir / "in.txt").string();
   v::write_generated_text(in, static_cast<std::size_t>(mib) << 20U);
   const auto out = (dir / "out.gz").string();
-  results.push_back(judge("builtin gzip", v::gzip_chain({.input = in, .output = out}), base));
-  results.push_back(judge("builtin words", v::word_frequency_chain(100000), base));
+  results.push_back(judge("builtin gzip", v::gzip_chain({.input = in, .output = out}), base, opt.verbose));
+  results.push_back(judge("builtin words", v::word_frequency_chain(100000), base, opt.verbose));
   auto state_opts = base;
   state_opts.state_bytes = {0, 0, std::size_t{1} << 20U, 0};
-  results.push_back(judge("builtin state", v::stateful_chain(100000), state_opts));
+  results.push_back(judge("builtin state", v::stateful_chain(100000), state_opts, opt.verbose));
   for (int c = 0; c < chains; ++c) {
     const auto w = random_chain(seed + static_cast<std::uint64_t>(c));
     auto o = base;
@@ -188,7 +204,7 @@ void run_chain_section(const options& opt) {
         [w](taskpipe::executor& ex, const taskpipe::pipeline_options& po) {
           return v::make_synthetic_pipeline(ex, w, po);
         },
-        o));
+        o, opt.verbose));
   }
   // pigz on the same file and threads, against the gzip chain's best measured rate.
   if (std::system("command -v pigz >/dev/null 2>&1") == 0) {
@@ -208,6 +224,20 @@ void run_chain_section(const options& opt) {
     all.insert(all.end(), r.errors.begin(), r.errors.end());
     worst_tau = std::min(worst_tau, r.tau);
     picks += r.pick_ok ? 1 : 0;
+  }
+  for (const auto s : {taskpipe::execution_strategy::token, taskpipe::execution_strategy::pinned,
+                       taskpipe::execution_strategy::farm}) {
+    std::vector<double> errs;
+    for (const auto& r : results) {
+      const auto& e = r.by_strategy[static_cast<std::size_t>(s)];
+      errs.insert(errs.end(), e.begin(), e.end());
+    }
+    if (!errs.empty()) {
+      std::printf("%-7s %3zu measured candidates: throughput error mean %5.1f %%, worst %5.1f %%\n",
+                  std::string(to_string(s)).c_str(), errs.size(),
+                  100 * std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size()),
+                  100 * *std::max_element(errs.begin(), errs.end()));
+    }
   }
   const double mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
   const double worst = *std::max_element(all.begin(), all.end());

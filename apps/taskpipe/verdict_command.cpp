@@ -117,8 +117,10 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
                             {"item_bytes", s.item_bytes}});
   }
   j["effective_cores"] = r.profile.effective_cores;
-  j["handoff_ns"] = {
-      {"token", r.profile.handoff_ns[0]}, {"pinned", r.profile.handoff_ns[1]}, {"farm", r.profile.handoff_ns[2]}};
+  j["handoff_ns"] = {{"token", r.profile.handoff_ns[0]},
+                     {"pinned", r.profile.handoff_ns[1]},
+                     {"pinned_one_thread", r.profile.pinned_solo_handoff_ns},
+                     {"farm", r.profile.handoff_ns[2]}};
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& row = r.rows[i];
     const auto& c = row.predicted.candidate;
@@ -131,6 +133,7 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
                      {"predicted_latency_p99_ns", row.predicted.latency_p99_ns},
                      {"memory_per_worker", row.predicted.memory_per_worker},
                      {"bound", row.predicted.bound_text(r.profile)},
+                     {"placement", row.predicted.placement},
                      {"recommended", i == r.recommended}};
     if (row.measured) {
       k["measured_throughput"] = row.measured->throughput;
@@ -138,6 +141,10 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
       k["measured_latency_p50_ns"] = row.measured->latency_p50_ns;
       k["measured_latency_p99_ns"] = row.measured->latency_p99_ns;
       k["error"] = *row.error();
+      if (c.strategy == execution_strategy::pinned) {
+        k["measured_threads"] = row.measured->threads;
+        k["measured_placement"] = row.measured->placement;
+      }
     }
     j["candidates"].push_back(k);
   }
@@ -159,9 +166,24 @@ void print_report(std::string& out, const chain_run& run, const verdict::stream_
     out += " (one worker / all workers under token, where items and state cross cores)";
   }
   out += fmt::format(
-      "\none worker, one item at a time: {}; hand-off per stage: token {}, pinned {}{}; cores free now: {:.2f}\n\n",
+      "\none worker, one item at a time: {}; hand-off: token {} per stage, pinned {} per segment ({} on one "
+      "thread){}; cores free now: {:.2f}\n",
       rate_text(r.baseline_throughput), time_text(r.profile.handoff_ns[0]), time_text(r.profile.handoff_ns[1]),
-      r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) : "", r.profile.effective_cores);
+      time_text(r.profile.pinned_solo_handoff_ns),
+      r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) + " per stage" : "",
+      r.profile.effective_cores);
+  // Where pinned runs its stages on the largest budget (every pinned candidate of that many workers shares it).
+  const verdict::stream_row* widest = nullptr;
+  for (const auto& row : r.rows) {
+    if (row.predicted.candidate.strategy == execution_strategy::pinned &&
+        (widest == nullptr || row.predicted.candidate.workers > widest->predicted.candidate.workers)) {
+      widest = &row;
+    }
+  }
+  if (widest != nullptr) {
+    out += fmt::format("pinned on {} threads: {}\n", widest->predicted.candidate.workers, widest->predicted.placement);
+  }
+  out += "\n";
   out += fmt::format("{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", "", "candidate", "predicted", "measured",
                      "error", "p99 latency", "mem/worker", "bound");
   std::size_t shown = 0;
@@ -205,11 +227,9 @@ void write_outputs(const verdict_options& o, const chain_run& run, const verdict
     const auto& c = r.rows[r.recommended].predicted.candidate;
     executor ex{executor_options{.workers = c.workers}};
     const auto path = (fs::path(o.trace_dir) / ((suffix.empty() ? "chain" : suffix) + "-measured.json")).string();
-    auto p = run.make(ex, {.max_in_flight = c.max_in_flight,
-                           .strategy = c.strategy,
-                           .pinned_threads = taskpipe::pinned_threads_limit,
-                           .pinned_width = c.workers,
-                           .trace_path = path});
+    auto po = verdict::stream_run_options(r.profile, c);
+    po.trace_path = path;
+    auto p = run.make(ex, po);
     (void)p.run();
   }
 }

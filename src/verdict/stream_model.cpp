@@ -4,17 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <string>
 
 #include "taskpipe/error.hpp"
 
 namespace taskpipe::verdict {
 namespace {
-
-std::size_t strategy_index(execution_strategy s) noexcept { return static_cast<std::size_t>(s); }
-
-std::size_t threads_of_stage(const stage_profile& s, std::size_t i, std::size_t width) noexcept {
-  return i == 0 || is_serial(s.mode) ? 1 : width;
-}
 
 /// A station of the closed queueing network that the items in flight circulate through.
 struct station {
@@ -47,6 +42,111 @@ double closed_network_throughput(const std::vector<station>& stations, std::size
   return x * 1e9;
 }
 
+bool serial_at(const chain_profile& p, std::size_t i) { return i == 0 || is_serial(p.stages[i].mode); }
+
+/// The cores the busy threads may use: the hardware's, or fewer where calibration found the machine shared.
+double usable_cores(const chain_profile& p, std::size_t cores) {
+  double usable = static_cast<double>(cores);
+  if (p.effective_cores > 0) {
+    usable = std::min(usable, p.effective_cores);
+  }
+  return usable;
+}
+
+/// Latency and memory once throughput and its bound are known; `latency` is one item's time through an idle chain,
+/// `variance` that time's, `state` what one worker holds.
+void finish(const chain_profile& p, double latency, double variance, std::size_t state, stream_prediction& r) {
+  std::size_t largest_item = 0;
+  for (const auto& s : p.stages) {
+    largest_item = std::max(largest_item, s.item_bytes);
+  }
+  // The source's own bound (a serial source, or a pinned segment holding it) never lets the tokens fill.
+  const bool source_bound =
+      r.bound_stage == 0 && (r.bound == stream_bound::serial_stage || r.bound == stream_bound::stage_threads);
+  const double mean =
+      source_bound ? latency : std::max(latency, static_cast<double>(r.candidate.max_in_flight) / r.throughput * 1e9);
+  r.latency_p50_ns = mean;
+  r.latency_p99_ns = mean + 2.33 * std::sqrt(variance);
+  // The items alive are shared by the threads that hold them.
+  r.memory_per_worker = r.candidate.max_in_flight * largest_item / std::max<std::size_t>(1, r.threads) + state;
+}
+
+/// Pinned on its budget (the header's model): the bounds of the placement the library makes.
+stream_prediction predict_pinned(const chain_profile& p, const stream_candidate& c, std::size_t cores) {
+  stream_prediction r;
+  r.candidate = c;
+  const auto segs = pinned_layout(p, c.workers);
+  // One segment keeps every item on one thread: no queue between cores, a much cheaper hand-off.
+  const double h = segs.size() == 1 && p.pinned_solo_handoff_ns > 0
+                       ? p.pinned_solo_handoff_ns
+                       : p.handoff_ns[static_cast<std::size_t>(execution_strategy::pinned)];
+  std::vector<std::string> names;
+  double latency = 0;
+  double variance = 0;
+  for (const auto& s : p.stages) {
+    names.push_back(s.name);
+    latency += s.mean_ns;
+    variance += (s.spread * s.mean_ns) * (s.spread * s.mean_ns);
+  }
+  r.placement = detail::describe_placement(segs, names);
+  latency = std::max(latency + static_cast<double>(segs.size()) * h, 1.0);
+  for (const auto& g : segs) {
+    r.threads += g.threads;
+  }
+  const double busy = std::min(usable_cores(p, cores), static_cast<double>(r.threads));
+  // A segment's threads run its stages back to back and pay one hand-off.
+  std::vector<station> stations;
+  double helped_ns = 0;
+  std::size_t own_state = 0;  // the most state one thread's own segment holds
+  std::size_t helped_state = 0;
+  double by_segment = 0;
+  const detail::pinned_segment* slowest = nullptr;
+  for (const auto& g : segs) {
+    const double d = std::max(g.cost + h, 1.0);
+    std::size_t state = 0;
+    for (std::size_t i = g.first; i <= g.last; ++i) {
+      state += p.stages[i].state_bytes;
+    }
+    if (g.helped) {  // every thread runs it when idle: bounded by the cores, with the other helped segments
+      helped_ns += d;
+      helped_state += state;
+      continue;
+    }
+    own_state = std::max(own_state, state);
+    const double k = static_cast<double>(std::max<std::size_t>(g.threads, 1));
+    stations.push_back({d, std::min(k, busy)});
+    if (slowest == nullptr || k / d * 1e9 < by_segment) {
+      by_segment = k / d * 1e9;
+      slowest = &g;
+    }
+  }
+  double x = busy / latency * 1e9;
+  r.bound = stream_bound::cores;
+  // A tie goes to the segment: it names what to change (one thread running the whole chain is bound by that thread).
+  if (slowest != nullptr && by_segment <= x * (1 + 1e-9)) {
+    x = by_segment;
+    const bool lone_serial = slowest->first == slowest->last && serial_at(p, slowest->first);
+    r.bound = lone_serial ? stream_bound::serial_stage : stream_bound::stage_threads;
+    r.bound_stage = slowest->first;
+    r.bound_last = slowest->last;
+    r.bound_threads = slowest->threads;
+  }
+  if (helped_ns > 0) {
+    stations.push_back({helped_ns, busy});
+  }
+  const double by_tokens = closed_network_throughput(stations, c.max_in_flight);
+  if (by_tokens < x * 0.99) {
+    x = by_tokens;
+    r.bound = stream_bound::tokens;
+  } else {
+    x = std::min(x, by_tokens);
+  }
+  r.throughput = x;
+  r.busy_cores = busy;
+  finish(p, latency, variance, own_state + helped_state, r);
+  return r;
+}
+
 }  // namespace
 
 bool chain_profile::farm_allowed() const noexcept {
@@ -75,8 +175,15 @@ std::string stream_prediction::bound_text(const chain_profile& p) const {
       std::snprintf(buf, sizeof buf, "cores (%.2g busy)", busy_cores);
       return buf;
     }
-    case stream_bound::stage_threads:
-      return "threads of stage " + stage_name() + " (" + std::to_string(candidate.workers) + ")";
+    case stream_bound::stage_threads: {
+      std::string stages;
+      for (std::size_t i = bound_stage; i <= std::max(bound_stage, bound_last) && i < p.stages.size(); ++i) {
+        stages += (i == bound_stage ? "" : "+") + p.stages[i].name;
+      }
+      const std::string count = " (" + std::to_string(bound_threads) + ")";
+      return bound_last > bound_stage ? "threads of '" + stages + "'" + count
+                                      : "threads of stage " + stage_name() + count;
+    }
     case stream_bound::tokens:
       return "tokens (" + std::to_string(candidate.max_in_flight) + " in flight)";
   }
@@ -111,64 +218,60 @@ std::vector<stream_candidate> stream_candidates(const chain_profile& p, std::siz
   return out;
 }
 
+std::vector<double> pinned_costs(const chain_profile& p) {
+  std::vector<double> cost;
+  cost.reserve(p.stages.size());
+  for (const auto& s : p.stages) {
+    cost.push_back(std::max(s.mean_ns, 0.0));
+  }
+  return cost;
+}
+
+std::vector<detail::pinned_segment> pinned_layout(const chain_profile& p, std::size_t budget) {
+  std::vector<bool> serial(p.stages.size());
+  for (std::size_t i = 0; i < p.stages.size(); ++i) {
+    serial[i] = serial_at(p, i);
+  }
+  return detail::place_pinned(pinned_costs(p), serial, budget, 0);
+}
+
 stream_prediction predict(const chain_profile& p, const stream_candidate& c, std::size_t cores) {
+  if (c.strategy == execution_strategy::pinned) {
+    return predict_pinned(p, c, cores);
+  }
   stream_prediction r;
   r.candidate = c;
-  const double h = p.handoff_ns[strategy_index(c.strategy)];
-  const bool pinned = c.strategy == execution_strategy::pinned;
+  r.threads = c.workers;
+  const double h = p.handoff_ns[static_cast<std::size_t>(c.strategy)];
   // Token and farm on several workers move every stage between cores: their stage times are the shared ones.
-  const bool shared = !pinned && c.workers > 1;
+  const bool shared = c.workers > 1;
   const auto time_of = [shared](const stage_profile& s) {
     return shared && s.shared_mean_ns > 0 ? s.shared_mean_ns : s.mean_ns;
   };
   double latency = 0;
   double variance = 0;
-  std::size_t largest_item = 0;
-  for (std::size_t i = 0; i < p.stages.size(); ++i) {
-    const auto& s = p.stages[i];
+  for (const auto& s : p.stages) {
     latency += time_of(s) + h;
     variance += (s.spread * time_of(s)) * (s.spread * time_of(s));
-    largest_item = std::max(largest_item, s.item_bytes);
-    r.threads += pinned ? threads_of_stage(s, i, c.workers) : 0;
-  }
-  if (!pinned) {
-    r.threads = c.workers;
   }
   latency = std::max(latency, 1.0);
   // Cores: the busy threads can never exceed the cores, nor (on the executor) the workers.
-  double usable = static_cast<double>(cores);
-  if (p.effective_cores > 0) {
-    usable = std::min(usable, p.effective_cores);
-  }
-  const double busy = std::min(usable, static_cast<double>(r.threads));
+  const double busy = std::min(usable_cores(p, cores), static_cast<double>(r.threads));
   double x = busy / latency * 1e9;
   r.bound = stream_bound::cores;
-  for (std::size_t i = 0; i < p.stages.size(); ++i) {
-    const auto& s = p.stages[i];
-    const double per = std::max(time_of(s) + h, 1.0);
-    if (i == 0 || is_serial(s.mode)) {
-      if (1e9 / per < x) {
-        x = 1e9 / per;
-        r.bound = stream_bound::serial_stage;
-        r.bound_stage = i;
-      }
-    } else if (pinned && static_cast<double>(c.workers) * 1e9 / per < x) {
-      x = static_cast<double>(c.workers) * 1e9 / per;
-      r.bound = stream_bound::stage_threads;
-      r.bound_stage = i;
-    }
-  }
   // Tokens: the items in flight circulate through the stages like customers of a closed queueing network, and wait
   // in line at the serial stages; with few tokens that, not the slowest stage, sets the rate.
   std::vector<station> stations;
   double parallel_ns = 0;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
-    const auto& s = p.stages[i];
-    const double d = std::max(time_of(s) + h, 1.0);
-    if (i == 0 || is_serial(s.mode)) {
+    const double d = std::max(time_of(p.stages[i]) + h, 1.0);
+    if (serial_at(p, i)) {
       stations.push_back({d, 1.0});
-    } else if (pinned) {
-      stations.push_back({d, std::min(static_cast<double>(c.workers), busy)});
+      if (1e9 / d < x) {
+        x = 1e9 / d;
+        r.bound = stream_bound::serial_stage;
+        r.bound_stage = i;
+      }
     } else {
       parallel_ns += d;  // on the executor every parallel stage shares the same workers
     }
@@ -185,19 +288,11 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   }
   r.throughput = x;
   r.busy_cores = busy;
-  const bool tokens_fill = !(r.bound == stream_bound::serial_stage && r.bound_stage == 0);
-  const double mean = tokens_fill ? std::max(latency, static_cast<double>(c.max_in_flight) / x * 1e9) : latency;
-  r.latency_p50_ns = mean;
-  r.latency_p99_ns = mean + 2.33 * std::sqrt(variance);
-  // Memory per worker: the items alive, shared by the threads that hold them, and the state each worker touches.
-  const std::size_t holders = std::max<std::size_t>(1, r.threads);
   std::size_t state = 0;
-  std::size_t largest_state = 0;
   for (const auto& s : p.stages) {
     state += s.state_bytes;
-    largest_state = std::max(largest_state, s.state_bytes);
   }
-  r.memory_per_worker = c.max_in_flight * largest_item / holders + (pinned ? largest_state : state);
+  finish(p, latency, variance, state, r);
   return r;
 }
 

@@ -35,47 +35,36 @@ void check(const stream_options& o) {
   }
 }
 
-/// An empty chain with the same modes: what each strategy costs per stage and item when the stages do nothing.
-double handoff_ns(execution_strategy s, const std::vector<stage_profile>& stages, std::size_t workers,
-                  std::size_t cores) {
+/// An empty chain with the same modes: what each strategy costs per item and stage (pinned: per segment of the
+/// placement) when the stages do nothing. Pinned runs on `workers` threads placed by the real stages' costs, so the
+/// empty chain has the real chain's segments.
+double handoff_ns(execution_strategy s, const chain_profile& p, std::size_t workers, std::size_t cores) {
   constexpr std::uint64_t items = 20000;
+  const auto& stages = p.stages;
   executor ex{executor_options{.workers = workers}};
   std::uint64_t next = 0;
-  // The model (stream_model.hpp) predicts pinned with a thread per stage and `workers` per parallel stage: a budget
-  // that never binds, with the width capped at the workers, gives that layout.
-  auto chain =
-      pipeline{ex,
-               {.max_in_flight = 16, .strategy = s, .pinned_threads = pinned_threads_limit, .pinned_width = workers}}
-          .source([&]() -> std::optional<std::uint64_t> {
-            return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
-          });
+  auto chain = pipeline{ex, stream_run_options(p, {s, workers, 16})}.source([&]() -> std::optional<std::uint64_t> {
+    return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
+  });
   for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
     chain = std::move(chain).stage(stages[i].mode, [](std::uint64_t v) { return v; });
   }
   std::uint64_t sum = 0;
   const auto st = std::move(chain).sink(stages.back().mode, [&](std::uint64_t v) { sum += v; }).run();
-  std::size_t threads = workers;
-  if (s == execution_strategy::pinned) {
-    threads = 0;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-      threads += i == 0 || is_serial(stages[i].mode) ? 1 : workers;
-    }
-  }
-  // CPU time of the run spread over every stage execution.
+  const bool pinned = s == execution_strategy::pinned;
+  const std::size_t threads = pinned ? st.threads : workers;
+  const std::size_t handoffs = pinned ? pinned_layout(p, workers).size() : stages.size();
+  // CPU time of the run spread over every hand-off.
   const double busy = static_cast<double>(std::min(threads, cores));
-  return static_cast<double>(st.elapsed.count()) * busy / static_cast<double>(items * stages.size());
+  return static_cast<double>(st.elapsed.count()) * busy / static_cast<double>(items * handoffs);
 }
 
-stream_measurement measure(const chain_factory& make, const stream_candidate& c, std::size_t repetitions) {
+stream_measurement measure(const chain_factory& make, const chain_profile& profile, const stream_candidate& c,
+                           std::size_t repetitions) {
   executor ex{executor_options{.workers = c.workers}};
   std::vector<pipeline_stats> runs;
   for (std::size_t r = 0; r < repetitions; ++r) {
-    // A thread per stage, c.workers per parallel stage: the layout the model predicts (see calibrate's note).
-    auto p = make(ex, {.max_in_flight = c.max_in_flight,
-                       .strategy = c.strategy,
-                       .pinned_threads = pinned_threads_limit,
-                       .pinned_width = c.workers});
-    runs.push_back(p.run());
+    runs.push_back(make(ex, stream_run_options(profile, c)).run());
   }
   std::sort(runs.begin(), runs.end(),
             [](const pipeline_stats& a, const pipeline_stats& b) { return a.throughput() < b.throughput(); });
@@ -85,6 +74,8 @@ stream_measurement measure(const chain_factory& make, const stream_candidate& c,
   m.spread = m.throughput > 0 ? (runs.back().throughput() - runs.front().throughput()) / m.throughput : 0;
   m.latency_p50_ns = static_cast<double>(mid.latency_p50.count());
   m.latency_p99_ns = static_cast<double>(mid.latency_p99.count());
+  m.threads = mid.threads;
+  m.placement = mid.placement;
   return m;
 }
 
@@ -155,7 +146,8 @@ std::string write_verdict(const stream_report& r) {
       v += "More cores would raise the rate; the chain has no serial bottleneck at this size.";
       break;
     case stream_bound::stage_threads:
-      v += "More threads for that stage would raise the rate.";
+      v += "More threads for those stages (a larger pinned budget, or a lighter stage beside them) would raise the "
+           "rate.";
       break;
     case stream_bound::tokens:
       v += "More items in flight would raise the rate, at the cost of memory.";
@@ -165,6 +157,15 @@ std::string write_verdict(const stream_report& r) {
 }
 
 }  // namespace
+
+pipeline_options stream_run_options(const chain_profile& p, const stream_candidate& c) {
+  pipeline_options o{.max_in_flight = c.max_in_flight, .strategy = c.strategy};
+  if (c.strategy == execution_strategy::pinned) {
+    o.pinned_threads = c.workers;
+    o.stage_costs = pinned_costs(p);
+  }
+  return o;
+}
 
 std::optional<double> stream_row::error() const {
   if (!measured || measured->throughput <= 0) {
@@ -247,9 +248,12 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
   p.effective_cores = std::clamp(many / std::max(one, 1e-3), 1.0, static_cast<double>(std::min(max_workers, cores)));
   for (const auto s : {execution_strategy::token, execution_strategy::pinned, execution_strategy::farm}) {
     if (s != execution_strategy::farm || p.farm_allowed()) {
-      p.handoff_ns[static_cast<std::size_t>(s)] = handoff_ns(s, p.stages, max_workers, cores);
+      p.handoff_ns[static_cast<std::size_t>(s)] = handoff_ns(s, p, max_workers, cores);
     }
   }
+  const std::size_t pinned = static_cast<std::size_t>(execution_strategy::pinned);
+  p.pinned_solo_handoff_ns =
+      max_workers > 1 ? handoff_ns(execution_strategy::pinned, p, 1, cores) : p.handoff_ns[pinned];
   return p;
 }
 
@@ -291,7 +295,7 @@ stream_report compare(const chain_factory& make, const stream_options& o) {
     auto& row = r.rows[chosen[k]];
     report_progress(o, "measuring " + row.predicted.candidate.label(),
                     static_cast<double>(k) / static_cast<double>(chosen.size()));
-    row.measured = measure(make, row.predicted.candidate, o.repetitions);
+    row.measured = measure(make, r.profile, row.predicted.candidate, o.repetitions);
   }
   report_progress(o, "done", 1);
   // The measured best. A runner-up within max(3 %, twice the spread) makes the lead noise (`tied`); among the

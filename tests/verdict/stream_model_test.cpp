@@ -30,11 +30,15 @@ TEST(stream_model, each_bound_gives_its_closed_form) {
   EXPECT_NEAR(token1.throughput, 1.0 / 10e-6, 1e-3);  // one item alive at a time
   EXPECT_EQ(token1.bound, v::stream_bound::tokens);
 
+  // Pinned on a budget of one thread: that thread runs the whole chain, 10 us an item.
   const auto pinned1 = v::predict(p, {execution_strategy::pinned, 1, 16}, 2);
-  EXPECT_EQ(pinned1.threads, 3U);
-  EXPECT_NEAR(pinned1.throughput, 1.0 / 8e-6, 1e-3);  // parse owns one thread
+  EXPECT_EQ(pinned1.threads, 1U);
+  EXPECT_NEAR(pinned1.throughput, 1.0 / 10e-6, 1e-3);
   EXPECT_EQ(pinned1.bound, v::stream_bound::stage_threads);
-  EXPECT_EQ(pinned1.bound_stage, 1U);
+  EXPECT_EQ(pinned1.bound_stage, 0U);
+  EXPECT_EQ(pinned1.bound_last, 2U);
+  EXPECT_EQ(pinned1.bound_text(p), "threads of 'read+parse+write' (1)");
+  EXPECT_EQ(pinned1.placement, "read+parse+write: thread 0");
 
   // read 6 us, parse 2 us, write 1 us: the cores could do 2 / 9 us, the source only 1 / 6 us.
   const auto slow_source = v::predict(three_stages(6000, 2000), {execution_strategy::token, 2, 16}, 2);
@@ -90,9 +94,77 @@ TEST(stream_model, memory_per_worker_counts_the_state_a_worker_touches) {
   const auto p = three_stages();
   const auto token = v::predict(p, {execution_strategy::token, 2, 16}, 2);
   EXPECT_EQ(token.memory_per_worker, 16U * 100U / 2U + (1U << 20U));  // any worker may run 'write'
+  // Two threads: 'read' and 'write' own one each and both help run 'parse'; the one that owns 'write' holds its state.
   const auto pinned = v::predict(p, {execution_strategy::pinned, 2, 16}, 2);
-  EXPECT_EQ(pinned.threads, 4U);
-  EXPECT_EQ(pinned.memory_per_worker, 16U * 100U / 4U + (1U << 20U));  // the thread that owns 'write'
+  EXPECT_EQ(pinned.threads, 2U);
+  EXPECT_EQ(pinned.memory_per_worker, 16U * 100U / 2U + (1U << 20U));
+  // Parse's state is held by every helping thread, beside the state of the thread's own segment.
+  auto with_parse_state = p;
+  with_parse_state.stages[1].state_bytes = 4096;
+  EXPECT_EQ(v::predict(with_parse_state, {execution_strategy::pinned, 2, 16}, 2).memory_per_worker,
+            16U * 100U / 2U + (1U << 20U) + 4096U);
+}
+
+namespace {
+
+// read 1 us, parse 4 us, count 2 us, write 1 us, with a pinned hand-off of 100 ns per segment.
+v::chain_profile four_stages(taskpipe::stage_mode middle) {
+  v::chain_profile p;
+  p.stages = {{"read", taskpipe::serial_in_order, 1000, 0.0, 0, 100},
+              {"parse", middle, 4000, 0.0, 0, 100},
+              {"count", middle, 2000, 0.0, 0, 100},
+              {"write", taskpipe::serial_in_order, 1000, 0.0, 0, 100}};
+  p.handoff_ns[static_cast<std::size_t>(execution_strategy::pinned)] = 100;
+  return p;
+}
+
+}  // namespace
+
+TEST(stream_model, pinned_on_two_workers_predicts_the_fused_placement_of_a_serial_chain) {
+  // Four serial stages on two threads: the least bottleneck is read+parse (5 us) | count+write (3 us), each on one
+  // thread; read+parse pays one hand-off, so 1 / 5.1 us. The cores would give 2 / (8 us + 2 hand-offs) = 1 / 4.1 us.
+  const auto p = four_stages(taskpipe::serial_in_order);
+  const auto r = v::predict(p, {execution_strategy::pinned, 2, 16}, 2);
+  EXPECT_EQ(r.threads, 2U);
+  EXPECT_EQ(r.placement, "read+parse: thread 0 | count+write: thread 1");
+  EXPECT_NEAR(r.throughput, 1.0 / 5.1e-6, 1e-3 / 5.1e-6);
+  EXPECT_EQ(r.bound, v::stream_bound::stage_threads);
+  EXPECT_EQ(r.bound_text(p), "threads of 'read+parse' (1)");
+  // The source's own thread is the slowest: the queues behind it stay empty, and an item takes the idle chain's
+  // time, 8 us of stages and two hand-offs.
+  EXPECT_NEAR(r.latency_p50_ns, 8200, 1);
+  // The placement is the library's own.
+  EXPECT_EQ(v::pinned_layout(p, 2).size(), 2U);
+}
+
+TEST(stream_model, pinned_on_one_thread_pays_the_one_thread_hand_off) {
+  // One worker: one segment, every item stays on one thread; it pays the one-thread hand-off (30 ns), not the one
+  // between threads (100 ns): 1 / (8 us + 30 ns).
+  auto p = four_stages(taskpipe::serial_in_order);
+  p.pinned_solo_handoff_ns = 30;
+  const auto one = v::predict(p, {execution_strategy::pinned, 1, 16}, 2);
+  EXPECT_EQ(one.threads, 1U);
+  EXPECT_NEAR(one.throughput, 1.0 / 8.03e-6, 1e-3 / 8.03e-6);
+  // Two segments still pay the hand-off between threads.
+  EXPECT_NEAR(v::predict(p, {execution_strategy::pinned, 2, 16}, 2).throughput, 1.0 / 5.1e-6, 1e-3 / 5.1e-6);
+}
+
+TEST(stream_model, pinned_on_two_workers_predicts_the_helped_placement_of_a_parallel_middle) {
+  // read | parse+count | write on two threads: read and write own a thread each, and both threads help run the
+  // parallel middle. Bounded by the cores: 2 / (8 us + 3 hand-offs) = 1 / 4.15 us (the heaviest serial run, 1.1 us,
+  // is far from binding).
+  const auto p = four_stages(taskpipe::parallel);
+  const auto r = v::predict(p, {execution_strategy::pinned, 2, 16}, 2);
+  EXPECT_EQ(r.threads, 2U);
+  EXPECT_EQ(r.placement, "read: thread 0 | parse+count: threads 0-1 helping | write: thread 1");
+  EXPECT_NEAR(r.throughput, 1.0 / 4.15e-6, 1e-3 / 4.15e-6);
+  EXPECT_EQ(r.bound, v::stream_bound::cores);
+  // On four workers every stage has a thread of its own (parse 4 us, count 2 us, one hand-off each): parse bounds.
+  const auto four = v::predict(p, {execution_strategy::pinned, 4, 16}, 8);
+  EXPECT_EQ(four.threads, 4U);
+  EXPECT_NEAR(four.throughput, 1.0 / 4.1e-6, 1e-3 / 4.1e-6);
+  EXPECT_EQ(four.bound, v::stream_bound::stage_threads);
+  EXPECT_EQ(four.bound_text(p), "threads of stage 'parse' (1)");
 }
 
 TEST(stream_model, farm_is_a_candidate_only_when_every_middle_stage_is_parallel) {

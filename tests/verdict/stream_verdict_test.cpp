@@ -61,6 +61,8 @@ TEST(calibration, measures_each_stages_true_time_and_spread) {
   EXPECT_GT(p.stages[1].mean_ns, p.stages[0].mean_ns);
   EXPECT_GT(p.stages[1].spread, 0.1);  // drawn with spread 0.3
   EXPECT_GT(p.handoff_ns[0], 0.0);
+  EXPECT_GT(p.handoff_ns[1], 0.0);
+  EXPECT_GT(p.pinned_solo_handoff_ns, 0.0);
   // With more than one hardware thread, the runs on every worker time each stage too.
   if (std::thread::hardware_concurrency() > 1) {
     EXPECT_GT(p.stages[1].shared_mean_ns, 50'000);
@@ -103,6 +105,34 @@ TEST(stream_verdict, measures_the_top_candidates_and_recommends_a_measured_one) 
   EXPECT_NE(r.verdict.find("Use "), std::string::npos);
   EXPECT_EQ(steps.front(), "calibrating");
   EXPECT_EQ(steps.back(), "done");
+}
+
+TEST(stream_verdict, runs_pinned_on_its_budget_of_workers) {
+  // A source, three parallel stages and a sink: a thread per stage would be 5 threads on a budget of 2.
+  v::chain_workload w;
+  w.items = 400;
+  w.stages = {{"read", taskpipe::serial_in_order, 5, 0, 0, 64},
+              {"a", taskpipe::parallel, 20, 0, 0, 64},
+              {"b", taskpipe::parallel, 20, 0, 0, 64},
+              {"c", taskpipe::parallel, 20, 0, 0, 64},
+              {"write", taskpipe::serial_in_order, 5, 0, 0, 64}};
+  const auto r = v::compare(
+      [&](taskpipe::executor& ex, const taskpipe::pipeline_options& o) { return v::make_synthetic_pipeline(ex, w, o); },
+      {.max_workers = 2, .top = 64, .repetitions = 1});
+  std::size_t pinned = 0;
+  for (const auto& row : r.rows) {
+    const auto& c = row.predicted.candidate;
+    if (c.strategy != taskpipe::execution_strategy::pinned || !row.measured) {
+      continue;
+    }
+    ++pinned;
+    EXPECT_GE(row.measured->threads, 1U) << c.label();
+    EXPECT_LE(row.measured->threads, c.workers) << c.label();
+    EXPECT_LE(row.predicted.threads, c.workers) << c.label();
+    // The run placed the stages where the model assumed.
+    EXPECT_EQ(row.measured->placement, row.predicted.placement) << c.label();
+  }
+  EXPECT_GT(pinned, 0U);
 }
 
 TEST(stream_verdict, refuses_options_out_of_range) {

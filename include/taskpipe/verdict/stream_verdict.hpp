@@ -13,11 +13,12 @@
 // Steps: (1) calibration, DS2's way: one run on one worker with every item timed gives each stage's true time per
 // item and its spread (the one-worker baseline is that run's rate); with several workers, three runs under token on
 // all of them give each stage's time when items and state cross cores; an empty chain of the same shape gives each
-// strategy's hand-off cost. (2) Prediction of every candidate (stream_model.hpp). (3) Measurement of the top
-// `top` candidates (the best-predicted of each strategy first), `repetitions` runs each, median and spread.
-// (4) The recommendation is the measured best, or, among the candidates within 3 % of it, the one with the least
-// memory per worker; when the best leads the runner-up by less than max(3 %, twice the measured spread) the verdict
-// says the lead is noise (`tied`).
+// strategy's hand-off cost (pinned's on the placement the real chain gets). (2) Prediction of every candidate
+// (stream_model.hpp). (3) Measurement of the top `top` candidates (the best-predicted of each strategy first),
+// `repetitions` runs each, median and spread; pinned runs on its budget, `workers` threads placed by the calibrated
+// stage times (`stream_run_options`). (4) The recommendation is the measured best, or, among the candidates within
+// 3 % of it, the one with the least memory per worker; when the best leads the runner-up by less than max(3 %, twice
+// the measured spread) the verdict says the lead is noise (`tied`).
 // Exceptions: the factory's and the stages' exceptions propagate; bad options throw taskpipe::invalid_argument.
 // Thread safety: one compare at a time per factory (the factory's captured state is the user's).
 #pragma once
@@ -53,6 +54,9 @@ struct stream_measurement {
   double spread = 0;      ///< (max - min) / median of the repetitions' throughputs
   double latency_p50_ns = 0;
   double latency_p99_ns = 0;
+  /// Under pinned, the median run's pipeline_stats::threads and ::placement (0 and empty under token and farm).
+  std::size_t threads = 0;
+  std::string placement{};
 };
 
 struct stream_row {
@@ -71,6 +75,11 @@ struct stream_report {
   bool tied = false;             ///< the recommendation's lead is within the noise
   std::string verdict;           ///< a few sentences: what to use, by how much, why, and what would change it
 };
+
+/// The options the verdict runs candidate `c` with: its tokens and strategy; under pinned a budget of `c.workers`
+/// threads (the default budget of an executor of that many workers) placed by `pinned_costs(p)`, no width cap, so the
+/// run has the placement `predict` assumes. Use it to rerun a candidate as the verdict measured it.
+pipeline_options stream_run_options(const chain_profile& p, const stream_candidate& c);
 
 /// Measures the chain's profile (step 1 above) on its own; `compare` calls it.
 chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput = nullptr);
