@@ -56,9 +56,11 @@ constexpr std::uint32_t batch_limit = 32;
 
 class pinned_run {
  public:
-  pinned_run(chain& c, const pipeline_options& o, std::vector<pinned_segment> segs)
+  pinned_run(chain& c, const pipeline_options& o, std::vector<pinned_segment> segs, std::chrono::nanoseconds spin)
       : c_(c),
         o_(o),
+        spin_(spin),
+        spin_ticks_(static_cast<std::int64_t>(static_cast<double>(spin.count()) / pipeline_clock::ns_per_tick())),
         segs_(std::move(segs)),
         pool_(c, o.max_in_flight),
         free_(o.max_in_flight),
@@ -195,7 +197,7 @@ class pinned_run {
     }
     const auto b = pipeline_clock::now();
     for (;;) {
-      const pop_result r = q.pop(t, give_up_on_failure ? &failed_ : nullptr);
+      const pop_result r = q.pop(t, spin_, give_up_on_failure ? &failed_ : nullptr);
       if (r == pop_result::item) {
         break;
       }
@@ -211,6 +213,7 @@ class pinned_run {
   token* pop_helping(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure, outbox& ret,
                      std::size_t th) {
     token* t = nullptr;
+    pipeline_clock::time_point deadline{};
     for (int idle = 0;;) {
       if (q.try_pop(t)) {
         return t;
@@ -222,7 +225,7 @@ class pinned_run {
       if (q.is_closed() || (give_up_on_failure && failed_.load(std::memory_order_relaxed))) {
         return q.try_pop(t) ? t : nullptr;
       }
-      if (back_off(idle)) {
+      if (back_off(idle, deadline)) {
         continue;
       }
       flush_helped(th);
@@ -242,17 +245,21 @@ class pinned_run {
     }
   }
 
-  // A helping thread that found no work spins, then yields, like bounded_queue::pop, before it sleeps on the doorbell:
-  // a wake-up takes far longer than the gaps between items, and the thread that pushed would take the item itself
-  // (it helps too) before the sleeper is up. True while the caller should look again rather than sleep.
-  static bool back_off(int& idle) noexcept {
+  // A helping thread that found no work spins, then yields until the executor's spin time is up, like
+  // bounded_queue::pop, before it sleeps on the doorbell: a wake-up takes far longer than the gaps between items, and
+  // the thread that pushed would take the item itself (it helps too) before the sleeper is up. True while the caller
+  // should look again rather than sleep; `idle` = 0 starts a new wait.
+  bool back_off(int& idle, pipeline_clock::time_point& deadline) const noexcept {
+    if (idle == 0) {
+      deadline = pipeline_clock::now() + spin_ticks_;
+    }
     if (idle < 8) {
       for (int i = 0; i < 16; ++i) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
       }
-    } else if (idle < 40) {
+    } else if (pipeline_clock::now() < deadline) {
       std::this_thread::yield();
     } else {
       return false;
@@ -306,12 +313,13 @@ class pinned_run {
 
   // After the thread's own segment has ended: helps until every helped segment has finished.
   void help_until_done(std::size_t th, outbox& ret) {
+    pipeline_clock::time_point deadline{};
     for (int idle = 0; !helped_finished();) {
       if (help_one(th, ret)) {
         idle = 0;
         continue;
       }
-      if (back_off(idle)) {
+      if (back_off(idle, deadline)) {
         continue;
       }
       flush_helped(th);
@@ -541,6 +549,8 @@ class pinned_run {
 
   chain& c_;
   const pipeline_options& o_;
+  std::chrono::nanoseconds spin_;  // how long a waiting thread looks before it sleeps: the executor's spin_before_sleep
+  std::int64_t spin_ticks_;        // the same in pipeline_clock ticks
   std::vector<pinned_segment> segs_;
   token_pool pool_;
   bounded_queue<token*> free_;
@@ -576,7 +586,7 @@ pipeline_stats run_pinned(executor& ex, chain& c, const pipeline_options& o) {
     serial[i] = i == 0 || is_serial(c.stages[i]->mode());
   }
   const std::size_t budget = o.pinned_threads != 0 ? o.pinned_threads : ex.num_workers();
-  pinned_run r{c, o, place_pinned(cost, serial, budget, o.pinned_width)};
+  pinned_run r{c, o, place_pinned(cost, serial, budget, o.pinned_width), ex.spin_before_sleep()};
   return r.run();
 }
 

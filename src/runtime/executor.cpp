@@ -8,6 +8,8 @@ executor::~executor() = default;
 
 std::size_t executor::num_workers() const noexcept { return sched_->worker_count(); }
 
+std::chrono::microseconds executor::spin_before_sleep() const noexcept { return sched_->options().spin_before_sleep; }
+
 std::optional<std::size_t> executor::this_worker_index() const noexcept {
   if (const detail::worker* w = sched_->local_worker()) {
     return w->index;

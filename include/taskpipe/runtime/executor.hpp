@@ -18,6 +18,7 @@
 //   int v = answer.get();   // 42
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -51,6 +52,10 @@ class executor {
 
   /// Number of worker threads.
   [[nodiscard]] std::size_t num_workers() const noexcept;
+
+  /// How long an idle worker looks for work before it sleeps (executor_options::spin_before_sleep). Threads that
+  /// wait alongside the workers, such as the pinned strategy's, wait as long.
+  [[nodiscard]] std::chrono::microseconds spin_before_sleep() const noexcept;
 
   /// The calling thread's worker index in this executor, or nullopt when the caller is not one of its workers.
   [[nodiscard]] std::optional<std::size_t> this_worker_index() const noexcept;

@@ -3,9 +3,10 @@
 //
 // The ring is the classic sequence-numbered cell design: each cell carries a sequence number that tells producers
 // and consumers whose turn it is, so push and pop are one CAS on their index in the common case. Blocking is layered
-// on top: a consumer that finds the queue empty spins, then yields, then sleeps on an epoch counter (C++20
-// atomic wait). Producers pay for a wake-up only when a consumer has announced itself as sleeping; a seq_cst
-// read-modify-write of the sleeper count on both sides guarantees a sleeper is either seen or sees the item.
+// on top: a consumer that finds the queue empty spins, then yields until its spin time is up (the executor's
+// spin_before_sleep), then sleeps on an epoch counter (C++20 atomic wait). Producers pay for a wake-up only when a
+// consumer has announced itself as sleeping; a seq_cst read-modify-write of the sleeper count on both sides guarantees
+// a sleeper is either seen or sees the item.
 //
 // Batching: `push_quiet()` publishes an item without the wake-up check, and `notify()` does the check once for every
 // item pushed quietly before it; a producer that pushes several items quietly and then notifies pays for one
@@ -19,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -150,7 +152,10 @@ class bounded_queue {
   /// flag as `give_up`: it is checked after the wake-up count is read, so a `wake_all()` that follows setting the flag
   /// cannot be missed (checking it only between calls could: the flag read false, then set and the wake-up sent
   /// before this call reads the count, and the sleep would never end).
-  pop_result pop(T& out, const std::atomic<bool>* give_up = nullptr) noexcept {
+  /// `spin`: how long to look (pausing, then yielding the core at every look) before sleeping; a wake-up costs far
+  /// more than the gap between items of a busy chain.
+  pop_result pop(T& out, std::chrono::nanoseconds spin, const std::atomic<bool>* give_up = nullptr) noexcept {
+    std::chrono::steady_clock::time_point deadline{};
     for (int round = 0;; ++round) {
       if (try_pop(out)) {
         return pop_result::item;
@@ -158,11 +163,14 @@ class bounded_queue {
       if (closed_.load(std::memory_order_acquire)) {
         return try_pop(out) ? pop_result::item : pop_result::closed;
       }
+      if (round == 0) {
+        deadline = std::chrono::steady_clock::now() + spin;
+      }
       if (round < 8) {
         for (int i = 0; i < 16; ++i) {
           relax();
         }
-      } else if (round < 40) {
+      } else if (std::chrono::steady_clock::now() < deadline) {
         std::this_thread::yield();
       } else {
         const std::uint32_t e = epoch_.load(std::memory_order_acquire);

@@ -122,6 +122,7 @@ class scheduler {
   void detached_end() noexcept;
 
   [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
+  [[nodiscard]] const executor_options& options() const noexcept { return options_; }
   [[nodiscard]] const worker& worker_at(std::size_t i) const noexcept { return *workers_[i]; }
 
  private:
