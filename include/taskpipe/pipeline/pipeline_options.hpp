@@ -14,7 +14,8 @@
 //   (serial → parallel → serial on 2 threads), each serial run keeps a thread and the parallel runs are helped: every
 //   thread runs them whenever its own input is empty, so a heavy parallel stage is not left on one thread.
 //   `pipeline_stats::placement` says where each stage ran. The threads live for one `run()` (the executor's workers are
-//   not used); a stage may still spawn tasks onto the executor.
+//   not used); a stage may still spawn tasks onto the executor. A thread with nothing to do looks for work as long as
+//   the executor's workers do (`executor_options::spin_before_sleep`) before it sleeps.
 // - `farm`: the source emits items and each item becomes one task that runs every stage in turn; the executor
 //   balances them by stealing. Any stage may be serial: a serial stage is a stage-wise lock (one item at a time) and,
 //   when `serial_in_order`, a ticket too (items pass it in source order); an item that finds the stage taken is
