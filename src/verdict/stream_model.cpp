@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "taskpipe/error.hpp"
 
@@ -55,6 +56,24 @@ double usable_cores(const chain_profile& p, std::size_t cores) {
 
 /// Latency and memory once throughput and its bound are known; `latency` is one item's time through an idle chain,
 /// `variance` that time's, `state` what one worker holds.
+// The tokens bound over `stations`, plus one station of `shared_ns` served by `busy` threads when there is one (the
+// stages every thread runs), against `x`, the least of the other bounds: the candidate's throughput is the lesser,
+// and the tokens are named as its bound when they bind.
+void settle_throughput(std::vector<station> stations, double shared_ns, double busy, double x, stream_prediction& r) {
+  if (shared_ns > 0) {
+    stations.push_back({shared_ns, busy});
+  }
+  const double by_tokens = closed_network_throughput(stations, r.candidate.max_in_flight);
+  if (by_tokens < x * 0.99) {
+    x = by_tokens;
+    r.bound = stream_bound::tokens;
+  } else {
+    x = std::min(x, by_tokens);
+  }
+  r.throughput = x;
+  r.busy_cores = busy;
+}
+
 void finish(const chain_profile& p, double latency, double variance, std::size_t state, stream_prediction& r) {
   std::size_t largest_item = 0;
   for (const auto& s : p.stages) {
@@ -131,18 +150,7 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
     r.bound_last = slowest->last;
     r.bound_threads = slowest->threads;
   }
-  if (helped_ns > 0) {
-    stations.push_back({helped_ns, busy});
-  }
-  const double by_tokens = closed_network_throughput(stations, c.max_in_flight);
-  if (by_tokens < x * 0.99) {
-    x = by_tokens;
-    r.bound = stream_bound::tokens;
-  } else {
-    x = std::min(x, by_tokens);
-  }
-  r.throughput = x;
-  r.busy_cores = busy;
+  settle_throughput(std::move(stations), helped_ns, busy, x, r);
   finish(p, latency, variance, own_state + helped_state, r);
   return r;
 }
@@ -276,18 +284,7 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
       parallel_ns += d;  // on the executor every parallel stage shares the same workers
     }
   }
-  if (parallel_ns > 0) {
-    stations.push_back({parallel_ns, busy});
-  }
-  const double by_tokens = closed_network_throughput(stations, c.max_in_flight);
-  if (by_tokens < x * 0.99) {
-    x = by_tokens;
-    r.bound = stream_bound::tokens;
-  } else {
-    x = std::min(x, by_tokens);
-  }
-  r.throughput = x;
-  r.busy_cores = busy;
+  settle_throughput(std::move(stations), parallel_ns, busy, x, r);
   std::size_t state = 0;
   for (const auto& s : p.stages) {
     state += s.state_bytes;
