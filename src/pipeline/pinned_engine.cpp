@@ -21,6 +21,7 @@
 // should start at once; waiting would only add latency), and always before the thread blocks on its own input or
 // exits. With cheap stages a consumer is then woken once per burst instead of once per item.
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -60,7 +61,6 @@ class pinned_run {
       : c_(c),
         o_(o),
         spin_(spin),
-        spin_ticks_(static_cast<std::int64_t>(static_cast<double>(spin.count()) / pipeline_clock::ns_per_tick())),
         segs_(std::move(segs)),
         pool_(c, o.max_in_flight),
         free_(o.max_in_flight),
@@ -213,7 +213,7 @@ class pinned_run {
   token* pop_helping(bounded_queue<token*>& q, std::int64_t& waited, bool give_up_on_failure, outbox& ret,
                      std::size_t th) {
     token* t = nullptr;
-    pipeline_clock::time_point deadline{};
+    std::chrono::steady_clock::time_point deadline{};
     for (int idle = 0;;) {
       if (q.try_pop(t)) {
         return t;
@@ -249,9 +249,9 @@ class pinned_run {
   // bounded_queue::pop, before it sleeps on the doorbell: a wake-up takes far longer than the gaps between items, and
   // the thread that pushed would take the item itself (it helps too) before the sleeper is up. True while the caller
   // should look again rather than sleep; `idle` = 0 starts a new wait.
-  bool back_off(int& idle, pipeline_clock::time_point& deadline) const noexcept {
+  bool back_off(int& idle, std::chrono::steady_clock::time_point& deadline) const noexcept {
     if (idle == 0) {
-      deadline = pipeline_clock::now() + spin_ticks_;
+      deadline = std::chrono::steady_clock::now() + spin_;
     }
     if (idle < 8) {
       for (int i = 0; i < 16; ++i) {
@@ -259,7 +259,7 @@ class pinned_run {
         __builtin_ia32_pause();
 #endif
       }
-    } else if (pipeline_clock::now() < deadline) {
+    } else if (std::chrono::steady_clock::now() < deadline) {
       std::this_thread::yield();
     } else {
       return false;
@@ -313,7 +313,7 @@ class pinned_run {
 
   // After the thread's own segment has ended: helps until every helped segment has finished.
   void help_until_done(std::size_t th, outbox& ret) {
-    pipeline_clock::time_point deadline{};
+    std::chrono::steady_clock::time_point deadline{};
     for (int idle = 0; !helped_finished();) {
       if (help_one(th, ret)) {
         idle = 0;
@@ -550,7 +550,6 @@ class pinned_run {
   chain& c_;
   const pipeline_options& o_;
   std::chrono::nanoseconds spin_;  // how long a waiting thread looks before it sleeps: the executor's spin_before_sleep
-  std::int64_t spin_ticks_;        // the same in pipeline_clock ticks
   std::vector<pinned_segment> segs_;
   token_pool pool_;
   bounded_queue<token*> free_;

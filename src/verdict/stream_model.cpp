@@ -54,8 +54,6 @@ double usable_cores(const chain_profile& p, std::size_t cores) {
   return usable;
 }
 
-/// Latency and memory once throughput and its bound are known; `latency` is one item's time through an idle chain,
-/// `variance` that time's, `state` what one worker holds.
 // The tokens bound over `stations`, plus one station of `shared_ns` served by `busy` threads when there is one (the
 // stages every thread runs), against `x`, the least of the other bounds: the candidate's throughput is the lesser,
 // and the tokens are named as its bound when they bind.
@@ -74,6 +72,8 @@ void settle_throughput(std::vector<station> stations, double shared_ns, double b
   r.busy_cores = busy;
 }
 
+/// Latency and memory once throughput and its bound are known; `latency` is one item's time through an idle chain,
+/// `variance` that time's, `state` what one worker holds.
 void finish(const chain_profile& p, double latency, double variance, std::size_t state, stream_prediction& r) {
   std::size_t largest_item = 0;
   for (const auto& s : p.stages) {

@@ -24,6 +24,13 @@ TEST(executor, starts_the_requested_number_of_workers) {
   EXPECT_FALSE(ex.this_worker_index().has_value());
 }
 
+TEST(executor, reports_how_long_its_idle_workers_spin) {
+  // The pinned strategy's threads read it to wait as long as the workers do.
+  EXPECT_EQ(taskpipe::executor{}.spin_before_sleep(), std::chrono::microseconds{200});
+  taskpipe::executor ex{{.workers = 1, .spin_before_sleep = std::chrono::microseconds{7}}};
+  EXPECT_EQ(ex.spin_before_sleep(), std::chrono::microseconds{7});
+}
+
 TEST(executor, zero_workers_means_one_per_hardware_thread) {
   taskpipe::executor ex;
   EXPECT_EQ(ex.num_workers(), std::max(1U, std::thread::hardware_concurrency()));
