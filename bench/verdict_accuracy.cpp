@@ -14,6 +14,7 @@
 // Prints one line per chain or model and a summary per section with PASS or MISS per target. Say what else ran on the
 // machine: on a shared 2-core VM the load other processes put on the cores moves every figure here.
 #include <taskpipe/verdict/chain_workload.hpp>
+#include <taskpipe/verdict/core_round_trip.hpp>
 #include <taskpipe/verdict/gzip_chain.hpp>
 #include <taskpipe/verdict/stream_verdict.hpp>
 #include <taskpipe/verdict/synthetic_chain.hpp>
@@ -49,6 +50,8 @@ struct chain_result {
   bool pick_ok = false;
   double pick_gap = 0;                 // how much slower than the measured best the pick was
   std::vector<double> by_strategy[3];  // the errors of each strategy's candidates (token, pinned, farm)
+  std::vector<std::pair<double, double>> by_round_trip;  // (the core-to-core round trip it was measured at, error)
+  std::size_t calibrations = 0;                           // 1, or more where the machine changed under the chain
 };
 
 chain_result judge(const std::string& name, const v::chain_factory& make, v::stream_options o, bool verbose) {
@@ -66,22 +69,32 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
     pred.push_back(row.predicted.throughput);
     meas.push_back(row.measured->throughput);
     spreads.push_back(row.measured->spread);
+    c.by_round_trip.emplace_back(
+        std::max(row.measured->core_round_trip_before_ns, row.measured->core_round_trip_after_ns), *row.error());
   }
+  c.calibrations = r.calibrations.size();
   c.tau = tb::kendall_tau_b(pred, meas);
   const tb::pick_judgment j = tb::judge_pick(meas, spreads, picked);
   c.pick_ok = j.ok;
   c.pick_gap = j.gap;
-  std::printf("%-28s candidates %2zu  error mean %5.1f %%  worst %5.1f %%  tau %5.2f  pick %s (%.1f %% below best)\n",
+  std::printf(
+      "%-28s candidates %2zu  error mean %5.1f %%  worst %5.1f %%  tau %5.2f  pick %s (%.1f %% below best)%s\n",
               name.c_str(), c.errors.size(),
               100 * std::accumulate(c.errors.begin(), c.errors.end(), 0.0) / static_cast<double>(c.errors.size()),
               100 * *std::max_element(c.errors.begin(), c.errors.end()), c.tau, c.pick_ok ? "ok  " : "MISS",
-              100 * c.pick_gap);
+              100 * c.pick_gap,
+              c.calibrations > 1 ? ("  calibrated " + std::to_string(c.calibrations) + "x: the machine changed").c_str()
+                                 : "");
   if (verbose) {  // every measured candidate
     for (const auto& row : r.rows) {
       if (row.measured) {
-        std::printf("    %-34s predicted %10.0f/s  measured %10.0f/s  error %6.1f %%  %s\n",
-                    row.predicted.candidate.label().c_str(), row.predicted.throughput, row.measured->throughput,
-                    100 * *row.error(), row.predicted.bound_text(r.profile).c_str());
+        std::printf(
+            "    %-34s predicted %10.0f/s  measured %10.0f/s  error %6.1f %%  round trip %4.0f/%4.0f ns (calibration "
+            "%zu: %4.0f ns)  %s\n",
+            row.predicted.candidate.label().c_str(), row.predicted.throughput, row.measured->throughput,
+            100 * *row.error(), row.measured->core_round_trip_before_ns, row.measured->core_round_trip_after_ns,
+            row.calibration, r.calibrations[row.calibration].profile.core_round_trip_ns,
+            row.predicted.bound_text(r.profile).c_str());
         if (row.predicted.candidate.strategy == taskpipe::execution_strategy::pinned) {
           std::printf("      ran on %zu threads: %s\n", row.measured->threads, row.measured->placement.c_str());
         }
@@ -237,6 +250,45 @@ void run_chain_section(const options& opt) {
                   std::string(to_string(s)).c_str(), errs.size(),
                   100 * std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size()),
                   100 * *std::max_element(errs.begin(), errs.end()));
+    }
+  }
+  // The machine under the run: the core-to-core round trip each candidate was measured at, split at the geometric
+  // mean of the fastest and the slowest seen (a VM's host moves its cores between near and far placements; see
+  // core_round_trip.hpp).
+  double fastest = 0;
+  double slowest = 0;
+  std::size_t recalibrated = 0;
+  for (const auto& r : results) {
+    recalibrated += r.calibrations - 1;
+    for (const auto& [rt, e] : r.by_round_trip) {
+      if (rt > 0) {
+        fastest = fastest == 0 ? rt : std::min(fastest, rt);
+        slowest = std::max(slowest, rt);
+      }
+    }
+  }
+  if (fastest > 0) {
+    std::printf("machine: core-to-core round trip %.0f to %.0f ns over the run; %zu calibration(s) added because it "
+                "changed\n",
+                fastest, slowest, recalibrated);
+  }
+  if (fastest > 0 && v::core_latency_changed(fastest, slowest)) {
+    const double split = std::sqrt(fastest * slowest);
+    for (const bool near : {true, false}) {
+      std::vector<double> errs;
+      for (const auto& r : results) {
+        for (const auto& [rt, e] : r.by_round_trip) {
+          if ((rt <= split) == near) {
+            errs.push_back(e);
+          }
+        }
+      }
+      if (!errs.empty()) {
+        std::printf("  measured at a %s round trip (%s %.0f ns): %3zu candidates, error mean %5.1f %%, worst %5.1f %%\n",
+                    near ? "near" : "far", near ? "<=" : ">", split, errs.size(),
+                    100 * std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size()),
+                    100 * *std::max_element(errs.begin(), errs.end()));
+      }
     }
   }
   const double mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());

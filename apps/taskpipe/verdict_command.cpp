@@ -117,6 +117,11 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
                             {"item_bytes", s.item_bytes}});
   }
   j["effective_cores"] = r.profile.effective_cores;
+  j["core_round_trip_ns"] = r.profile.core_round_trip_ns;
+  for (const auto& c : r.calibrations) {
+    j["calibrations"].push_back(
+        {{"core_round_trip_ns", c.profile.core_round_trip_ns}, {"found_ns", c.found_ns}, {"before", c.before}});
+  }
   j["handoff_ns"] = {{"token", r.profile.handoff_ns[0]},
                      {"pinned", r.profile.handoff_ns[1]},
                      {"pinned_one_thread", r.profile.pinned_solo_handoff_ns},
@@ -134,13 +139,16 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
                      {"memory_per_worker", row.predicted.memory_per_worker},
                      {"bound", row.predicted.bound_text(r.profile)},
                      {"placement", row.predicted.placement},
-                     {"recommended", i == r.recommended}};
+                     {"recommended", i == r.recommended},
+                     {"calibration", row.calibration}};
     if (row.measured) {
       k["measured_throughput"] = row.measured->throughput;
       k["measured_spread"] = row.measured->spread;
       k["measured_latency_p50_ns"] = row.measured->latency_p50_ns;
       k["measured_latency_p99_ns"] = row.measured->latency_p99_ns;
       k["error"] = *row.error();
+      k["measured_core_round_trip_ns"] = {row.measured->core_round_trip_before_ns,
+                                          row.measured->core_round_trip_after_ns};
       if (c.strategy == execution_strategy::pinned) {
         k["measured_threads"] = row.measured->threads;
         k["measured_placement"] = row.measured->placement;
@@ -167,11 +175,21 @@ void print_report(std::string& out, const chain_run& run, const verdict::stream_
   }
   out += fmt::format(
       "\none worker, one item at a time: {}; hand-off: token {} per stage, pinned {} per segment ({} on one "
-      "thread){}; cores free now: {:.2f}\n",
+      "thread){}; cores free now: {:.2f}{}\n",
       rate_text(r.baseline_throughput), time_text(r.profile.handoff_ns[0]), time_text(r.profile.handoff_ns[1]),
       time_text(r.profile.pinned_solo_handoff_ns),
       r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) + " per stage" : "",
-      r.profile.effective_cores);
+      r.profile.effective_cores,
+      r.profile.core_round_trip_ns > 0 ? fmt::format("; core-to-core round trip {:.0f} ns", r.profile.core_round_trip_ns)
+                                       : "");
+  for (std::size_t k = 1; k < r.calibrations.size(); ++k) {
+    const auto& c = r.calibrations[k];
+    out += fmt::format(
+        "the machine changed: core-to-core round trip {:.0f} ns before measuring '{}' (the host moved the cores; the "
+        "calibration above was taken at {:.0f} ns); calibrated again at {:.0f} ns, and the candidates measured in that "
+        "regime are predicted from it (marked {})\n",
+        c.found_ns, c.before, r.profile.core_round_trip_ns, c.profile.core_round_trip_ns, std::string(k, '\''));
+  }
   // Where pinned runs its stages on the largest budget (every pinned candidate of that many workers shares it).
   const verdict::stream_row* widest = nullptr;
   for (const auto& row : r.rows) {
@@ -197,7 +215,7 @@ void print_report(std::string& out, const chain_run& run, const verdict::stream_
     const auto err = row.error();
     out += fmt::format(
         "{:<4} {:<34} {:>11} {:>11} {:>7} {:>11} {:>11}  {}\n", i == r.recommended ? "=>" : "",
-        row.predicted.candidate.label(), rate_text(row.predicted.throughput),
+        row.predicted.candidate.label() + std::string(row.calibration, '\''), rate_text(row.predicted.throughput),
         row.measured ? rate_text(row.measured->throughput) : "-", err ? fmt::format("{:.1f}%", *err * 100) : "-",
         time_text(row.measured ? row.measured->latency_p99_ns : row.predicted.latency_p99_ns),
         bytes_text(static_cast<double>(row.predicted.memory_per_worker)), row.predicted.bound_text(r.profile));

@@ -32,6 +32,7 @@
 #include "taskpipe/pipeline/detail/pinned_placement.hpp"
 #include "taskpipe/pipeline/detail/recorder.hpp"
 #include "taskpipe/pipeline/detail/token.hpp"
+#include "taskpipe/runtime/detail/cpu_relax.hpp"
 
 namespace taskpipe::detail {
 namespace {
@@ -255,9 +256,7 @@ class pinned_run {
     }
     if (idle < 8) {
       for (int i = 0; i < 16; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
       }
     } else if (std::chrono::steady_clock::now() < deadline) {
       std::this_thread::yield();

@@ -19,6 +19,7 @@
 #include "taskpipe/pipeline/detail/engines.hpp"
 #include "taskpipe/pipeline/detail/recorder.hpp"
 #include "taskpipe/pipeline/detail/token.hpp"
+#include "taskpipe/runtime/detail/cpu_relax.hpp"
 #include "taskpipe/runtime/task_group.hpp"
 
 namespace taskpipe::detail {
@@ -32,9 +33,7 @@ class spin_lock {
     for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);) {
       while (flag_.load(std::memory_order_relaxed)) {
         if (++spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
-#endif
+          cpu_relax();
         } else {
           std::this_thread::yield();
         }

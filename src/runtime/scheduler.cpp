@@ -6,19 +6,12 @@
 #include <thread>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/runtime/detail/cpu_relax.hpp"
 
 namespace taskpipe::detail {
 namespace {
 
 constexpr std::size_t max_workers = 4096;
-
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 std::uint64_t next_random(std::uint64_t& state) noexcept {  // xorshift64*
   state ^= state >> 12U;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "taskpipe/error.hpp"
+#include "taskpipe/verdict/core_round_trip.hpp"
 #include "taskpipe/verdict/cpu_burn.hpp"
 
 namespace taskpipe::verdict {
@@ -174,8 +176,9 @@ std::optional<double> stream_row::error() const {
   return std::abs(predicted.throughput - measured->throughput) / measured->throughput;
 }
 
-chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput) {
-  check(o);
+namespace {
+
+chain_profile calibrate_once(const chain_factory& make, const stream_options& o, double* baseline_throughput) {
   const std::size_t cores = hardware_threads();
   const std::size_t max_workers = o.max_workers == 0 ? cores : o.max_workers;
   // Three short runs on one worker, one item at a time, every item timed; per stage the median of the three means,
@@ -257,6 +260,52 @@ chain_profile calibrate(const chain_factory& make, const stream_options& o, doub
   return p;
 }
 
+// The calibration of `r` taken on the machine as it is now (core-to-core round trip `now_ns`): an existing one in the
+// same regime, else a new one while there are fewer than `max_calibrations`, else the nearest. A new calibration is
+// recorded with the probe that asked for it and the candidate about to be measured.
+constexpr std::size_t max_calibrations = 3;
+
+std::size_t calibration_for(stream_report& r, double now_ns, const chain_factory& make, const stream_options& o,
+                            const std::string& before, double done) {
+  std::size_t nearest = 0;
+  for (std::size_t k = 0; k < r.calibrations.size(); ++k) {
+    const double rt = r.calibrations[k].profile.core_round_trip_ns;
+    if (!core_latency_changed(rt, now_ns)) {
+      return k;
+    }
+    const auto distance = [now_ns](double x) { return std::abs(std::log(std::max(x, 1.0) / std::max(now_ns, 1.0))); };
+    if (distance(rt) < distance(r.calibrations[nearest].profile.core_round_trip_ns)) {
+      nearest = k;
+    }
+  }
+  if (r.calibrations.size() >= max_calibrations) {
+    return nearest;
+  }
+  char what[160];
+  std::snprintf(what, sizeof what, "the machine changed (core-to-core round trip %.0f -> %.0f ns): calibrating again",
+                r.calibrations.back().profile.core_round_trip_ns, now_ns);
+  report_progress(o, what, done);
+  r.calibrations.push_back({calibrate(make, o), now_ns, before});
+  return r.calibrations.size() - 1;
+}
+
+}  // namespace
+
+chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput) {
+  check(o);
+  chain_profile p;
+  // Repeated, at most twice, when the machine changes under it: every figure of a profile comes from one machine.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const double before = core_round_trip_ns();
+    p = calibrate_once(make, o, baseline_throughput);
+    p.core_round_trip_ns = core_round_trip_ns();
+    if (!core_latency_changed(before, p.core_round_trip_ns)) {
+      break;
+    }
+  }
+  return p;
+}
+
 stream_report compare(const chain_factory& make, const stream_options& o) {
   check(o);
   stream_report r;
@@ -264,11 +313,12 @@ stream_report compare(const chain_factory& make, const stream_options& o) {
   const std::size_t max_workers = o.max_workers == 0 ? r.cores : o.max_workers;
   report_progress(o, "calibrating", 0);
   r.profile = calibrate(make, o, &r.baseline_throughput);
+  r.calibrations.push_back({r.profile});
   for (const auto& c : stream_candidates(r.profile, max_workers)) {
     r.rows.push_back({predict(r.profile, c, r.cores), std::nullopt});
   }
   // Best predicted first; among equals, fewer workers, then fewer tokens (less memory).
-  std::stable_sort(r.rows.begin(), r.rows.end(), [](const stream_row& a, const stream_row& b) {
+  const auto ahead = [](const stream_row& a, const stream_row& b) {
     if (std::abs(a.predicted.throughput - b.predicted.throughput) > 1e-9 * b.predicted.throughput) {
       return a.predicted.throughput > b.predicted.throughput;
     }
@@ -276,7 +326,8 @@ stream_report compare(const chain_factory& make, const stream_options& o) {
       return a.predicted.candidate.workers < b.predicted.candidate.workers;
     }
     return a.predicted.candidate.max_in_flight < b.predicted.candidate.max_in_flight;
-  });
+  };
+  std::stable_sort(r.rows.begin(), r.rows.end(), ahead);
   // The best-predicted candidate of each strategy first, so the verdict weighs strategies against each other, then
   // the rest by prediction.
   std::vector<std::size_t> chosen;
@@ -293,11 +344,43 @@ stream_report compare(const chain_factory& make, const stream_options& o) {
   }
   for (std::size_t k = 0; k < chosen.size(); ++k) {
     auto& row = r.rows[chosen[k]];
-    report_progress(o, "measuring " + row.predicted.candidate.label(),
-                    static_cast<double>(k) / static_cast<double>(chosen.size()));
-    row.measured = measure(make, r.profile, row.predicted.candidate, o.repetitions);
+    const double done = static_cast<double>(k) / static_cast<double>(chosen.size());
+    report_progress(o, "measuring " + row.predicted.candidate.label(), done);
+    // Measured on the machine as it is now, and predicted from the calibration taken on the same machine; again
+    // (at most twice) when the machine changes during the runs.
+    const stream_candidate c = row.predicted.candidate;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const double before = core_round_trip_ns();
+      row.calibration = calibration_for(r, before, make, o, c.label(), done);
+      const auto& profile = r.calibrations[row.calibration].profile;
+      row.predicted = predict(profile, c, r.cores);
+      stream_measurement m = measure(make, profile, c, o.repetitions);
+      m.core_round_trip_before_ns = before;
+      m.core_round_trip_after_ns = core_round_trip_ns();
+      row.measured = std::move(m);
+      if (!core_latency_changed(before, row.measured->core_round_trip_after_ns)) {
+        break;
+      }
+    }
   }
   report_progress(o, "done", 1);
+  if (r.calibrations.size() > 1) {  // some predicted again on the way: ranked again, the measured ones followed
+    std::vector<std::size_t> order(r.rows.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return ahead(r.rows[a], r.rows[b]); });
+    std::vector<std::size_t> moved_to(order.size());
+    std::vector<stream_row> ranked;
+    ranked.reserve(order.size());
+    for (const auto i : order) {
+      moved_to[i] = ranked.size();
+      ranked.push_back(std::move(r.rows[i]));
+    }
+    r.rows = std::move(ranked);
+    for (auto& i : chosen) {
+      i = moved_to[i];
+    }
+  }
   // The measured best. A runner-up within max(3 %, twice the spread) makes the lead noise (`tied`); among the
   // candidates within 3 % of the best, the one with the least memory per worker is recommended, so a pick is never
   // more than 3 % slower than the measured best.

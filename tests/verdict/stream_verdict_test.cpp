@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "taskpipe/verdict/core_round_trip.hpp"
 #include "taskpipe/verdict/cpu_burn.hpp"
 #include "taskpipe/verdict/synthetic_chain.hpp"
 
@@ -63,6 +64,8 @@ TEST(calibration, measures_each_stages_true_time_and_spread) {
   EXPECT_GT(p.handoff_ns[0], 0.0);
   EXPECT_GT(p.handoff_ns[1], 0.0);
   EXPECT_GT(p.pinned_solo_handoff_ns, 0.0);
+  // The machine the profile was taken on: the core-to-core round trip, probed where there are two cores.
+  EXPECT_EQ(p.core_round_trip_ns > 0, std::thread::hardware_concurrency() > 1);
   // With more than one hardware thread, the runs on every worker time each stage too.
   if (std::thread::hardware_concurrency() > 1) {
     EXPECT_GT(p.stages[1].shared_mean_ns, 50'000);
@@ -105,6 +108,25 @@ TEST(stream_verdict, measures_the_top_candidates_and_recommends_a_measured_one) 
   EXPECT_NE(r.verdict.find("Use "), std::string::npos);
   EXPECT_EQ(steps.front(), "calibrating");
   EXPECT_EQ(steps.back(), "done");
+  // Every calibration is accounted for, and every measurement says the machine it ran on; a calibration after the
+  // first is made only when a probe found the machine changed, and predicts the rows measured after it.
+  ASSERT_FALSE(r.calibrations.empty());
+  EXPECT_EQ(r.calibrations.front().found_ns, 0.0);
+  EXPECT_EQ(r.calibrations.front().profile.core_round_trip_ns, r.profile.core_round_trip_ns);
+  EXPECT_LE(r.calibrations.size(), 3U);
+  for (std::size_t k = 1; k < r.calibrations.size(); ++k) {
+    for (std::size_t j = 0; j < k; ++j) {  // a new regime: unlike every calibration before it
+      EXPECT_TRUE(v::core_latency_changed(r.calibrations[j].profile.core_round_trip_ns, r.calibrations[k].found_ns));
+    }
+    EXPECT_FALSE(r.calibrations[k].before.empty());
+  }
+  for (const auto& row : r.rows) {
+    EXPECT_LT(row.calibration, r.calibrations.size());
+    if (row.measured && std::thread::hardware_concurrency() > 1) {
+      EXPECT_GT(row.measured->core_round_trip_before_ns, 0.0);
+      EXPECT_GT(row.measured->core_round_trip_after_ns, 0.0);
+    }
+  }
 }
 
 TEST(stream_verdict, runs_pinned_on_its_budget_of_workers) {

@@ -62,6 +62,9 @@ struct chain_profile {
   /// work of one (0: not measured, use the hardware count). The stage times already carry the load one thread sees;
   /// on a shared machine this ratio, not the hardware count, bounds what more workers add.
   double effective_cores = 0;
+  /// The core-to-core round trip when the profile was taken (core_round_trip.hpp; 0: not probed, one core). Every
+  /// cross-thread hand-off above was measured under it.
+  double core_round_trip_ns = 0;
   /// Whether the chain may run as a farm (every middle stage parallel).
   [[nodiscard]] bool farm_allowed() const noexcept;
 };

@@ -16,7 +16,11 @@
 // strategy's hand-off cost (pinned's on the placement the real chain gets). (2) Prediction of every candidate
 // (stream_model.hpp). (3) Measurement of the top `top` candidates (the best-predicted of each strategy first),
 // `repetitions` runs each, median and spread; pinned runs on its budget, `workers` threads placed by the calibrated
-// stage times (`stream_run_options`). (4) The recommendation is the measured best, or, among the candidates within
+// stage times (`stream_run_options`). The machine is watched throughout: the core-to-core round trip
+// (core_round_trip.hpp) is probed at calibration, which is repeated (at most twice) when it changes on the way, and
+// before and after each measurement. A measurement is predicted from a calibration taken in the regime it runs in,
+// made when the first probe of that regime is found (at most 3 calibrations a compare), so a prediction and its
+// measurement see the same machine; a measurement whose two probes disagree is repeated (at most twice). (4) The recommendation is the measured best, or, among the candidates within
 // 3 % of it, the one with the least memory per worker; when the best leads the runner-up by less than max(3 %, twice
 // the measured spread) the verdict says the lead is noise (`tied`).
 // Exceptions: the factory's and the stages' exceptions propagate; bad options throw taskpipe::invalid_argument.
@@ -57,20 +61,37 @@ struct stream_measurement {
   /// Under pinned, the median run's pipeline_stats::threads and ::placement (0 and empty under token and farm).
   std::size_t threads = 0;
   std::string placement{};
+  /// The core-to-core round trip probed before and after the runs (core_round_trip.hpp; 0 on one core).
+  double core_round_trip_before_ns = 0;
+  double core_round_trip_after_ns = 0;
 };
 
 struct stream_row {
   stream_prediction predicted;
   std::optional<stream_measurement> measured;
+  /// The calibration the prediction comes from: an index into stream_report::calibrations.
+  std::size_t calibration = 0;
   /// |predicted - measured| / measured throughput, when measured.
   [[nodiscard]] std::optional<double> error() const;
 };
 
-struct stream_report {
+/// One calibration of a compare: the first, or one made because the machine changed before a measurement.
+struct stream_calibration {
   chain_profile profile;
+  double found_ns = 0;  ///< the probe that found the machine changed (0 for the first calibration)
+  std::string before{};           ///< the label of the candidate about to be measured then (empty for the first)
+};
+
+struct stream_report {
+  chain_profile profile;            ///< the first calibration's
   double baseline_throughput = 0;  ///< one worker, one item at a time (the calibration run)
   std::size_t cores = 0;
   std::vector<stream_row> rows;  ///< every candidate, best predicted first
+  /// Every calibration, the first one (`profile`) first. A later one is made when the probe before a measurement finds
+  /// the machine in a regime no calibration so far was taken in (core_latency_changed against each), at most 3 in all;
+  /// each measured row is predicted from the calibration of the regime it was measured in (the nearest one when
+  /// there are 3 already), the others from the first.
+  std::vector<stream_calibration> calibrations;
   std::size_t recommended = 0;   ///< index into rows (a measured one)
   bool tied = false;             ///< the recommendation's lead is within the noise
   std::string verdict;           ///< a few sentences: what to use, by how much, why, and what would change it

@@ -26,6 +26,8 @@
 #include <memory>
 #include <thread>
 
+#include "taskpipe/runtime/detail/cpu_relax.hpp"
+
 namespace taskpipe::detail {
 
 enum class pop_result : std::uint8_t { item, closed, woken };
@@ -168,7 +170,7 @@ class bounded_queue {
       }
       if (round < 8) {
         for (int i = 0; i < 16; ++i) {
-          relax();
+          cpu_relax();
         }
       } else if (std::chrono::steady_clock::now() < deadline) {
         std::this_thread::yield();
@@ -207,14 +209,6 @@ class bounded_queue {
   }
 
  private:
-  static void relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   struct alignas(64) cell {
     std::atomic<std::size_t> seq{0};
     T value{};
