@@ -125,7 +125,13 @@ nlohmann::json report_json(const chain_run& run, const verdict::stream_report& r
   j["handoff_ns"] = {{"token", r.profile.handoff_ns[0]},
                      {"pinned", r.profile.handoff_ns[1]},
                      {"pinned_one_thread", r.profile.pinned_solo_handoff_ns},
-                     {"farm", r.profile.handoff_ns[2]}};
+                     {"farm", r.profile.handoff_ns[2]},
+                     {"token_one_worker", r.profile.handoff_one_worker_ns[0]},
+                     {"farm_one_worker", r.profile.handoff_one_worker_ns[2]}};
+  // The calibration's reference runs (every worker, 16 in flight, untimed) and the contention fitted to them.
+  j["reference_throughput"] = {{"token", r.profile.shared_reference_throughput},
+                               {"pinned", r.profile.pinned_reference_throughput}};
+  j["contention_ns"] = {{"token", r.profile.shared_handoff_extra_ns}, {"pinned", r.profile.pinned_handoff_extra_ns}};
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& row = r.rows[i];
     const auto& c = row.predicted.candidate;

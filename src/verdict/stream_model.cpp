@@ -99,6 +99,8 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
   const double h = segs.size() == 1 && p.pinned_solo_handoff_ns > 0
                        ? p.pinned_solo_handoff_ns
                        : p.handoff_ns[static_cast<std::size_t>(execution_strategy::pinned)];
+  // Under load, hand-offs between threads also pay the contention the empty chain does not show (the header's e).
+  const double loaded = segs.size() > 1 ? p.pinned_handoff_extra_ns : 0.0;
   std::vector<std::string> names;
   double latency = 0;
   double variance = 0;
@@ -134,12 +136,12 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
     own_state = std::max(own_state, state);
     const double k = static_cast<double>(std::max<std::size_t>(g.threads, 1));
     stations.push_back({d, std::min(k, busy)});
-    if (slowest == nullptr || k / d * 1e9 < by_segment) {
-      by_segment = k / d * 1e9;
+    if (slowest == nullptr || k / std::max(d + loaded, 1.0) * 1e9 < by_segment) {
+      by_segment = k / std::max(d + loaded, 1.0) * 1e9;
       slowest = &g;
     }
   }
-  double x = busy / latency * 1e9;
+  double x = busy / std::max(latency + loaded * static_cast<double>(segs.size()), 1.0) * 1e9;
   r.bound = stream_bound::cores;
   // A tie goes to the segment: it names what to change (one thread running the whole chain is bound by that thread).
   if (slowest != nullptr && by_segment <= x * (1 + 1e-9)) {
@@ -250,9 +252,13 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   stream_prediction r;
   r.candidate = c;
   r.threads = c.workers;
-  const double h = p.handoff_ns[static_cast<std::size_t>(c.strategy)];
-  // Token and farm on several workers move every stage between cores: their stage times are the shared ones.
+  // Token and farm on several workers move every stage between cores: their stage times are the shared ones. Under
+  // load (the cores and the serial stages saturated) each hand-off also pays what contention from the other workers
+  // adds; an item through an idle chain, and the few items of the tokens bound, do not.
   const bool shared = c.workers > 1;
+  const auto k = static_cast<std::size_t>(c.strategy);
+  const double h = !shared && p.handoff_one_worker_ns[k] > 0 ? p.handoff_one_worker_ns[k] : p.handoff_ns[k];
+  const double loaded = shared ? p.shared_handoff_extra_ns : 0.0;
   const auto time_of = [shared](const stage_profile& s) {
     return shared && s.shared_mean_ns > 0 ? s.shared_mean_ns : s.mean_ns;
   };
@@ -265,7 +271,7 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   latency = std::max(latency, 1.0);
   // Cores: the busy threads can never exceed the cores, nor (on the executor) the workers.
   const double busy = std::min(usable_cores(p, cores), static_cast<double>(r.threads));
-  double x = busy / latency * 1e9;
+  double x = busy / std::max(latency + loaded * static_cast<double>(p.stages.size()), 1.0) * 1e9;
   r.bound = stream_bound::cores;
   // Tokens: the items in flight circulate through the stages like customers of a closed queueing network, and wait
   // in line at the serial stages; with few tokens that, not the slowest stage, sets the rate.
@@ -275,8 +281,8 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
     const double d = std::max(time_of(p.stages[i]) + h, 1.0);
     if (serial_at(p, i)) {
       stations.push_back({d, 1.0});
-      if (1e9 / d < x) {
-        x = 1e9 / d;
+      if (1e9 / std::max(d + loaded, 1.0) < x) {
+        x = 1e9 / std::max(d + loaded, 1.0);
         r.bound = stream_bound::serial_stage;
         r.bound_stage = i;
       }

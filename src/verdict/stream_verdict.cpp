@@ -40,19 +40,37 @@ void check(const stream_options& o) {
 /// An empty chain with the same modes: what each strategy costs per item and stage (pinned: per segment of the
 /// placement) when the stages do nothing. Pinned runs on `workers` threads placed by the real stages' costs, so the
 /// empty chain has the real chain's segments.
-double handoff_ns(execution_strategy s, const chain_profile& p, std::size_t workers, std::size_t cores) {
-  constexpr std::uint64_t items = 20000;
+constexpr std::uint64_t empty_items = 20000;
+
+pipeline_stats run_empty_chain(const chain_profile& p, std::size_t workers, const pipeline_options& o) {
   const auto& stages = p.stages;
   executor ex{executor_options{.workers = workers}};
   std::uint64_t next = 0;
-  auto chain = pipeline{ex, stream_run_options(p, {s, workers, 16})}.source([&]() -> std::optional<std::uint64_t> {
-    return next < items ? std::optional<std::uint64_t>(next++) : std::nullopt;
+  auto chain = pipeline{ex, o}.source([&]() -> std::optional<std::uint64_t> {
+    return next < empty_items ? std::optional<std::uint64_t>(next++) : std::nullopt;
   });
   for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
     chain = std::move(chain).stage(stages[i].mode, [](std::uint64_t v) { return v; });
   }
   std::uint64_t sum = 0;
-  const auto st = std::move(chain).sink(stages.back().mode, [&](std::uint64_t v) { sum += v; }).run();
+  return std::move(chain).sink(stages.back().mode, [&](std::uint64_t v) { sum += v; }).run();
+}
+
+/// What timing a stage adds to the time measured inside it: an empty chain's stage times on one worker, every item
+/// timed (the clock read that falls inside each interval). The calibration subtracts it from every stage time.
+std::vector<double> clock_inside_stage_ns(const chain_profile& p) {
+  const auto st = run_empty_chain(p, 1, {.max_in_flight = 1, .strategy = execution_strategy::token, .time_one_in = 1});
+  std::vector<double> out;
+  for (const auto& s : st.stages) {
+    out.push_back(s.items == 0 ? 0 : static_cast<double>(s.busy.count()) / static_cast<double>(s.items));
+  }
+  return out;
+}
+
+double handoff_ns(execution_strategy s, const chain_profile& p, std::size_t workers, std::size_t cores) {
+  constexpr std::uint64_t items = empty_items;
+  const auto& stages = p.stages;
+  const auto st = run_empty_chain(p, workers, stream_run_options(p, {s, workers, 16}));
   const bool pinned = s == execution_strategy::pinned;
   const std::size_t threads = pinned ? st.threads : workers;
   const std::size_t handoffs = pinned ? pinned_layout(p, workers).size() : stages.size();
@@ -178,6 +196,31 @@ std::optional<double> stream_row::error() const {
 
 namespace {
 
+/// A reference run of the chain on every worker, 16 in flight, untimed: its rate goes to `rate`, and the contention
+/// term `extra` (chain_profile::shared_handoff_extra_ns, pinned_handoff_extra_ns) is found by bisection so that the
+/// model gives that rate. It may be negative, down to minus the empty chain's hand-off (`floor`), where hand-offs
+/// under load overlap more than the empty chain's do.
+void fit_contention(const chain_factory& make, chain_profile& p, execution_strategy s, std::size_t max_workers,
+                    std::size_t cores, double chain_profile::*extra, double chain_profile::*rate) {
+  const double floor = -p.handoff_ns[static_cast<std::size_t>(s)];
+  const stream_candidate reference{s, max_workers, 16};
+  {
+    executor many{executor_options{.workers = max_workers}};
+    p.*rate = make(many, stream_run_options(p, reference)).run().throughput();
+  }
+  p.*extra = 0;
+  if (p.*rate <= 0) {
+    return;
+  }
+  double lo = floor;
+  double hi = 1e9 / p.*rate;  // a whole item's time per hand-off is more than enough
+  for (int it = 0; it < 50; ++it) {
+    p.*extra = (lo + hi) / 2;
+    (predict(p, reference, cores).throughput > p.*rate ? lo : hi) = p.*extra;
+  }
+  p.*extra = (lo + hi) / 2;
+}
+
 chain_profile calibrate_once(const chain_factory& make, const stream_options& o, double* baseline_throughput) {
   const std::size_t cores = hardware_threads();
   const std::size_t max_workers = o.max_workers == 0 ? cores : o.max_workers;
@@ -244,6 +287,14 @@ chain_profile calibrate_once(const chain_factory& make, const stream_options& o,
       p.stages[i].shared_mean_ns = means[runs / 2];
     }
   }
+  // The clock's own share of each stage time, taken off.
+  const auto clock_ns = clock_inside_stage_ns(p);
+  for (std::size_t i = 0; i < p.stages.size() && i < clock_ns.size(); ++i) {
+    p.stages[i].mean_ns = std::max(0.0, p.stages[i].mean_ns - clock_ns[i]);
+    if (p.stages[i].shared_mean_ns > 0) {
+      p.stages[i].shared_mean_ns = std::max(0.0, p.stages[i].shared_mean_ns - clock_ns[i]);
+    }
+  }
   // The stage times above already carry today's load for one thread; what more threads add is the ratio of W busy
   // threads' capacity to one thread's, measured back to back.
   const double one = effective_cores(1);
@@ -252,11 +303,23 @@ chain_profile calibrate_once(const chain_factory& make, const stream_options& o,
   for (const auto s : {execution_strategy::token, execution_strategy::pinned, execution_strategy::farm}) {
     if (s != execution_strategy::farm || p.farm_allowed()) {
       p.handoff_ns[static_cast<std::size_t>(s)] = handoff_ns(s, p, max_workers, cores);
+      if (s != execution_strategy::pinned) {
+        p.handoff_one_worker_ns[static_cast<std::size_t>(s)] =
+            max_workers > 1 ? handoff_ns(s, p, 1, cores) : p.handoff_ns[static_cast<std::size_t>(s)];
+      }
     }
   }
   const std::size_t pinned = static_cast<std::size_t>(execution_strategy::pinned);
   p.pinned_solo_handoff_ns =
       max_workers > 1 ? handoff_ns(execution_strategy::pinned, p, 1, cores) : p.handoff_ns[pinned];
+  if (std::min(max_workers, cores) > 1) {
+    fit_contention(make, p, execution_strategy::token, max_workers, cores, &chain_profile::shared_handoff_extra_ns,
+                   &chain_profile::shared_reference_throughput);
+    if (pinned_layout(p, max_workers).size() > 1) {
+      fit_contention(make, p, execution_strategy::pinned, max_workers, cores, &chain_profile::pinned_handoff_extra_ns,
+                     &chain_profile::pinned_reference_throughput);
+    }
+  }
   return p;
 }
 

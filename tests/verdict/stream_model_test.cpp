@@ -167,6 +167,38 @@ TEST(stream_model, pinned_on_two_workers_predicts_the_helped_placement_of_a_para
   EXPECT_EQ(four.bound_text(p), "threads of stage 'parse' (1)");
 }
 
+TEST(stream_model, contention_under_load_adds_to_the_saturated_bounds_only) {
+  // read 1 us, parse 2 us, write 1 us, hand-off 0; under load each hand-off on several workers costs 0.5 us more.
+  auto p = three_stages(1000, 2000);
+  p.shared_handoff_extra_ns = 500;
+  // Cores: 2 / (4 us + 3 x 0.5 us) = 1 / 2.75 us.
+  const auto loaded = v::predict(p, {execution_strategy::token, 2, 16}, 2);
+  EXPECT_NEAR(loaded.throughput, 1.0 / 2.75e-6, 1e-3 / 2.75e-6);
+  EXPECT_EQ(loaded.bound, v::stream_bound::cores);
+  // One item in flight is never contended: the idle chain's 4 us.
+  EXPECT_NEAR(v::predict(p, {execution_strategy::token, 2, 1}, 2).throughput, 1.0 / 4e-6, 1e-3 / 4e-6);
+  // One worker has nobody to contend with, and pays its own one-worker hand-off (50 ns a stage): 1 / 4.15 us.
+  p.handoff_ns[0] = 300;
+  p.handoff_one_worker_ns[0] = 50;
+  EXPECT_NEAR(v::predict(p, {execution_strategy::token, 1, 16}, 2).throughput, 1.0 / 4.15e-6, 1e-3 / 4.15e-6);
+  // The write stage at 5 us binds with its hand-off and the contention, 1 / (5 + 0.3 + 0.5) us (the cores would give
+  // 2 / (8 us + 3 x 0.8 us) = 1 / 5.2 us).
+  p.stages[2].shared_mean_ns = 5000;
+  const auto serial = v::predict(p, {execution_strategy::token, 2, 16}, 2);
+  EXPECT_NEAR(serial.throughput, 1.0 / 5.8e-6, 1e-3 / 5.8e-6);
+  EXPECT_EQ(serial.bound, v::stream_bound::serial_stage);
+}
+
+TEST(stream_model, pinned_contention_counts_only_between_threads) {
+  // Four serial stages on two threads (read+parse 5 us | count+write 3 us, hand-off 100 ns): with 0.4 us of contention
+  // per segment, read+parse gives 1 / 5.5 us; one thread (one segment) pays none: 1 / (8 us + 30 ns).
+  auto p = four_stages(taskpipe::serial_in_order);
+  p.pinned_handoff_extra_ns = 400;
+  p.pinned_solo_handoff_ns = 30;
+  EXPECT_NEAR(v::predict(p, {execution_strategy::pinned, 2, 16}, 2).throughput, 1.0 / 5.5e-6, 1e-3 / 5.5e-6);
+  EXPECT_NEAR(v::predict(p, {execution_strategy::pinned, 1, 16}, 2).throughput, 1.0 / 8.03e-6, 1e-3 / 8.03e-6);
+}
+
 TEST(stream_model, farm_is_a_candidate_only_when_every_middle_stage_is_parallel) {
   auto p = three_stages();
   const auto with_farm = v::stream_candidates(p, 2);

@@ -66,9 +66,16 @@ TEST(calibration, measures_each_stages_true_time_and_spread) {
   EXPECT_GT(p.pinned_solo_handoff_ns, 0.0);
   // The machine the profile was taken on: the core-to-core round trip, probed where there are two cores.
   EXPECT_EQ(p.core_round_trip_ns > 0, std::thread::hardware_concurrency() > 1);
-  // With more than one hardware thread, the runs on every worker time each stage too.
+  // With more than one hardware thread, the runs on every worker time each stage too, and the reference runs fit the
+  // contention so that the model gives their rates (the bisection's tolerance, or the floor of minus the hand-off).
   if (std::thread::hardware_concurrency() > 1) {
     EXPECT_GT(p.stages[1].shared_mean_ns, 50'000);
+    const std::size_t cores = std::thread::hardware_concurrency();
+    ASSERT_GT(p.shared_reference_throughput, 0.0);
+    const double token = v::predict(p, {taskpipe::execution_strategy::token, cores, 16}, cores).throughput;
+    if (p.shared_handoff_extra_ns > -p.handoff_ns[0]) {
+      EXPECT_NEAR(token, p.shared_reference_throughput, 0.01 * p.shared_reference_throughput);
+    }
   } else {
     EXPECT_EQ(p.stages[1].shared_mean_ns, 0.0);
   }

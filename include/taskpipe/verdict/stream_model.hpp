@@ -4,18 +4,21 @@
 // The model (all times per item, from the calibration runs; t_i is stage i's true time — for token and farm on more
 // than one worker its time measured on that many workers, where items and state cross cores — h the strategy's hand-off
 // cost, n the stage count):
-// - token and farm: h is paid per stage, L = sum(t_i + h) is one item's latency through an idle chain, and
-//     serial stage bound   X <= 1 / (t_s + h)             for every serial stage s (the source is one)
-//     cores bound          X <= min(workers, cores) / L   (cores: the effective cores, when calibrated)
-//     tokens bound         X <= the closed network's rate, Little's law: at most `tokens` items are alive
+// - token and farm: h is paid per stage, L = sum(t_i + h) is one item's latency through an idle chain, and on several
+//   workers the saturated bounds add e = `shared_handoff_extra_ns` per stage (contention), so
+//     serial stage bound   X <= 1 / (t_s + h + e)             for every serial stage s (the source is one)
+//     cores bound          X <= min(workers, cores) / (L + n e) (cores: the effective cores, when calibrated)
+//     tokens bound         X <= the closed network's rate (stations t_i + h), Little's law: at most `tokens` items
+//                          are alive
 // - pinned runs on a budget of `workers` threads, placed as the library places it (`pinned_layout`, the
 //   detail::place_pinned of the one-worker stage times): segments of consecutive stages, each run back to back by its
 //   own threads, so h is paid per segment (a placement of one segment pays the one-thread hand-off instead), and
 //   L = sum(t_i) + segments x h. A fused segment j of cost C_j on k_j
-//   threads gives X <= k_j / (C_j + h) (a lone serial stage reads as a serial stage bound, anything else as the
-//   segment's threads); a helped placement (parallel runs run by every thread) is bounded by its serial runs and by
-//   the cores, 1 / max(heaviest serial run + h, L / min(threads, cores)); the cores bound is min(threads, cores) / L,
-//   and the tokens bound takes one station per segment (the helped segments share the threads, one station).
+//   threads gives X <= k_j / (C_j + h + e) (a lone serial stage reads as a serial stage bound, anything else as the
+//   segment's threads; e = `pinned_handoff_extra_ns` when there is more than one segment, contention under load);
+//   a helped placement (parallel runs run by every thread) is bounded by its serial runs and by the cores; the cores
+//   bound is min(threads, cores) / (L + segments x e), and the tokens bound takes one station per segment, C_j + h
+//   (the helped segments share the threads, one station).
 // The prediction is the least of them, and the candidate carries the bound that gave it. Latency: an item's mean
 // time in the chain is max(L, tokens / X) when the tokens fill up (any bound but the source's) and L otherwise; p50
 // is that mean, p99 adds 2.33 standard deviations of L (the stages' spreads, independent). Memory per worker: the
@@ -54,6 +57,9 @@ struct chain_profile {
   /// Hand-off cost per item of each strategy (token, pinned, farm), from an empty chain run the same way: per stage
   /// under token and farm, per segment of the placement under pinned (stages of one segment pass items by a call).
   double handoff_ns[3] = {0, 0, 0};
+  /// The same on one worker (token and farm; pinned's is `pinned_solo_handoff_ns`), which a candidate of one worker
+  /// pays: nothing crosses cores. 0: not measured, handoff_ns stands for it.
+  double handoff_one_worker_ns[3] = {0, 0, 0};
   /// Pinned's cost per item when one thread runs the whole chain (a placement of one segment, as on a budget of one:
   /// no queue between threads, the items never leave the core), from an empty chain on one thread; 0: not measured,
   /// handoff_ns[pinned] stands for it.
@@ -62,6 +68,18 @@ struct chain_profile {
   /// work of one (0: not measured, use the hardware count). The stage times already carry the load one thread sees;
   /// on a shared machine this ratio, not the hardware count, bounds what more workers add.
   double effective_cores = 0;
+  /// What a hand-off costs token and farm on several workers beyond `handoff_ns`, per stage: fitted so that the model
+  /// gives the measured rate of one untimed run of the chain on every worker under token, 16 in flight (the
+  /// calibration's reference run) — admission to serial stages contended from other cores, items and tokens that come
+  /// from another core's cache, which an empty chain does not show; negative (down to minus the hand-off) where the
+  /// hand-offs under load overlap more than the empty chain's.
+  double shared_handoff_extra_ns = 0;
+  /// The reference run's rate, items per second (0: not run, one core).
+  double shared_reference_throughput = 0;
+  /// The same for pinned, per segment of a placement of more than one: fitted to one untimed run of the chain pinned
+  /// on every worker, 16 in flight (the rate in `pinned_reference_throughput`).
+  double pinned_handoff_extra_ns = 0;
+  double pinned_reference_throughput = 0;
   /// The core-to-core round trip when the profile was taken (core_round_trip.hpp; 0: not probed, one core). Every
   /// cross-thread hand-off above was measured under it.
   double core_round_trip_ns = 0;

@@ -12,8 +12,12 @@
 //   std::cout << report.verdict;
 // Steps: (1) calibration, DS2's way: one run on one worker with every item timed gives each stage's true time per
 // item and its spread (the one-worker baseline is that run's rate); with several workers, three runs under token on
-// all of them give each stage's time when items and state cross cores; an empty chain of the same shape gives each
-// strategy's hand-off cost (pinned's on the placement the real chain gets). (2) Prediction of every candidate
+// all of them give each stage's time when items and state cross cores; the same empty chain timed on one worker gives
+// the clock's own share of a stage time, taken off every stage; an empty chain of the same shape gives each
+// strategy's hand-off cost on all the workers and on one (pinned's on the placement the real chain gets); and one
+// untimed reference run each of token and pinned on all the workers, 16 in flight, fits the contention that
+// hand-offs pay under load (chain_profile::shared_handoff_extra_ns, pinned_handoff_extra_ns), so those two
+// candidates are predicted from their own runs and the others from the terms fitted to them. (2) Prediction of every candidate
 // (stream_model.hpp). (3) Measurement of the top `top` candidates (the best-predicted of each strategy first),
 // `repetitions` runs each, median and spread; pinned runs on its budget, `workers` threads placed by the calibrated
 // stage times (`stream_run_options`). The machine is watched throughout: the core-to-core round trip
