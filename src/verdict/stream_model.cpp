@@ -16,12 +16,15 @@ namespace {
 struct station {
   double demand_ns;  // service time per item
   double servers;    // 1 for a serial stage; the threads or cores a parallel one may use
+  double cv = 1;     // the service time's coefficient of variation
 };
 
 /// Throughput of `tokens` items circulating through `stations` (items/s), by exact mean-value analysis for the
 /// single-server stations and Seidmann's approximation for the multi-server ones (a c-server station of demand D is a
 /// queue of demand D/c plus a delay of D(c-1)/c). It tends to the slowest station's rate as the tokens grow and is
-/// 1 / (one item's time) with one token.
+/// 1 / (one item's time) with one token. Service times are not exponential: an arriving item waits for the one in
+/// service only its mean residual time, (1 + cv^2) / 2 of a service (the approximate MVA for general FCFS service),
+/// which for steady stages is half the exponential's wait.
 double closed_network_throughput(const std::vector<station>& stations, std::size_t tokens) {
   std::vector<double> queued(stations.size(), 0.0);  // items in the queueing part of each station
   std::vector<double> residence(stations.size(), 0.0);
@@ -31,16 +34,19 @@ double closed_network_throughput(const std::vector<station>& stations, std::size
     for (std::size_t k = 0; k < stations.size(); ++k) {
       const double c = std::max(1.0, stations[k].servers);
       const double delay = stations[k].demand_ns * (c - 1) / c;
-      residence[k] = stations[k].demand_ns / c * (1 + queued[k]) + delay;
+      const double service = stations[k].demand_ns / c;
+      const double in_service = std::min(queued[k], x / 1e9 * service);  // the busy part of the queue, X x S
+      const double residual = (1 + stations[k].cv * stations[k].cv) / 2;
+      residence[k] = service * (1 + queued[k] - in_service + in_service * residual) + delay;
       cycle += residence[k];
     }
-    x = static_cast<double>(n) / std::max(cycle, 1e-9);
+    x = static_cast<double>(n) / std::max(cycle, 1e-9) * 1e9;
     for (std::size_t k = 0; k < stations.size(); ++k) {
       const double c = std::max(1.0, stations[k].servers);
-      queued[k] = x * (residence[k] - stations[k].demand_ns * (c - 1) / c);  // Little's law on the queueing part
+      queued[k] = x / 1e9 * (residence[k] - stations[k].demand_ns * (c - 1) / c);  // Little's law, queueing part
     }
   }
-  return x * 1e9;
+  return x;
 }
 
 bool serial_at(const chain_profile& p, std::size_t i) { return i == 0 || is_serial(p.stages[i].mode); }
@@ -57,9 +63,10 @@ double usable_cores(const chain_profile& p, std::size_t cores) {
 // The tokens bound over `stations`, plus one station of `shared_ns` served by `busy` threads when there is one (the
 // stages every thread runs), against `x`, the least of the other bounds: the candidate's throughput is the lesser,
 // and the tokens are named as its bound when they bind.
-void settle_throughput(std::vector<station> stations, double shared_ns, double busy, double x, stream_prediction& r) {
+void settle_throughput(std::vector<station> stations, double shared_ns, double shared_cv, double busy, double x,
+                       stream_prediction& r) {
   if (shared_ns > 0) {
-    stations.push_back({shared_ns, busy});
+    stations.push_back({shared_ns, busy, shared_cv});
   }
   const double by_tokens = closed_network_throughput(stations, r.candidate.max_in_flight);
   if (by_tokens < x * 0.99) {
@@ -118,6 +125,7 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
   // A segment's threads run its stages back to back and pay one hand-off.
   std::vector<station> stations;
   double helped_ns = 0;
+  double helped_var = 0;
   std::size_t own_state = 0;  // the most state one thread's own segment holds
   std::size_t helped_state = 0;
   double by_segment = 0;
@@ -125,17 +133,20 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
   for (const auto& g : segs) {
     const double d = std::max(g.cost + h, 1.0);
     std::size_t state = 0;
+    double var = 0;
     for (std::size_t i = g.first; i <= g.last; ++i) {
       state += p.stages[i].state_bytes;
+      var += (p.stages[i].spread * p.stages[i].mean_ns) * (p.stages[i].spread * p.stages[i].mean_ns);
     }
     if (g.helped) {  // every thread runs it when idle: bounded by the cores, with the other helped segments
       helped_ns += d;
+      helped_var += var;
       helped_state += state;
       continue;
     }
     own_state = std::max(own_state, state);
     const double k = static_cast<double>(std::max<std::size_t>(g.threads, 1));
-    stations.push_back({d, std::min(k, busy)});
+    stations.push_back({d, std::min(k, busy), std::sqrt(var) / d});
     if (slowest == nullptr || k / std::max(d + loaded, 1.0) * 1e9 < by_segment) {
       by_segment = k / std::max(d + loaded, 1.0) * 1e9;
       slowest = &g;
@@ -152,7 +163,8 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
     r.bound_last = slowest->last;
     r.bound_threads = slowest->threads;
   }
-  settle_throughput(std::move(stations), helped_ns, busy, x, r);
+  settle_throughput(std::move(stations), helped_ns, helped_ns > 0 ? std::sqrt(helped_var) / helped_ns : 1.0, busy, x,
+                    r);
   finish(p, latency, variance, own_state + helped_state, r);
   return r;
 }
@@ -277,10 +289,12 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   // in line at the serial stages; with few tokens that, not the slowest stage, sets the rate.
   std::vector<station> stations;
   double parallel_ns = 0;
+  double parallel_var = 0;
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const double d = std::max(time_of(p.stages[i]) + h, 1.0);
+    const double sd = p.stages[i].spread * time_of(p.stages[i]);
     if (serial_at(p, i)) {
-      stations.push_back({d, 1.0});
+      stations.push_back({d, 1.0, sd / d});
       if (1e9 / std::max(d + loaded, 1.0) < x) {
         x = 1e9 / std::max(d + loaded, 1.0);
         r.bound = stream_bound::serial_stage;
@@ -288,9 +302,11 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
       }
     } else {
       parallel_ns += d;  // on the executor every parallel stage shares the same workers
+      parallel_var += sd * sd;
     }
   }
-  settle_throughput(std::move(stations), parallel_ns, busy, x, r);
+  settle_throughput(std::move(stations), parallel_ns, parallel_ns > 0 ? std::sqrt(parallel_var) / parallel_ns : 1.0,
+                    busy, x, r);
   std::size_t state = 0;
   for (const auto& s : p.stages) {
     state += s.state_bytes;

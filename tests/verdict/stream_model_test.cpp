@@ -189,6 +189,22 @@ TEST(stream_model, contention_under_load_adds_to_the_saturated_bounds_only) {
   EXPECT_EQ(serial.bound, v::stream_bound::serial_stage);
 }
 
+TEST(stream_model, steady_stages_queue_less_than_exponential_ones) {
+  // Two serial stages of 1 us, two tokens. Exponential service times (spread 1): by mean-value analysis one token
+  // alone goes round in 2 us; with two each stage holds half a token on average and an arriving one waits a whole
+  // service for it, 1.5 us a stage, 2 / 3 us. Steady ones (spread 0) wait only the half service left on average:
+  // 1.25 us a stage, 2 / 2.5 us.
+  v::chain_profile p;
+  p.stages = {{"read", taskpipe::serial_in_order, 1000, 1.0, 0, 8}, {"write", taskpipe::serial_in_order, 1000, 1.0, 0, 8}};
+  EXPECT_NEAR(v::predict(p, {execution_strategy::token, 2, 2}, 2).throughput, 2.0 / 3e-6, 1e-3 / 1.5e-6);
+  for (auto& s : p.stages) {
+    s.spread = 0;
+  }
+  const auto steady = v::predict(p, {execution_strategy::token, 2, 2}, 2);
+  EXPECT_NEAR(steady.throughput, 2.0 / 2.5e-6, 1e-3 / 1.25e-6);
+  EXPECT_EQ(steady.bound, v::stream_bound::tokens);
+}
+
 TEST(stream_model, pinned_contention_counts_only_between_threads) {
   // Four serial stages on two threads (read+parse 5 us | count+write 3 us, hand-off 100 ns): with 0.4 us of contention
   // per segment, read+parse gives 1 / 5.5 us; one thread (one segment) pays none: 1 / (8 us + 30 ns).

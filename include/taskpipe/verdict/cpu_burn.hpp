@@ -13,7 +13,8 @@ namespace taskpipe::verdict {
 
 void burn_cpu(double us) noexcept;
 
-/// Measured parallel capacity for `threads` busy threads, between about 0 and `threads`; takes about 60 ms.
+/// Measured parallel capacity for `threads` busy threads, between about 0 and `threads`: the best of three runs of
+/// 20 ms of work per thread, about 60 ms in all.
 double effective_cores(std::size_t threads);
 
 }  // namespace taskpipe::verdict
