@@ -214,6 +214,10 @@ void fit_contention(const chain_factory& make, chain_profile& p, execution_strat
   }
   double lo = floor;
   double hi = 1e9 / p.*rate;  // a whole item's time per hand-off is more than enough
+  p.*extra = lo;
+  if (predict(p, reference, cores).throughput <= p.*rate) {
+    return;  // a bound the contention does not enter (the tokens') holds the model under the run's rate
+  }
   for (int it = 0; it < 50; ++it) {
     p.*extra = (lo + hi) / 2;
     (predict(p, reference, cores).throughput > p.*rate ? lo : hi) = p.*extra;

@@ -75,6 +75,8 @@ TEST(calibration, measures_each_stages_true_time_and_spread) {
     const double token = v::predict(p, {taskpipe::execution_strategy::token, cores, 16}, cores).throughput;
     if (p.shared_handoff_extra_ns > -p.handoff_ns[0]) {
       EXPECT_NEAR(token, p.shared_reference_throughput, 0.01 * p.shared_reference_throughput);
+    } else {  // at the floor, a bound the contention does not enter keeps the model under the run's rate
+      EXPECT_LE(token, p.shared_reference_throughput);
     }
   } else {
     EXPECT_EQ(p.stages[1].shared_mean_ns, 0.0);
