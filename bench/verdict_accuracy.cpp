@@ -52,7 +52,7 @@ struct chain_result {
   std::vector<double> by_strategy[3];  // the errors of each strategy's candidates (token, pinned, farm)
   std::vector<std::pair<double, double>> by_round_trip;  // (the core-to-core round trip it was measured at, error)
   std::vector<double> not_reference;  // the errors of the candidates other than the calibration's reference runs
-  std::size_t calibrations = 0;                           // 1, or more where the machine changed under the chain
+  std::size_t calibrations = 0;       // 1, or more where the machine changed under the chain
 };
 
 chain_result judge(const std::string& name, const v::chain_factory& make, v::stream_options o, bool verbose) {
@@ -90,12 +90,10 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
   c.pick_gap = j.gap;
   std::printf(
       "%-28s candidates %2zu  error mean %5.1f %%  worst %5.1f %%  tau %5.2f  pick %s (%.1f %% below best)%s\n",
-              name.c_str(), c.errors.size(),
-              100 * std::accumulate(c.errors.begin(), c.errors.end(), 0.0) / static_cast<double>(c.errors.size()),
-              100 * *std::max_element(c.errors.begin(), c.errors.end()), c.tau, c.pick_ok ? "ok  " : "MISS",
-              100 * c.pick_gap,
-              c.calibrations > 1 ? ("  calibrated " + std::to_string(c.calibrations) + "x: the machine changed").c_str()
-                                 : "");
+      name.c_str(), c.errors.size(),
+      100 * std::accumulate(c.errors.begin(), c.errors.end(), 0.0) / static_cast<double>(c.errors.size()),
+      100 * *std::max_element(c.errors.begin(), c.errors.end()), c.tau, c.pick_ok ? "ok  " : "MISS", 100 * c.pick_gap,
+      c.calibrations > 1 ? ("  calibrated " + std::to_string(c.calibrations) + "x: the machine changed").c_str() : "");
   if (verbose) {  // every measured candidate
     for (const auto& row : r.rows) {
       if (row.measured) {
@@ -279,9 +277,10 @@ void run_chain_section(const options& opt) {
     }
   }
   if (fastest > 0) {
-    std::printf("machine: core-to-core round trip %.0f to %.0f ns over the run; %zu calibration(s) added because it "
-                "changed\n",
-                fastest, slowest, recalibrated);
+    std::printf(
+        "machine: core-to-core round trip %.0f to %.0f ns over the run; %zu calibration(s) added because it "
+        "changed\n",
+        fastest, slowest, recalibrated);
   }
   if (fastest > 0 && v::core_latency_changed(fastest, slowest)) {
     const double split = std::sqrt(fastest * slowest);
@@ -295,10 +294,11 @@ void run_chain_section(const options& opt) {
         }
       }
       if (!errs.empty()) {
-        std::printf("  measured at a %s round trip (%s %.0f ns): %3zu candidates, error mean %5.1f %%, worst %5.1f %%\n",
-                    near ? "near" : "far", near ? "<=" : ">", split, errs.size(),
-                    100 * std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size()),
-                    100 * *std::max_element(errs.begin(), errs.end()));
+        std::printf(
+            "  measured at a %s round trip (%s %.0f ns): %3zu candidates, error mean %5.1f %%, worst %5.1f %%\n",
+            near ? "near" : "far", near ? "<=" : ">", split, errs.size(),
+            100 * std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size()),
+            100 * *std::max_element(errs.begin(), errs.end()));
       }
     }
   }
@@ -308,11 +308,11 @@ void run_chain_section(const options& opt) {
       others.insert(others.end(), r.not_reference.begin(), r.not_reference.end());
     }
     if (!others.empty() && others.size() < all.size()) {
-      std::printf("without the calibration's reference runs (token and pinned on every worker, 16 in flight, whose "
-                  "contention is fitted to them): %zu candidates, error mean %5.1f %%, worst %5.1f %%\n",
-                  others.size(),
-                  100 * std::accumulate(others.begin(), others.end(), 0.0) / static_cast<double>(others.size()),
-                  100 * *std::max_element(others.begin(), others.end()));
+      std::printf(
+          "without the calibration's reference runs (token and pinned on every worker, 16 in flight, whose "
+          "contention is fitted to them): %zu candidates, error mean %5.1f %%, worst %5.1f %%\n",
+          others.size(), 100 * std::accumulate(others.begin(), others.end(), 0.0) / static_cast<double>(others.size()),
+          100 * *std::max_element(others.begin(), others.end()));
     }
   }
   const double mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());

@@ -186,8 +186,9 @@ void print_report(std::string& out, const chain_run& run, const verdict::stream_
       time_text(r.profile.pinned_solo_handoff_ns),
       r.profile.farm_allowed() ? ", farm " + time_text(r.profile.handoff_ns[2]) + " per stage" : "",
       r.profile.effective_cores,
-      r.profile.core_round_trip_ns > 0 ? fmt::format("; core-to-core round trip {:.0f} ns", r.profile.core_round_trip_ns)
-                                       : "");
+      r.profile.core_round_trip_ns > 0
+          ? fmt::format("; core-to-core round trip {:.0f} ns", r.profile.core_round_trip_ns)
+          : "");
   for (std::size_t k = 1; k < r.calibrations.size(); ++k) {
     const auto& c = r.calibrations[k];
     out += fmt::format(

@@ -195,7 +195,8 @@ TEST(stream_model, steady_stages_queue_less_than_exponential_ones) {
   // service for it, 1.5 us a stage, 2 / 3 us. Steady ones (spread 0) wait only the half service left on average:
   // 1.25 us a stage, 2 / 2.5 us.
   v::chain_profile p;
-  p.stages = {{"read", taskpipe::serial_in_order, 1000, 1.0, 0, 8}, {"write", taskpipe::serial_in_order, 1000, 1.0, 0, 8}};
+  p.stages = {{"read", taskpipe::serial_in_order, 1000, 1.0, 0, 8},
+              {"write", taskpipe::serial_in_order, 1000, 1.0, 0, 8}};
   EXPECT_NEAR(v::predict(p, {execution_strategy::token, 2, 2}, 2).throughput, 2.0 / 3e-6, 1e-3 / 1.5e-6);
   for (auto& s : p.stages) {
     s.spread = 0;

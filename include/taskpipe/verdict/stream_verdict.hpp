@@ -17,16 +17,17 @@
 // strategy's hand-off cost on all the workers and on one (pinned's on the placement the real chain gets); and one
 // untimed reference run each of token and pinned on all the workers, 16 in flight, fits the contention that
 // hand-offs pay under load (chain_profile::shared_handoff_extra_ns, pinned_handoff_extra_ns), so those two
-// candidates are predicted from their own runs and the others from the terms fitted to them. (2) Prediction of every candidate
-// (stream_model.hpp). (3) Measurement of the top `top` candidates (the best-predicted of each strategy first),
-// `repetitions` runs each, median and spread; pinned runs on its budget, `workers` threads placed by the calibrated
-// stage times (`stream_run_options`). The machine is watched throughout: the core-to-core round trip
+// candidates are predicted from their own runs and the others from the terms fitted to them. (2) Prediction of every
+// candidate (stream_model.hpp). (3) Measurement of the top `top` candidates (the best-predicted of each strategy
+// first), `repetitions` runs each, median and spread; pinned runs on its budget, `workers` threads placed by the
+// calibrated stage times (`stream_run_options`). The machine is watched throughout: the core-to-core round trip
 // (core_round_trip.hpp) is probed at calibration, which is repeated (at most twice) when it changes on the way, and
 // before and after each measurement. A measurement is predicted from a calibration taken in the regime it runs in,
 // made when the first probe of that regime is found (at most 3 calibrations a compare), so a prediction and its
-// measurement see the same machine; a measurement whose two probes disagree is repeated (at most twice). (4) The recommendation is the measured best, or, among the candidates within
-// 3 % of it, the one with the least memory per worker; when the best leads the runner-up by less than max(3 %, twice
-// the measured spread) the verdict says the lead is noise (`tied`).
+// measurement see the same machine; a measurement whose two probes disagree is repeated (at most twice). (4) The
+// recommendation is the measured best, or, among the candidates within 3 % of it, the one with the least memory per
+// worker; when the best leads the runner-up by less than max(3 %, twice the measured spread) the verdict says the lead
+// is noise (`tied`).
 // Exceptions: the factory's and the stages' exceptions propagate; bad options throw taskpipe::invalid_argument.
 // Thread safety: one compare at a time per factory (the factory's captured state is the user's).
 #pragma once
@@ -82,12 +83,12 @@ struct stream_row {
 /// One calibration of a compare: the first, or one made because the machine changed before a measurement.
 struct stream_calibration {
   chain_profile profile;
-  double found_ns = 0;  ///< the probe that found the machine changed (0 for the first calibration)
-  std::string before{};           ///< the label of the candidate about to be measured then (empty for the first)
+  double found_ns = 0;   ///< the probe that found the machine changed (0 for the first calibration)
+  std::string before{};  ///< the label of the candidate about to be measured then (empty for the first)
 };
 
 struct stream_report {
-  chain_profile profile;            ///< the first calibration's
+  chain_profile profile;           ///< the first calibration's
   double baseline_throughput = 0;  ///< one worker, one item at a time (the calibration run)
   std::size_t cores = 0;
   std::vector<stream_row> rows;  ///< every candidate, best predicted first
@@ -96,9 +97,9 @@ struct stream_report {
   /// each measured row is predicted from the calibration of the regime it was measured in (the nearest one when
   /// there are 3 already), the others from the first.
   std::vector<stream_calibration> calibrations;
-  std::size_t recommended = 0;   ///< index into rows (a measured one)
-  bool tied = false;             ///< the recommendation's lead is within the noise
-  std::string verdict;           ///< a few sentences: what to use, by how much, why, and what would change it
+  std::size_t recommended = 0;  ///< index into rows (a measured one)
+  bool tied = false;            ///< the recommendation's lead is within the noise
+  std::string verdict;          ///< a few sentences: what to use, by how much, why, and what would change it
 };
 
 /// The options the verdict runs candidate `c` with: its tokens and strategy; under pinned a budget of `c.workers`
