@@ -12,7 +12,8 @@
 //   stages may share a thread, a parallel stage may take several (at most `pinned_width`), and never more threads
 //   run stage bodies than the budget. With fewer threads than the chain has runs of serial and of parallel stages
 //   (serial → parallel → serial on 2 threads), each serial run keeps a thread and the parallel runs are helped: every
-//   thread runs them whenever its own input is empty, so a heavy parallel stage is not left on one thread.
+//   thread runs them whenever its own input is empty, so a heavy parallel stage is not left on one thread (the source's
+//   thread, out of tokens, leaves a long helped item, over 50 us, to the others while a token is on its way back).
 //   `pipeline_stats::placement` says where each stage ran. The threads live for one `run()` (the executor's workers are
 //   not used); a stage may still spawn tasks onto the executor. A thread with nothing to do looks for work as long as
 //   the executor's workers do (`executor_options::spin_before_sleep`) before it sleeps.

@@ -137,6 +137,13 @@ class bounded_queue {
     return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }
 
+  /// Items claimed by pushes and not yet by pops, read without synchronising with either: a hint, exact when quiet.
+  [[nodiscard]] std::size_t approx_size() const noexcept {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    return tail > head ? tail - head : 0;
+  }
+
   /// Wakes the consumers if one is sleeping: call after quiet pushes.
   void notify() noexcept {
     if (bell_ != nullptr) {
