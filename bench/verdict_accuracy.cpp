@@ -70,14 +70,9 @@ chain_result judge(const std::string& name, const v::chain_factory& make, v::str
     pred.push_back(row.predicted.throughput);
     meas.push_back(row.measured->throughput);
     spreads.push_back(row.measured->spread);
-    // The calibration ran token and pinned on every worker, 16 in flight, and fitted the contention to those runs.
-    const auto& cand = row.predicted.candidate;
-    const std::size_t all_workers = o.max_workers == 0 ? r.cores : o.max_workers;
-    const bool reference = cand.workers == all_workers && cand.max_in_flight == 16 &&
-                           (cand.strategy == taskpipe::execution_strategy::token ||
-                            (cand.strategy == taskpipe::execution_strategy::pinned &&
-                             r.calibrations[row.calibration].profile.pinned_reference_throughput > 0));
-    if (!reference) {
+    // The calibration fitted its contention terms to runs of these very candidates: they check the fit.
+    if (!v::is_contention_reference(r.calibrations[row.calibration].profile, row.predicted.candidate,
+                                    o.max_workers == 0 ? r.cores : o.max_workers)) {
       c.not_reference.push_back(*row.error());
     }
     c.by_round_trip.emplace_back(

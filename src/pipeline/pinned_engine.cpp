@@ -237,7 +237,7 @@ class pinned_run {
   // to the others for a while (`source_defers` rounds of back-off) when a token is on its way back without help (past
   // the helped segments) or a thread is spinning for work: a source that took a long helped item would read nothing
   // until it finished, while the other thread, its own input empty, idled (with 2 tokens the gzip chain ran on one
-  // thread at a time, 175-196 items/s of 2 threads' 380; now 340-370). Short items it takes at once: waiting would
+  // thread at a time, 175-196 items/s of 2 threads' 380; now 248-371). Short items it takes at once: waiting would
   // cost more than the item (the stateful chain's 0.7 us hashes ran 20 % slower with the wait).
   static constexpr int source_defers = 64;
 

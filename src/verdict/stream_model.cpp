@@ -110,11 +110,10 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
   const double loaded = segs.size() > 1 ? p.pinned_handoff_extra_ns : 0.0;
   std::vector<std::string> names;
   double latency = 0;
-  double variance = 0;
+  double variance = 0;  // of one item's time through the chain: the sum of the segments' (every stage is in one)
   for (const auto& s : p.stages) {
     names.push_back(s.name);
     latency += s.mean_ns;
-    variance += (s.spread * s.mean_ns) * (s.spread * s.mean_ns);
   }
   r.placement = detail::describe_placement(segs, names);
   latency = std::max(latency + static_cast<double>(segs.size()) * h, 1.0);
@@ -138,6 +137,7 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
       state += p.stages[i].state_bytes;
       var += (p.stages[i].spread * p.stages[i].mean_ns) * (p.stages[i].spread * p.stages[i].mean_ns);
     }
+    variance += var;
     if (g.helped) {  // every thread runs it when idle: bounded by the cores, with the other helped segments
       helped_ns += d;
       helped_var += var;
@@ -147,8 +147,9 @@ stream_prediction predict_pinned(const chain_profile& p, const stream_candidate&
     own_state = std::max(own_state, state);
     const double k = static_cast<double>(std::max<std::size_t>(g.threads, 1));
     stations.push_back({d, std::min(k, busy), std::sqrt(var) / d});
-    if (slowest == nullptr || k / std::max(d + loaded, 1.0) * 1e9 < by_segment) {
-      by_segment = k / std::max(d + loaded, 1.0) * 1e9;
+    const double rate = k / std::max(d + loaded, 1.0) * 1e9;
+    if (slowest == nullptr || rate < by_segment) {
+      by_segment = rate;
       slowest = &g;
     }
   }
@@ -275,10 +276,8 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
     return shared && s.shared_mean_ns > 0 ? s.shared_mean_ns : s.mean_ns;
   };
   double latency = 0;
-  double variance = 0;
   for (const auto& s : p.stages) {
     latency += time_of(s) + h;
-    variance += (s.spread * time_of(s)) * (s.spread * time_of(s));
   }
   latency = std::max(latency, 1.0);
   // Cores: the busy threads can never exceed the cores, nor (on the executor) the workers.
@@ -290,13 +289,15 @@ stream_prediction predict(const chain_profile& p, const stream_candidate& c, std
   std::vector<station> stations;
   double parallel_ns = 0;
   double parallel_var = 0;
+  double variance = 0;  // of one item's time through the chain
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const double d = std::max(time_of(p.stages[i]) + h, 1.0);
     const double sd = p.stages[i].spread * time_of(p.stages[i]);
+    variance += sd * sd;
     if (serial_at(p, i)) {
       stations.push_back({d, 1.0, sd / d});
-      if (1e9 / std::max(d + loaded, 1.0) < x) {
-        x = 1e9 / std::max(d + loaded, 1.0);
+      if (const double rate = 1e9 / std::max(d + loaded, 1.0); rate < x) {
+        x = rate;
         r.bound = stream_bound::serial_stage;
         r.bound_stage = i;
       }

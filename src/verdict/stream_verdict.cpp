@@ -37,11 +37,9 @@ void check(const stream_options& o) {
   }
 }
 
-/// An empty chain with the same modes: what each strategy costs per item and stage (pinned: per segment of the
-/// placement) when the stages do nothing. Pinned runs on `workers` threads placed by the real stages' costs, so the
-/// empty chain has the real chain's segments.
 constexpr std::uint64_t empty_items = 20000;
 
+/// The chain's shape with stages that do nothing, `empty_items` items, run with `o` on `workers` workers.
 pipeline_stats run_empty_chain(const chain_profile& p, std::size_t workers, const pipeline_options& o) {
   const auto& stages = p.stages;
   executor ex{executor_options{.workers = workers}};
@@ -67,8 +65,10 @@ std::vector<double> clock_inside_stage_ns(const chain_profile& p) {
   return out;
 }
 
+/// An empty chain with the same modes: what each strategy costs per item and stage (pinned: per segment of the
+/// placement) when the stages do nothing. Pinned runs on `workers` threads placed by the real stages' costs, so the
+/// empty chain has the real chain's segments.
 double handoff_ns(execution_strategy s, const chain_profile& p, std::size_t workers, std::size_t cores) {
-  constexpr std::uint64_t items = empty_items;
   const auto& stages = p.stages;
   const auto st = run_empty_chain(p, workers, stream_run_options(p, {s, workers, 16}));
   const bool pinned = s == execution_strategy::pinned;
@@ -76,7 +76,7 @@ double handoff_ns(execution_strategy s, const chain_profile& p, std::size_t work
   const std::size_t handoffs = pinned ? pinned_layout(p, workers).size() : stages.size();
   // CPU time of the run spread over every hand-off.
   const double busy = static_cast<double>(std::min(threads, cores));
-  return static_cast<double>(st.elapsed.count()) * busy / static_cast<double>(items * handoffs);
+  return static_cast<double>(st.elapsed.count()) * busy / static_cast<double>(empty_items * handoffs);
 }
 
 stream_measurement measure(const chain_factory& make, const chain_profile& profile, const stream_candidate& c,
@@ -187,6 +187,15 @@ pipeline_options stream_run_options(const chain_profile& p, const stream_candida
   return o;
 }
 
+stream_candidate contention_reference(execution_strategy s, std::size_t max_workers) { return {s, max_workers, 16}; }
+
+bool is_contention_reference(const chain_profile& p, const stream_candidate& c, std::size_t max_workers) {
+  const bool fitted = c.strategy == execution_strategy::token ||
+                      (c.strategy == execution_strategy::pinned && p.pinned_reference_throughput > 0);
+  const stream_candidate ref = contention_reference(c.strategy, max_workers);
+  return fitted && c.workers == ref.workers && c.max_in_flight == ref.max_in_flight;
+}
+
 std::optional<double> stream_row::error() const {
   if (!measured || measured->throughput <= 0) {
     return std::nullopt;
@@ -203,7 +212,7 @@ namespace {
 void fit_contention(const chain_factory& make, chain_profile& p, execution_strategy s, std::size_t max_workers,
                     std::size_t cores, double chain_profile::*extra, double chain_profile::*rate) {
   const double floor = -p.handoff_ns[static_cast<std::size_t>(s)];
-  const stream_candidate reference{s, max_workers, 16};
+  const stream_candidate reference = contention_reference(s, max_workers);
   {
     executor many{executor_options{.workers = max_workers}};
     p.*rate = make(many, stream_run_options(p, reference)).run().throughput();

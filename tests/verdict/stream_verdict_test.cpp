@@ -78,6 +78,13 @@ TEST(calibration, measures_each_stages_true_time_and_spread) {
     } else {  // at the floor, a bound the contention does not enter keeps the model under the run's rate
       EXPECT_LE(token, p.shared_reference_throughput);
     }
+    // The candidates the fit was made on, and no others, are its references.
+    const auto token_reference = v::contention_reference(taskpipe::execution_strategy::token, cores);
+    EXPECT_TRUE(v::is_contention_reference(p, token_reference, cores));
+    EXPECT_FALSE(v::is_contention_reference(p, {taskpipe::execution_strategy::token, cores, 8}, cores));
+    EXPECT_FALSE(v::is_contention_reference(p, {taskpipe::execution_strategy::farm, cores, 16}, cores));
+    EXPECT_EQ(v::is_contention_reference(p, {taskpipe::execution_strategy::pinned, cores, 16}, cores),
+              p.pinned_reference_throughput > 0);
   } else {
     EXPECT_EQ(p.stages[1].shared_mean_ns, 0.0);
   }

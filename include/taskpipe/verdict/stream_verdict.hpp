@@ -107,6 +107,14 @@ struct stream_report {
 /// run has the placement `predict` assumes. Use it to rerun a candidate as the verdict measured it.
 pipeline_options stream_run_options(const chain_profile& p, const stream_candidate& c);
 
+/// The calibration's untimed reference run of strategy `s` (token or pinned) on `max_workers` workers: 16 in flight.
+/// The contention terms are fitted to it, so a measured candidate equal to it checks the fit, not the model.
+stream_candidate contention_reference(execution_strategy s, std::size_t max_workers);
+
+/// Whether `c` is one of the reference runs `p` was fitted to (pinned's only when its placement had more than one
+/// segment, the only case it is run).
+bool is_contention_reference(const chain_profile& p, const stream_candidate& c, std::size_t max_workers);
+
 /// Measures the chain's profile (step 1 above) on its own; `compare` calls it.
 chain_profile calibrate(const chain_factory& make, const stream_options& o, double* baseline_throughput = nullptr);
 
